@@ -1,0 +1,139 @@
+"""Shared config fields and the per-family bases the `configs/` files extend.
+
+Every config is locked before a variant changes it, so a misspelt key in a
+config file or on the command line (`--config.train.bach_size=8`) is an
+error naming the key instead of a silently ignored new field.
+"""
+
+from __future__ import annotations
+
+import ml_collections
+
+# Sub-configs that define what a checkpoint contains: a workdir holding a
+# checkpoint made with other values here is refused (see train.py).
+IDENTITY_FIELDS = ("family", "dataset.name", "dataset.num_frames",
+                   "dataset.resolution", "dataset.channels", "model")
+
+
+def common_config() -> ml_collections.ConfigDict:
+  """Fields every family shares: data, anchors, loop, evaluation, sampling."""
+  config = ml_collections.ConfigDict()
+  config.family = ""
+  config.seed = 0
+
+  config.dataset = dict(
+      name="shape_motion",   # A key of input_pipeline.DATASETS.
+      data_dir="",           # "" -> $TFDS_DATA_DIR or ~/tensorflow_datasets.
+      train_split="train",
+      eval_split="test",
+      num_frames=16,         # Clip length N the model sees.
+      resolution=64,
+      channels=3,
+  )
+  # Training anchors; see input_pipeline.ANCHOR_STRATEGIES.
+  config.anchors = dict(strategy="random", min_anchors=2, max_anchors=6,
+                        first_k=4)
+
+  config.train = dict(
+      batch_size=16,          # Global, over all devices and hosts.
+      num_steps=100_000,
+      log_every=100,
+      checkpoint_every=1000,
+      keep_checkpoints=3,
+      sample_every=5000,
+      eval_every=0,           # 0: evaluate once, at the end of training.
+      adam_b1=0.5,
+      adam_b2=0.999,
+  )
+  config.eval = dict(
+      num_anchor_sets=64,     # Test clips, each with its fixed anchors.
+      num_samples=8,          # K samples per anchor set (best-of-K).
+      num_prior_videos=256,   # Videos from the prior for ACD (MoCoGAN: 256).
+      batch_size=32,
+  )
+  config.sample = dict(
+      num_anchor_sets=4,
+      num_samples=4,
+      anchor_times=(0, 5, 10, 15),
+  )
+  return config
+
+
+def sdvi_config() -> ml_collections.ConfigDict:
+  """The sdvi family at the paper's sizes (App. B; DESIGN.md)."""
+  config = common_config()
+  config.family = "sdvi"
+  config.model = dict(
+      latent_dim=128,            # z_I; not given in the paper.
+      video_latent_dim=256,      # z_T: the FC of 256*2 after E_T (App. A).
+      base_channels=64,          # DCGAN width.
+      discriminator_channels=64,
+      gru_hidden_size=512,
+      gru_layers=2,              # App. A: two-layer GRUs.
+  )
+  config.loss = dict(
+      encoder_recon_weight=50.0,   # lambda1, App. B.
+      generator_recon_weight=0.5,  # lambda2, App. B.
+      video_recon_weight=1.0,
+      video_kl_weight=1.0,
+      anchor_weight=1.0,
+      content_weight=1.0,
+  )
+  config.train.update(
+      image_phase_steps=20_000,
+      image_frames_per_clip=4,
+      image_learning_rate=1e-4,                # E_I, G_I: App. B.
+      image_discriminator_learning_rate=2e-7,  # D_I: App. B.
+      temporal_learning_rate=1e-4,             # E_T, G_T: not given.
+      video_discriminator_learning_rate=1e-4,  # D_T: not given.
+  )
+  return config
+
+
+def make_tiny(config: ml_collections.ConfigDict) -> None:
+  """Shrinks a config in place to the test size: 32x32, 4 frames, batch 2."""
+  config.dataset.name = "shape_motion/tiny"
+  config.dataset.num_frames = 4
+  config.dataset.resolution = 32
+  config.anchors.update(min_anchors=1, max_anchors=2, first_k=2)
+  config.train.update(batch_size=2, num_steps=2, log_every=1,
+                      checkpoint_every=1, sample_every=2)
+  config.eval.update(num_anchor_sets=2, num_samples=2, num_prior_videos=4,
+                     batch_size=2)
+  config.sample.update(num_anchor_sets=1, num_samples=2, anchor_times=(0, 3))
+  if config.family == "sdvi":
+    config.model.update(latent_dim=8, video_latent_dim=8, base_channels=8,
+                        discriminator_channels=8, gru_hidden_size=16)
+    config.train.image_phase_steps = 1
+
+
+def apply_variant(config: ml_collections.ConfigDict, variant: str) -> None:
+  """The `:variant` suffix of --config: '' (as written) or 'tiny'."""
+  if variant == "tiny":
+    make_tiny(config)
+  elif variant:
+    raise ValueError(f"Unknown config variant {variant!r}; valid: '' or 'tiny'.")
+
+
+def lookup(config: ml_collections.ConfigDict, dotted: str):
+  value = config
+  for part in dotted.split("."):
+    value = value[part]
+  return value
+
+
+def flatten_for_hparams(config: ml_collections.ConfigDict) -> dict:
+  """Dotted keys -> scalars (TensorBoard's hparams take no nesting/tuples)."""
+  flat = {}
+
+  def visit(prefix, value):
+    if isinstance(value, (dict, ml_collections.ConfigDict)):
+      for key in value.keys():
+        visit(f"{prefix}{key}.", value[key])
+    elif isinstance(value, (bool, int, float, str)):
+      flat[prefix[:-1]] = value
+    else:
+      flat[prefix[:-1]] = str(value)
+
+  visit("", config)
+  return flat

@@ -1,0 +1,212 @@
+"""tf.data input pipeline: clips, anchors, and sharding per process.
+
+Training batches are a pure function of (seed, step): the example at global
+position p = step * batch_size + slot is `index_shuffle(p mod n)` of epoch
+p div n, its sub-clip offset and anchors are drawn from an rng seeded by
+(seed, p). A run resumed at step s therefore reads exactly the batches an
+uninterrupted run reads, in O(1), without checkpointing iterator state. This
+needs random access, so datasets are prepared in TFDS's array_record format
+and read through `builder.as_data_source`.
+
+Each process reads only its slots of every global batch (multi-host), the
+evaluation clips are the centre N frames of the test split with anchors fixed
+per clip, and frames are float32 in [-1, 1].
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from typing import Iterator, Sequence
+
+import numpy as np
+from PIL import Image
+import tensorflow as tf
+import tensorflow_datasets as tfds
+
+from video_inference import anchors as anchors_lib
+
+
+@dataclasses.dataclass(frozen=True)
+class DatasetSpec:
+  procedural: bool = False   # Generated locally in seconds: prepared on use.
+  manual: bool = False       # Needs files the user downloads by hand.
+  note: str = ""
+
+
+DATASETS: dict[str, DatasetSpec] = {
+    "shape_motion": DatasetSpec(procedural=True),
+    "mocogan_shapes": DatasetSpec(manual=True),
+    "kth": DatasetSpec(note="KTH actions"),
+    "ucf101": DatasetSpec(note="UCF101"),
+    "mug": DatasetSpec(manual=True, note="MUG facial expressions"),
+    "bair": DatasetSpec(note="BAIR robot pushing"),
+}
+
+
+class DatasetNotPreparedError(FileNotFoundError):
+  """The dataset's TFDS records are missing; the message says how to make them."""
+
+
+def prepare_command(name: str) -> str:
+  base = name.split("/")[0]
+  command = f"python -m video_inference.prepare --dataset={name}"
+  if DATASETS.get(base, DatasetSpec()).manual:
+    command += " --manual_dir=DIR"
+  return command
+
+
+def get_builder(name: str, data_dir: str | None = None):
+  """The registered TFDS builder for `name` ('dataset' or 'dataset/config')."""
+  import tfds_builders  # pylint: disable=g-import-not-at-top,unused-import  # Registers our builders.
+  base = name.split("/")[0]
+  if base not in DATASETS:
+    raise ValueError(f"Unknown dataset {name!r}; valid datasets: "
+                     f"{sorted(DATASETS)}.")
+  try:
+    return tfds.builder(name, data_dir=data_dir or None)
+  except tfds.core.registered.DatasetNotFoundError as error:
+    raise DatasetNotPreparedError(
+        f"Dataset {name!r} ({DATASETS[base].note or base}) has no TFDS builder "
+        f"in this version of video_inference yet, so it cannot be prepared. "
+        f"When it has one, prepare it with: {prepare_command(name)}") from error
+
+
+def is_prepared(builder) -> bool:
+  if not tf.io.gfile.exists(os.path.join(builder.data_dir,
+                                         "dataset_info.json")):
+    return False
+  return builder.info.file_format == tfds.core.FileFormat.ARRAY_RECORD
+
+
+def load_source(dataset_config, split: str):
+  """Random-access source of a split; prepares procedural data on first use."""
+  builder = get_builder(dataset_config.name, dataset_config.data_dir)
+  if not is_prepared(builder):
+    base = dataset_config.name.split("/")[0]
+    if DATASETS[base].procedural:
+      print(f"Generating {dataset_config.name} into {builder.data_dir} "
+            "(once; procedural, no download)...", flush=True)
+      builder.download_and_prepare(file_format="array_record")
+    else:
+      raise DatasetNotPreparedError(
+          f"Dataset {dataset_config.name!r} is not prepared in "
+          f"{builder.data_dir} (array_record format). Prepare it with: "
+          f"{prepare_command(dataset_config.name)}"
+          + (f" --data_dir={dataset_config.data_dir}"
+             if dataset_config.data_dir else ""))
+  if split not in builder.info.splits:
+    raise ValueError(f"Dataset {dataset_config.name!r} has no split {split!r}; "
+                     f"it has {sorted(builder.info.splits)}.")
+  return builder.as_data_source(split)
+
+
+def to_model_frames(video: np.ndarray, resolution: int,
+                    channels: int) -> np.ndarray:
+  """uint8 [T, H, W, C] -> float32 [T, r, r, channels] in [-1, 1]."""
+  if video.ndim != 4 or video.shape[-1] not in (1, 3, 4):
+    raise ValueError(f"Expected a video [T, H, W, C] with C in (1, 3, 4), got "
+                     f"shape {video.shape}.")
+  video = video[..., :3]  # Drop alpha.
+  if video.shape[1:3] != (resolution, resolution):
+    video = np.stack([
+        np.asarray(Image.fromarray(frame.squeeze(-1) if frame.shape[-1] == 1
+                                   else frame).resize(
+                                       (resolution, resolution),
+                                       Image.Resampling.BILINEAR))
+        for frame in video]).reshape((len(video), resolution, resolution, -1))
+  if channels == 1 and video.shape[-1] == 3:
+    # ITU-R 601 luma, as tf.image.rgb_to_grayscale.
+    video = (video @ np.array([0.2989, 0.5870, 0.1140]))[..., None]
+  elif channels == 3 and video.shape[-1] == 1:
+    video = np.repeat(video, 3, axis=-1)
+  return (video.astype(np.float32) / 127.5 - 1.0)
+
+
+def _clip(video: np.ndarray, num_frames: int, start: int) -> np.ndarray:
+  if len(video) < num_frames:
+    raise ValueError(f"A video of {len(video)} frames is shorter than the "
+                     f"requested clip of {num_frames} frames.")
+  return video[start:start + num_frames]
+
+
+def train_dataset(config, start_step: int = 0, process_index: int = 0,
+                  process_count: int = 1, source=None) -> tf.data.Dataset:
+  """This process's share of every global training batch from `start_step`.
+
+  Yields {'video': float32 [b, N, r, r, C], 'anchor_mask': bool [b, N]} with
+  b = batch_size / process_count.
+  """
+  data, train = config.dataset, config.train
+  if train.batch_size % process_count:
+    raise ValueError(f"train.batch_size={train.batch_size} is not divisible "
+                     f"by the {process_count} processes.")
+  source = source if source is not None else load_source(data, data.train_split)
+  num_examples = len(source)
+  local_batch = train.batch_size // process_count
+  seed = config.seed
+
+  def load(index, position):
+    rng = np.random.default_rng([seed, int(position)])
+    video = source[int(index)]["video"]
+    start = int(rng.integers(0, len(video) - data.num_frames + 1)) if len(
+        video) >= data.num_frames else 0
+    clip = to_model_frames(_clip(video, data.num_frames, start),
+                           data.resolution, data.channels)
+    mask = anchors_lib.sample_anchor_mask(rng, data.num_frames,
+                                          **config.anchors)
+    return clip, mask
+
+  def shuffled(position):
+    epoch = position // num_examples
+    index = tf.random.experimental.index_shuffle(
+        position % num_examples, seed=tf.stack([tf.cast(seed, tf.int64), epoch]),
+        max_index=num_examples - 1)
+    return index, position
+
+  def load_tf(index, position):
+    clip, mask = tf.numpy_function(load, [index, position],
+                                   (tf.float32, tf.bool))
+    clip.set_shape((data.num_frames, data.resolution, data.resolution,
+                    data.channels))
+    mask.set_shape((data.num_frames,))
+    return {"video": clip, "anchor_mask": mask}
+
+  first = process_index * local_batch
+  steps = tf.data.Dataset.range(start_step, train.num_steps)
+  positions = steps.flat_map(lambda step: tf.data.Dataset.range(
+      step * train.batch_size + first,
+      step * train.batch_size + first + local_batch))
+  ds = positions.map(shuffled).map(
+      load_tf, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+  return ds.batch(local_batch, drop_remainder=True).prefetch(2)
+
+
+def eval_clips(config, num_clips: int, anchor_times: Sequence[int] | None = None,
+               source=None) -> dict[str, np.ndarray]:
+  """The first `num_clips` test clips (centre N frames) with fixed anchors.
+
+  Anchors are `anchor_times` for every clip when given, else drawn with the
+  training strategy from an rng seeded by the clip's index, so every
+  evaluation of every run sees the same anchor sets.
+  """
+  data = config.dataset
+  source = source if source is not None else load_source(data, data.eval_split)
+  num_clips = min(num_clips, len(source))
+  videos, masks = [], []
+  for index in range(num_clips):
+    video = source[index]["video"]
+    start = max(len(video) - data.num_frames, 0) // 2
+    videos.append(to_model_frames(_clip(video, data.num_frames, start),
+                                  data.resolution, data.channels))
+    if anchor_times is not None:
+      masks.append(anchors_lib.mask_from_times(anchor_times, data.num_frames))
+    else:
+      rng = np.random.default_rng([config.seed, 1_000_003, index])
+      masks.append(anchors_lib.sample_anchor_mask(rng, data.num_frames,
+                                                  **config.anchors))
+  return {"video": np.stack(videos), "anchor_mask": np.stack(masks)}
+
+
+def as_numpy(ds: tf.data.Dataset) -> Iterator[dict[str, np.ndarray]]:
+  return iter(tfds.as_numpy(ds))

@@ -1,0 +1,34 @@
+r"""Command line: train, evaluate or sample a family on a dataset.
+
+  python -m video_inference.main --config=configs/sdvi_shapes.py \
+      --workdir=runs/sdvi_shapes [--mode=train|evaluate|sample]
+
+`--config=FILE:tiny` selects a config's test variant; any field can be
+overridden, e.g. `--config.train.num_steps=500`.
+"""
+
+from absl import app
+from absl import flags
+from absl import logging
+from ml_collections import config_flags
+
+from video_inference import modes
+
+_CONFIG = config_flags.DEFINE_config_file(
+    "config", None, "Config file (configs/<family>_<dataset>.py[:variant]).",
+    lock_config=True)
+_WORKDIR = flags.DEFINE_string("workdir", None, "Run directory.")
+_MODE = flags.DEFINE_enum("mode", "train", list(modes.MODES),
+                          "What to do with the run.")
+flags.mark_flags_as_required(["config", "workdir"])
+
+
+def main(argv):
+  if len(argv) > 1:
+    raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
+  logging.set_verbosity(logging.INFO)
+  modes.MODES[_MODE.value](_CONFIG.value, _WORKDIR.value)
+
+
+if __name__ == "__main__":
+  app.run(main)

@@ -1,0 +1,20 @@
+"""Model families, chosen by name through `FAMILIES`."""
+
+from __future__ import annotations
+
+import ml_collections
+
+from video_inference.models import base
+from video_inference.models import sdvi_steps
+
+FAMILIES: dict[str, type[base.VideoModel]] = {
+    "sdvi": sdvi_steps.SdviModel,
+}
+
+
+def build_model(config: ml_collections.ConfigDict) -> base.VideoModel:
+  """The family named by `config.family`, built from `config`."""
+  if config.family not in FAMILIES:
+    raise ValueError(f"Unknown family {config.family!r}; valid families: "
+                     f"{sorted(FAMILIES)}.")
+  return FAMILIES[config.family](config)

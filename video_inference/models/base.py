@@ -1,0 +1,115 @@
+"""What every family provides to the shared loop, sampler and evaluators.
+
+A family is a `VideoModel` subclass: it builds its train state, lists its
+training phases (each a pure step `(state, batch, rng) -> (state, metrics)`)
+and implements `generate`, the pure function behind the common sampling API.
+The loop, the checkpoints, the input pipeline and the evaluators know nothing
+else about it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Callable, Mapping
+
+import flax
+import jax
+import jax.numpy as jnp
+import ml_collections
+import optax
+
+Batch = Mapping[str, jnp.ndarray]
+StepFn = Callable[[Any, Batch, jax.Array], tuple[Any, dict[str, jnp.ndarray]]]
+
+
+@flax.struct.dataclass
+class TrainState:
+  """Parameters and optimiser states of every network of a family.
+
+  `params` and `opt_state` are dicts keyed by network name, so a family with
+  several optimisers (a GAN's generator and discriminator, say) keeps one
+  flat, checkpointable pytree.
+  """
+  step: jnp.ndarray
+  params: dict[str, Any]
+  opt_state: dict[str, Any]
+
+
+@dataclasses.dataclass(frozen=True)
+class Phase:
+  """Training runs `step_fn` for steps in [start_step, end_step)."""
+  name: str
+  start_step: int
+  end_step: int
+  step_fn: StepFn
+
+
+def apply_updates(state: TrainState, grads: dict[str, Any],
+                  optimizers: Mapping[str, optax.GradientTransformation],
+                  trained: tuple[str, ...]) -> TrainState:
+  """One optimiser step for the networks named in `trained`; others stay."""
+  params, opt_state = dict(state.params), dict(state.opt_state)
+  for name in trained:
+    updates, opt_state[name] = optimizers[name].update(
+        grads[name], state.opt_state[name], state.params[name])
+    params[name] = optax.apply_updates(state.params[name], updates)
+  return state.replace(step=state.step + 1, params=params, opt_state=opt_state)
+
+
+def gaussian_kl(mean: jnp.ndarray, log_var: jnp.ndarray) -> jnp.ndarray:
+  """KL(N(mean, exp(log_var)) || N(0, I)), summed over the last axis."""
+  return 0.5 * jnp.sum(jnp.exp(log_var) + mean**2 - 1.0 - log_var, axis=-1)
+
+
+def reparameterize(rng: jax.Array, mean: jnp.ndarray,
+                   log_var: jnp.ndarray) -> jnp.ndarray:
+  return mean + jnp.exp(0.5 * log_var) * jax.random.normal(rng, mean.shape)
+
+
+def sigmoid_cross_entropy(logits: jnp.ndarray, is_real: bool) -> jnp.ndarray:
+  """Mean binary cross-entropy of pre-sigmoid logits against one label."""
+  labels = jnp.ones_like(logits) if is_real else jnp.zeros_like(logits)
+  return jnp.mean(optax.sigmoid_binary_cross_entropy(logits, labels))
+
+
+class VideoModel:
+  """Base class of the families; see the module docstring."""
+
+  name: str = ""
+  # Whether `generate` honours anchor frames; the sampler refuses otherwise.
+  supports_anchors: bool = True
+
+  def __init__(self, config: ml_collections.ConfigDict):
+    self.config = config
+    self.num_frames = config.dataset.num_frames
+    self.resolution = config.dataset.resolution
+    self.channels = config.dataset.channels
+
+  def create_state(self, rng: jax.Array) -> TrainState:
+    raise NotImplementedError
+
+  def phases(self) -> list[Phase]:
+    raise NotImplementedError
+
+  def sampling_variables(self, state: TrainState) -> Any:
+    """The part of the state `generate` needs (no optimiser states)."""
+    return state.params
+
+  def generate(self, variables: Any, anchor_video: jnp.ndarray,
+               anchor_mask: jnp.ndarray, rng: jax.Array, num_frames: int,
+               deterministic: bool = False) -> jnp.ndarray:
+    """Pure, jittable: float videos [B, num_frames, H, W, C] in [-1, 1].
+
+    anchor_video [B, num_frames, H, W, C] holds the anchors at their times
+    (any values elsewhere); anchor_mask [B, num_frames] marks them. A row
+    without anchors is generated from the prior. `deterministic` replaces
+    every latent sample by its mean (the papers' z = mu baseline).
+    """
+    raise NotImplementedError
+
+  def phase_at(self, step: int) -> Phase:
+    for phase in self.phases():
+      if phase.start_step <= step < phase.end_step:
+        return phase
+    raise ValueError(f"step {step} is outside every training phase of "
+                     f"{self.name}: {[(p.name, p.start_step, p.end_step) for p in self.phases()]}")

@@ -1,0 +1,134 @@
+"""The one sampling API: K videos through M anchors at given times.
+
+`sample(model, variables, anchors, anchor_times, num_frames, num_samples, rng)`
+serves every family and every task of DESIGN.md (M = 0: generation from the
+prior; first k: prediction; first and last: inbetweening; any: inference).
+The returned frames are the model's own output at every time, anchors
+included; figures outline the anchors so a reader can compare them.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from video_inference import anchors as anchors_lib
+from video_inference import visualization
+
+
+def _anchors_as_float(anchors, model) -> np.ndarray:
+  anchors = np.asarray(anchors)
+  expected = (model.resolution, model.resolution, model.channels)
+  if anchors.ndim != 4 or anchors.shape[1:] != expected:
+    raise ValueError(f"anchors must be [M, {expected[0]}, {expected[1]}, "
+                     f"{expected[2]}] for this model, got shape "
+                     f"{anchors.shape}.")
+  if anchors.dtype == np.uint8:
+    return anchors.astype(np.float32) / 127.5 - 1.0
+  if not np.issubdtype(anchors.dtype, np.floating):
+    raise ValueError(f"anchors must be uint8 in 0..255 or float in [-1, 1], "
+                     f"got dtype {anchors.dtype}.")
+  if anchors.size and (anchors.min() < -1.0 - 1e-3 or anchors.max() > 1.0 + 1e-3):
+    raise ValueError(f"float anchors must lie in [-1, 1], got range "
+                     f"[{anchors.min():.3f}, {anchors.max():.3f}].")
+  return anchors.astype(np.float32)
+
+
+def check_request(model, num_anchors: int, num_frames: int) -> None:
+  if num_anchors and not model.supports_anchors:
+    raise ValueError(f"The {model.name} family cannot condition on anchor "
+                     f"frames; request it with no anchors.")
+  if not 0 < num_frames <= model.num_frames:
+    raise ValueError(f"num_frames={num_frames} is out of range: this "
+                     f"{model.name} model generates 1..{model.num_frames} "
+                     "frames (its training clip length).")
+
+
+def sample(model, variables, anchors, anchor_times: Sequence[int],
+           num_frames: int, num_samples: int, rng: jax.Array,
+           deterministic: bool = False) -> np.ndarray:
+  """uint8 videos [num_samples, num_frames, H, W, C] through the anchors.
+
+  anchors: [M, H, W, C], uint8 0..255 or float [-1, 1], M = len(anchor_times);
+  anchor_times: strictly increasing frame indices in [0, num_frames).
+  """
+  times = anchors_lib.validate_times(anchor_times, num_frames)
+  anchors = (np.zeros((0, model.resolution, model.resolution, model.channels),
+                      np.float32) if len(times) == 0 and np.size(anchors) == 0
+             else _anchors_as_float(anchors, model))
+  if len(anchors) != len(times):
+    raise ValueError(f"Got {len(anchors)} anchor frames but "
+                     f"{len(times)} anchor times {times}.")
+  check_request(model, len(times), num_frames)
+  if num_samples < 1:
+    raise ValueError(f"num_samples must be >= 1, got {num_samples}.")
+  anchor_video = np.zeros((num_samples, num_frames) + anchors.shape[1:],
+                          np.float32)
+  anchor_video[:, times] = anchors
+  mask = np.zeros((num_samples, num_frames), bool)
+  mask[:, times] = True
+  videos = model.generate(variables, jnp.asarray(anchor_video),
+                          jnp.asarray(mask), rng, num_frames, deterministic)
+  return visualization.to_uint8(np.asarray(videos))
+
+
+def sample_batch(model, variables, videos: np.ndarray, anchor_masks: np.ndarray,
+                 num_samples: int, rng: jax.Array, batch_size: int,
+                 deterministic: bool = False) -> np.ndarray:
+  """K float samples [B, K, N, H, W, C] for each clip's anchors.
+
+  Runs in chunks of `batch_size` rows, padding the last chunk, so one
+  compiled `generate` serves any number of clips.
+  """
+  num_clips, num_frames = anchor_masks.shape
+  check_request(model, int(anchor_masks.any()), num_frames)
+  rows_video = np.repeat(videos, num_samples, axis=0)
+  rows_mask = np.repeat(anchor_masks, num_samples, axis=0)
+  outputs = []
+  for chunk, start in enumerate(range(0, len(rows_video), batch_size)):
+    video_chunk = rows_video[start:start + batch_size]
+    mask_chunk = rows_mask[start:start + batch_size]
+    pad = batch_size - len(video_chunk)
+    if pad:
+      video_chunk = np.concatenate(
+          [video_chunk, np.zeros((pad,) + video_chunk.shape[1:], np.float32)])
+      mask_chunk = np.concatenate(
+          [mask_chunk, np.zeros((pad, num_frames), bool)])
+    generated = model.generate(variables, jnp.asarray(video_chunk),
+                               jnp.asarray(mask_chunk),
+                               jax.random.fold_in(rng, chunk), num_frames,
+                               deterministic)
+    outputs.append(np.asarray(generated)[:batch_size - pad])
+  return np.concatenate(outputs).reshape(
+      (num_clips, num_samples) + videos.shape[1:])
+
+
+def write_preview(model, variables, preview: dict[str, np.ndarray], config,
+                  step: int, workdir: str, writer, is_writer: bool) -> list[str]:
+  """Samples on fixed test anchors -> TensorBoard images and GIF/PNG files.
+
+  One grid per anchor set: the real clip on top, then K samples; anchors
+  outlined. Returns the written paths.
+  """
+  samples = sample_batch(model, variables, preview["video"],
+                         preview["anchor_mask"], config.sample.num_samples,
+                         jax.random.fold_in(jax.random.key(config.seed), step),
+                         batch_size=config.eval.batch_size)
+  if not is_writer:
+    return []
+  directory = os.path.join(workdir, "samples")
+  paths, images = [], {}
+  for index, (real, generated, mask) in enumerate(
+      zip(preview["video"], samples, preview["anchor_mask"])):
+    rows = visualization.to_uint8(np.concatenate([real[None], generated]))
+    times = anchors_lib.times_from_mask(mask)
+    prefix = f"step_{step:07d}_set_{index}"
+    paths += visualization.save_samples(directory, rows, times, prefix,
+                                        overwrite=True)
+    images[f"samples/set_{index}"] = visualization.video_grid(rows, times)[None]
+  writer.write_images(step, images)
+  return paths

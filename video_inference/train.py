@@ -1,0 +1,254 @@
+"""The one training loop of every family.
+
+jit over a 1-D device mesh ('data'): batches are sharded over every device of
+every host, the train state is replicated, and XLA inserts the gradient
+all-reduce (the modern form of pmap data parallelism). Each process feeds
+only its slice of the global batch; only process 0 writes files.
+
+The step at index s always uses rng = fold_in(seed, s) and the batch the
+input pipeline derives from (seed, s), so a run restored from a checkpoint
+continues bit for bit as if it had never stopped. Checkpoints (orbax) are
+written every `train.checkpoint_every` steps, at the end, and when the job
+receives SIGTERM (pre-emption); a non-finite loss stops the run before any
+state carrying it is saved.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from typing import Any
+
+from absl import logging
+from clu import metric_writers
+from clu import periodic_actions
+import jax
+import jax.numpy as jnp
+import ml_collections
+import numpy as np
+import orbax.checkpoint as ocp
+
+from video_inference import config_lib
+from video_inference import input_pipeline
+from video_inference import models
+from video_inference import sampling
+from video_inference.evaluation import evaluate as evaluate_lib
+
+
+class NonFiniteLossError(FloatingPointError):
+  """A loss became NaN or infinite; the last good checkpoint is kept."""
+
+
+class WorkdirConfigMismatchError(ValueError):
+  """The workdir holds checkpoints of a different model or dataset."""
+
+
+def make_mesh() -> jax.sharding.Mesh:
+  return jax.sharding.Mesh(np.asarray(jax.devices()), ("data",))
+
+
+def check_workdir_config(config: ml_collections.ConfigDict, workdir: str,
+                         has_checkpoint: bool) -> None:
+  """Refuses a workdir whose checkpoints come from another config."""
+  path = os.path.join(workdir, "config.json")
+  if not os.path.exists(path):
+    if has_checkpoint:
+      raise WorkdirConfigMismatchError(
+          f"{workdir} holds checkpoints but no config.json; refusing to mix "
+          "runs. Use another --workdir.")
+    return
+  with open(path) as f:
+    saved = ml_collections.ConfigDict(json.load(f))
+  differences = []
+  for field in config_lib.IDENTITY_FIELDS:
+    try:
+      old = config_lib.lookup(saved, field)
+    except KeyError:
+      old = "<missing>"
+    new = config_lib.lookup(config, field)
+    old = old.to_dict() if hasattr(old, "to_dict") else old
+    new = new.to_dict() if hasattr(new, "to_dict") else new
+    if old != new:
+      differences.append(f"{field}: workdir has {old!r}, config has {new!r}")
+  if differences and has_checkpoint:
+    raise WorkdirConfigMismatchError(
+        f"{workdir} holds a checkpoint of another config; refusing to touch "
+        "it. Use another --workdir. Differences:\n  " + "\n  ".join(differences))
+
+
+def checkpoint_manager(workdir: str, config, read_only: bool = False):
+  options = ocp.CheckpointManagerOptions(
+      max_to_keep=config.train.keep_checkpoints, create=not read_only,
+      read_only=read_only)
+  return ocp.CheckpointManager(os.path.join(workdir, "checkpoints"),
+                               options=options)
+
+
+def restore_or_create_state(model, config, manager, sharding, step=None):
+  """The latest (or given) checkpoint, else a fresh state."""
+  init_rng = jax.random.fold_in(jax.random.key(config.seed), -1 % 2**31)
+  state = jax.jit(model.create_state, out_shardings=sharding)(init_rng)
+  step = manager.latest_step() if step is None else step
+  if step is not None:
+    state = manager.restore(step, args=ocp.args.StandardRestore(state))
+  return state
+
+
+def _mean_metrics(history: list[dict[str, jax.Array]]) -> dict[str, float]:
+  stacked = jax.device_get(history)
+  return {key: float(np.mean([m[key] for m in stacked])) for key in stacked[0]}
+
+
+def _check_finite(history, first_step: int, manager) -> None:
+  for offset, metrics in enumerate(jax.device_get(history)):
+    bad = {k: float(v) for k, v in metrics.items() if not np.isfinite(v)}
+    if bad:
+      latest = manager.latest_step()
+      raise NonFiniteLossError(
+          f"Non-finite loss at step {first_step + offset}: {bad}. Training "
+          f"stopped without saving this state; the last good checkpoint is "
+          f"step {latest} in {manager.directory}."
+          if latest is not None else
+          f"Non-finite loss at step {first_step + offset}: {bad}. Training "
+          "stopped; no checkpoint had been written yet.")
+
+
+def train_and_evaluate(config: ml_collections.ConfigDict,
+                       workdir: str) -> dict[str, Any]:
+  """Trains `config` in `workdir` (resuming if it holds a checkpoint).
+
+  Returns a summary: the final step, the last averaged metrics, the paths
+  of the evaluation JSON and sample files, and the final train state.
+  """
+  model = models.build_model(config)
+  is_writer = jax.process_index() == 0
+  if is_writer:
+    os.makedirs(workdir, exist_ok=True)
+  manager = checkpoint_manager(workdir, config)
+  check_workdir_config(config, workdir, manager.latest_step() is not None)
+  if is_writer:
+    with open(os.path.join(workdir, "config.json"), "w") as f:
+      f.write(config.to_json_best_effort(indent=2))
+
+  mesh = make_mesh()
+  replicated = jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec())
+  batch_sharding = jax.sharding.NamedSharding(mesh,
+                                              jax.sharding.PartitionSpec("data"))
+  if config.train.batch_size % jax.device_count():
+    raise ValueError(f"train.batch_size={config.train.batch_size} must be "
+                     f"divisible by the {jax.device_count()} devices.")
+
+  state = restore_or_create_state(model, config, manager, replicated)
+  start_step = int(jax.device_get(state.step))
+  num_steps = config.train.num_steps
+  dataset = input_pipeline.train_dataset(
+      config, start_step, jax.process_index(), jax.process_count())
+  batches = input_pipeline.as_numpy(dataset)
+  eval_source = input_pipeline.load_source(config.dataset,
+                                           config.dataset.eval_split)
+  preview = input_pipeline.eval_clips(
+      config, config.sample.num_anchor_sets,
+      anchor_times=config.sample.anchor_times, source=eval_source)
+
+  writer = metric_writers.create_default_writer(workdir,
+                                                just_logging=not is_writer)
+  if start_step == 0:
+    writer.write_hparams(config_lib.flatten_for_hparams(config))
+  report = periodic_actions.ReportProgress(
+      num_train_steps=num_steps, writer=writer,
+      every_steps=config.train.log_every, every_secs=None)
+
+  compiled = {}
+
+  def step_fn(step):
+    phase = model.phase_at(step)
+    if phase.name not in compiled:
+      compiled[phase.name] = jax.jit(
+          phase.step_fn, in_shardings=(replicated, batch_sharding, replicated),
+          out_shardings=(replicated, replicated), donate_argnums=0)
+    return compiled[phase.name]
+
+  stop_requested = []
+  previous_handler = None
+  if hasattr(signal, "SIGTERM"):
+    try:
+      previous_handler = signal.signal(
+          signal.SIGTERM, lambda *_: stop_requested.append(True))
+    except ValueError:  # Not the main thread (e.g. a notebook worker).
+      previous_handler = None
+
+  seed_key = jax.random.key(config.seed)
+  history, history_start, last_metrics = [], start_step, {}
+  summary = {"eval_json": None, "sample_files": []}
+  logging.info("Training %s from step %d to %d on %d devices.", model.name,
+               start_step, num_steps, jax.device_count())
+  step = start_step
+  try:
+    with mesh:
+      while step < num_steps and not stop_requested:
+        local = next(batches)
+        batch = {k: jax.make_array_from_process_local_data(batch_sharding, v)
+                 for k, v in local.items()}
+        state, metrics = step_fn(step)(state, batch,
+                                       jax.random.fold_in(seed_key, step))
+        history.append(metrics)
+        step += 1
+        report(step)
+        at_end = step == num_steps
+        if step % config.train.log_every == 0 or at_end:
+          _check_finite(history, history_start, manager)
+          last_metrics = _mean_metrics(history)
+          writer.write_scalars(step, {f"train/{k}": v
+                                      for k, v in last_metrics.items()})
+          history, history_start = [], step
+        if step % config.train.checkpoint_every == 0 or at_end:
+          _check_finite(history, history_start, manager)
+          manager.save(step, args=ocp.args.StandardSave(state))
+        if step % config.train.sample_every == 0 or at_end:
+          summary["sample_files"] = sampling.write_preview(
+              model, model.sampling_variables(state), preview, config, step,
+              workdir, writer, is_writer)
+        if (config.train.eval_every and step % config.train.eval_every == 0
+            and not at_end):
+          evaluate_lib.evaluate(model, model.sampling_variables(state), config,
+                                step, workdir, writer, source=eval_source)
+    if stop_requested and step < num_steps:
+      _check_finite(history, history_start, manager)
+      logging.warning("SIGTERM: saving a checkpoint at step %d and stopping.",
+                      step)
+      manager.save(step, args=ocp.args.StandardSave(state), force=True)
+    elif step == num_steps:
+      summary["eval_json"] = evaluate_lib.evaluate(
+          model, model.sampling_variables(state), config, step, workdir,
+          writer, source=eval_source)["path"]
+  finally:
+    manager.wait_until_finished()
+    writer.flush()
+    if previous_handler is not None:
+      signal.signal(signal.SIGTERM, previous_handler)
+  summary.update(step=step, metrics=last_metrics, state=state)
+  return summary
+
+
+def load_for_inference(config: ml_collections.ConfigDict, workdir: str,
+                       step: int | None = None):
+  """(model, sampling variables, step) from a run's checkpoint."""
+  directory = os.path.join(workdir, "checkpoints")
+  if not os.path.isdir(directory) or not os.listdir(directory):
+    present = sorted(os.listdir(workdir)) if os.path.isdir(workdir) else []
+    raise FileNotFoundError(
+        f"No checkpoint in {directory}. {workdir} contains: "
+        f"{present or 'nothing (or it does not exist)'}. Train first with "
+        f"--mode=train.")
+  model = models.build_model(config)
+  manager = checkpoint_manager(workdir, config, read_only=True)
+  check_workdir_config(config, workdir, has_checkpoint=True)
+  if step is not None and step not in manager.all_steps():
+    raise FileNotFoundError(f"No checkpoint of step {step} in {directory}; "
+                            f"steps present: {manager.all_steps()}.")
+  replicated = jax.sharding.NamedSharding(make_mesh(),
+                                          jax.sharding.PartitionSpec())
+  state = restore_or_create_state(model, config, manager, replicated, step)
+  return model, model.sampling_variables(state), int(jax.device_get(state.step))
