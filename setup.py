@@ -3,45 +3,60 @@
 import setuptools
 
 INSTALL_REQUIRES = [
-    "jax>=0.10,<0.13",
-    "flax>=0.12,<0.13",
-    "optax>=0.2.8,<0.3",
-    "orbax-checkpoint>=0.11,<0.13",
-    # tensorflow-cpu is only the input pipeline; the models run on JAX.
-    "tensorflow-cpu>=2.20,<2.22",
-    "tensorflow-datasets>=4.9.9,<4.10",
-    "array-record>=0.7",
-    "clu>=0.0.12",
-    "ml-collections>=1.0",
-    "dm-pix>=0.4.4",
-    # clu.metric_writers writes TensorBoard events through this package.
-    "tensorboard>=2.20",
-    "numpy>=1.26",
-    "pillow>=10",
-    "absl-py>=2",
-    # TFDS needs it to prepare builders that live outside its own package.
-    "importlib_resources>=6",
+  "jax>=0.10,<0.13",
+  "flax>=0.12,<0.13",
+  "optax>=0.2.8,<0.3",
+  "orbax-checkpoint>=0.11,<0.13",
+  # tensorflow-cpu is only the input pipeline; the models run on JAX.
+  "tensorflow-cpu>=2.20,<2.22",
+  "tensorflow-datasets>=4.9.9,<4.10",
+  "array-record>=0.7",
+  "clu>=0.0.12",
+  "ml-collections>=1.0",
+  "dm-pix>=0.4.4",
+  # clu.metric_writers writes TensorBoard events through this package.
+  "tensorboard>=2.20",
+  "numpy>=1.26",
+  "pillow>=10",
+  "absl-py>=2",
+  # TFDS needs it to prepare builders that live outside its own package.
+  "importlib_resources>=6",
 ]
 
 EXTRAS_REQUIRE = {
-    "test": [
-        "pytest>=8",
-        "pytest-xdist>=3.5",
-        # tensorflow_datasets.testing imports it.
-        "dill>=0.3.8",
-    ],
+  "test": [
+    "pytest>=8",
+    "pytest-xdist>=3.5",
+    # tensorflow_datasets.testing imports it.
+    "dill>=0.3.8",
+  ],
 }
 
 setuptools.setup(
-    name="video_inference",
-    version="0.1.0",
-    description="Stochastic video inference from anchor frames in JAX/Flax.",
-    long_description=open("README.md", encoding="utf-8").read(),
-    long_description_content_type="text/markdown",
-    python_requires=">=3.10",
-    packages=setuptools.find_packages(include=["video_inference", "video_inference.*", "tfds_builders", "tfds_builders.*"]),
-    package_data={"tfds_builders": ["*/README.md", "*/CITATIONS.bib", "*/TAGS.txt", "*/checksums.tsv", "*/dummy_data/**/*"]},
-    include_package_data=True,
-    install_requires=INSTALL_REQUIRES,
-    extras_require=EXTRAS_REQUIRE,
+  name="video_inference",
+  version="0.1.0",
+  description="Stochastic video inference from anchor frames in JAX/Flax.",
+  long_description=open("README.md", encoding="utf-8").read(),
+  long_description_content_type="text/markdown",
+  python_requires=">=3.10",
+  packages=setuptools.find_packages(
+    include=[
+      "video_inference",
+      "video_inference.*",
+      "tfds_builders",
+      "tfds_builders.*",
+    ]
+  ),
+  package_data={
+    "tfds_builders": [
+      "*/README.md",
+      "*/CITATIONS.bib",
+      "*/TAGS.txt",
+      "*/checksums.tsv",
+      "*/dummy_data/**/*",
+    ]
+  },
+  include_package_data=True,
+  install_requires=INSTALL_REQUIRES,
+  extras_require=EXTRAS_REQUIRE,
 )

@@ -37,19 +37,24 @@ def _chunk(tag: bytes, data: bytes) -> bytes:
 def encode_png_frames(video: np.ndarray) -> list[bytes]:
   """Encodes uint8 [T, H, W, C] (C = 1, 3 or 4) as one PNG file per frame."""
   video = np.asarray(video)
-  if video.dtype != np.uint8 or video.ndim != 4 or video.shape[-1] not in (
+  if (
+    video.dtype != np.uint8
+    or video.ndim != 4
+    or video.shape[-1]
+    not in (
       1,
       3,
       4,
+    )
   ):
     raise ValueError(
-        f"Expected a uint8 [T, H, W, C] video with C in (1, 3, 4), got "
-        f"{video.dtype} {video.shape}."
+      f"Expected a uint8 [T, H, W, C] video with C in (1, 3, 4), got "
+      f"{video.dtype} {video.shape}."
     )
   t, h, w, c = video.shape
   color_type = {1: 0, 3: 2, 4: 6}[c]  # grey, RGB, RGBA
   header = _PNG_SIGNATURE + _chunk(
-      b"IHDR", struct.pack(">IIBBBBB", w, h, 8, color_type, 0, 0, 0)
+    b"IHDR", struct.pack(">IIBBBBB", w, h, 8, color_type, 0, 0, 0)
   )
   trailer = _chunk(b"IEND", b"")
   # Every scanline starts with its filter type; 0 ("None") for all rows.
@@ -57,10 +62,10 @@ def encode_png_frames(video: np.ndarray) -> list[bytes]:
   raw = np.zeros((t, h, 1 + w * c), dtype=np.uint8)
   raw[:, :, 1:] = video.reshape(t, h, w * c)
   return [
-      header
-      + _chunk(b"IDAT", zlib.compress(frame.tobytes(), _ZLIB_LEVEL))
-      + trailer
-      for frame in raw
+    header
+    + _chunk(b"IDAT", zlib.compress(frame.tobytes(), _ZLIB_LEVEL))
+    + trailer
+    for frame in raw
   ]
 
 

@@ -27,12 +27,12 @@ def test_png_frames_decode_to_the_same_pixels(channels):
 
 
 @pytest.mark.parametrize(
-    "video",
-    [
-        np.zeros((2, 4, 4, 3), np.float32),
-        np.zeros((4, 4, 3), np.uint8),
-        np.zeros((2, 4, 4, 2), np.uint8),
-    ],
+  "video",
+  [
+    np.zeros((2, 4, 4, 3), np.float32),
+    np.zeros((4, 4, 3), np.uint8),
+    np.zeros((2, 4, 4, 2), np.uint8),
+  ],
 )
 def test_png_frames_reject_what_png_cannot_hold(video):
   with pytest.raises(ValueError, match="uint8 \\[T, H, W, C\\]"):
@@ -41,21 +41,21 @@ def test_png_frames_reject_what_png_cannot_hold(video):
 
 def test_stack_frames_decodes_a_video_feature_to_one_array():
   feature = tfds.features.FeaturesDict(
-      {"video": tfds.features.Video(shape=(4, 6, 6, 3))}
+    {"video": tfds.features.Video(shape=(4, 6, 6, 3))}
   )
   video = np.random.default_rng(1).integers(0, 256, (4, 6, 6, 3), np.uint8)
   serialized = feature.serialize_example(
-      {"video": video_utils.encode_png_frames(video)}
+    {"video": video_utils.encode_png_frames(video)}
   )
   plain = feature.deserialize_example_np(serialized)["video"]
   assert isinstance(plain, list)  # The TFDS behaviour being worked around.
   stacked = feature.deserialize_example_np(
-      serialized, decoders={"video": video_utils.StackFrames()}
+    serialized, decoders={"video": video_utils.StackFrames()}
   )["video"]
   assert isinstance(stacked, np.ndarray) and stacked.dtype == np.uint8
   np.testing.assert_array_equal(stacked, video)
   # The tf.data path is unchanged.
   tensor = feature.deserialize_example(
-      serialized, decoders={"video": video_utils.StackFrames()}
+    serialized, decoders={"video": video_utils.StackFrames()}
   )["video"]
   np.testing.assert_array_equal(tensor.numpy(), video)

@@ -7,6 +7,8 @@ r"""Command line: train, evaluate or sample a family on a dataset.
 overridden, e.g. `--config.train.num_steps=500`.
 """
 
+import logging as python_logging
+
 from absl import app
 from absl import flags
 from absl import logging
@@ -23,10 +25,20 @@ _MODE = flags.DEFINE_enum("mode", "train", list(modes.MODES),
 flags.mark_flags_as_required(["config", "workdir"])
 
 
+class _QuietLibraries(python_logging.Filter):
+  """Drops the INFO chatter of orbax and TFDS (dozens of lines per save)."""
+
+  def filter(self, record):
+    noisy = ("/orbax/", "/tensorflow_datasets/", "/jax/_src/")
+    return record.levelno >= python_logging.WARNING or not any(
+        part in record.pathname for part in noisy)
+
+
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
   logging.set_verbosity(logging.INFO)
+  logging.get_absl_handler().addFilter(_QuietLibraries())
   modes.MODES[_MODE.value](_CONFIG.value, _WORKDIR.value)
 
 

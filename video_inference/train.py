@@ -45,8 +45,9 @@ class WorkdirConfigMismatchError(ValueError):
   """The workdir holds checkpoints of a different model or dataset."""
 
 
-def make_mesh() -> jax.sharding.Mesh:
-  return jax.sharding.Mesh(np.asarray(jax.devices()), ("data",))
+def make_mesh(devices=None) -> jax.sharding.Mesh:
+  devices = jax.devices() if devices is None else devices
+  return jax.sharding.Mesh(np.asarray(devices), ("data",))
 
 
 def check_workdir_config(config: ml_collections.ConfigDict, workdir: str,
@@ -115,9 +116,11 @@ def _check_finite(history, first_step: int, manager) -> None:
           "stopped; no checkpoint had been written yet.")
 
 
-def train_and_evaluate(config: ml_collections.ConfigDict,
-                       workdir: str) -> dict[str, Any]:
+def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
+                       devices=None) -> dict[str, Any]:
   """Trains `config` in `workdir` (resuming if it holds a checkpoint).
+
+  `devices` (default: all) are the devices of the data-parallel mesh.
 
   Returns a summary: the final step, the last averaged metrics, the paths
   of the evaluation JSON and sample files, and the final train state.
@@ -132,13 +135,13 @@ def train_and_evaluate(config: ml_collections.ConfigDict,
     with open(os.path.join(workdir, "config.json"), "w") as f:
       f.write(config.to_json_best_effort(indent=2))
 
-  mesh = make_mesh()
+  mesh = make_mesh(devices)
   replicated = jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec())
   batch_sharding = jax.sharding.NamedSharding(mesh,
                                               jax.sharding.PartitionSpec("data"))
-  if config.train.batch_size % jax.device_count():
+  if config.train.batch_size % mesh.size:
     raise ValueError(f"train.batch_size={config.train.batch_size} must be "
-                     f"divisible by the {jax.device_count()} devices.")
+                     f"divisible by the {mesh.size} devices.")
 
   state = restore_or_create_state(model, config, manager, replicated)
   start_step = int(jax.device_get(state.step))
@@ -183,7 +186,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict,
   history, history_start, last_metrics = [], start_step, {}
   summary = {"eval_json": None, "sample_files": []}
   logging.info("Training %s from step %d to %d on %d devices.", model.name,
-               start_step, num_steps, jax.device_count())
+               start_step, num_steps, mesh.size)
   step = start_step
   try:
     with mesh:

@@ -39,232 +39,236 @@ ANCHOR_COLOR = (255, 215, 0)
 
 
 def to_uint8(video: Any) -> np.ndarray:
-    """uint8 passes through; float in [-1, 1] -> round((x + 1) * 127.5)."""
-    video = np.asarray(video)
-    if video.dtype == np.uint8:
-        return video
-    if not np.issubdtype(video.dtype, np.floating):
-        raise ValueError(
-            "to_uint8 expects uint8 (0..255) or float in [-1, 1]; "
-            f"got dtype {video.dtype}."
-        )
-    if video.size:
-        lo, hi = float(np.min(video)), float(np.max(video))
-        finite = math.isfinite(lo) and math.isfinite(hi)
-        if not finite or lo < -1 - _FLOAT_TOL or hi > 1 + _FLOAT_TOL:
-            raise ValueError(
-                "to_uint8 expects float values in [-1, 1]; got dtype "
-                f"{video.dtype} with range [{lo}, {hi}]."
-            )
-    scaled = np.round((video.astype(np.float64) + 1.0) * 127.5)
-    return np.clip(scaled, 0, 255).astype(np.uint8)
+  """uint8 passes through; float in [-1, 1] -> round((x + 1) * 127.5)."""
+  video = np.asarray(video)
+  if video.dtype == np.uint8:
+    return video
+  if not np.issubdtype(video.dtype, np.floating):
+    raise ValueError(
+      "to_uint8 expects uint8 (0..255) or float in [-1, 1]; "
+      f"got dtype {video.dtype}."
+    )
+  if video.size:
+    lo, hi = float(np.min(video)), float(np.max(video))
+    finite = math.isfinite(lo) and math.isfinite(hi)
+    if not finite or lo < -1 - _FLOAT_TOL or hi > 1 + _FLOAT_TOL:
+      raise ValueError(
+        "to_uint8 expects float values in [-1, 1]; got dtype "
+        f"{video.dtype} with range [{lo}, {hi}]."
+      )
+  scaled = np.round((video.astype(np.float64) + 1.0) * 127.5)
+  return np.clip(scaled, 0, 255).astype(np.uint8)
 
 
 def _check_int(value: Any, name: str, minimum: int) -> int:
-    # bool is an int subclass, but True as a size is surely a mistake.
-    if isinstance(value, (bool, np.bool_)) or not isinstance(
-        value, (int, np.integer)
-    ):
-        raise ValueError(f"{name} must be an int >= {minimum}; got {value!r}.")
-    if value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}; got {value!r}.")
-    return int(value)
+  # bool is an int subclass, but True as a size is surely a mistake.
+  if isinstance(value, (bool, np.bool_)) or not isinstance(
+    value, (int, np.integer)
+  ):
+    raise ValueError(f"{name} must be an int >= {minimum}; got {value!r}.")
+  if value < minimum:
+    raise ValueError(f"{name} must be an int >= {minimum}; got {value!r}.")
+  return int(value)
 
 
-def _check_channels(video: np.ndarray, name: str, rank: int, layout: str) -> None:
-    if video.ndim != rank or video.shape[-1] not in (1, 3):
-        raise ValueError(
-            f"{name} must have shape {layout} with C in {{1, 3}}; "
-            f"got shape {video.shape}."
-        )
+def _check_channels(
+  video: np.ndarray, name: str, rank: int, layout: str
+) -> None:
+  if video.ndim != rank or video.shape[-1] not in (1, 3):
+    raise ValueError(
+      f"{name} must have shape {layout} with C in {{1, 3}}; "
+      f"got shape {video.shape}."
+    )
 
 
 def _check_times(anchor_times: Any, num_frames: int) -> list[int]:
-    if anchor_times is None:
-        return []
-    if isinstance(anchor_times, (list, tuple)):
-        times = list(anchor_times)
-    else:  # numpy / jax arrays: .tolist() keeps the dtype's kind (int/float)
-        times = np.asarray(anchor_times).reshape(-1).tolist()
-    for t in times:
-        if isinstance(t, (bool, np.bool_)) or not isinstance(t, (int, np.integer)):
-            raise ValueError(f"anchor_times must be ints; got {times!r}.")
-        if not 0 <= t < num_frames:
-            raise ValueError(
-                f"anchor_times must lie in [0, {num_frames}); got {times!r}."
-            )
-    return [int(t) for t in times]
+  if anchor_times is None:
+    return []
+  if isinstance(anchor_times, (list, tuple)):
+    times = list(anchor_times)
+  else:  # numpy / jax arrays: .tolist() keeps the dtype's kind (int/float)
+    times = np.asarray(anchor_times).reshape(-1).tolist()
+  for t in times:
+    if isinstance(t, (bool, np.bool_)) or not isinstance(t, (int, np.integer)):
+      raise ValueError(f"anchor_times must be ints; got {times!r}.")
+    if not 0 <= t < num_frames:
+      raise ValueError(
+        f"anchor_times must lie in [0, {num_frames}); got {times!r}."
+      )
+  return [int(t) for t in times]
 
 
 def outline_anchors(
-    video: Any,
-    anchor_times: Sequence[int] | None,
-    color: Sequence[int] = ANCHOR_COLOR,
-    width: int = 1,
+  video: Any,
+  anchor_times: Sequence[int] | None,
+  color: Sequence[int] = ANCHOR_COLOR,
+  width: int = 1,
 ) -> np.ndarray:
-    """RGB uint8 copy [T, H, W, 3] of `video` [T, H, W, C] with anchors framed."""
-    video = to_uint8(video)
-    _check_channels(video, "video", 4, "[T, H, W, C]")
-    times = _check_times(anchor_times, video.shape[0])
-    color = tuple(color)
-    if len(color) != 3 or not all(
-        isinstance(c, (int, np.integer)) and 0 <= c <= 255 for c in color
-    ):
-        raise ValueError(f"color must be 3 ints in 0..255; got {color!r}.")
-    width = _check_int(width, "width", 1)
-    out = np.repeat(video, 3, axis=-1) if video.shape[-1] == 1 else video.copy()
-    c = np.asarray(color, np.uint8)
-    for t in times:
-        out[t, :width] = c
-        out[t, -width:] = c
-        out[t, :, :width] = c
-        out[t, :, -width:] = c
-    return out
+  """RGB uint8 copy [T, H, W, 3] of `video` [T, H, W, C] with anchors framed."""
+  video = to_uint8(video)
+  _check_channels(video, "video", 4, "[T, H, W, C]")
+  times = _check_times(anchor_times, video.shape[0])
+  color = tuple(color)
+  if len(color) != 3 or not all(
+    isinstance(c, (int, np.integer)) and 0 <= c <= 255 for c in color
+  ):
+    raise ValueError(f"color must be 3 ints in 0..255; got {color!r}.")
+  width = _check_int(width, "width", 1)
+  out = np.repeat(video, 3, axis=-1) if video.shape[-1] == 1 else video.copy()
+  c = np.asarray(color, np.uint8)
+  for t in times:
+    out[t, :width] = c
+    out[t, -width:] = c
+    out[t, :, :width] = c
+    out[t, :, -width:] = c
+  return out
 
 
 def _as_batch(videos: Any) -> np.ndarray:
-    videos = to_uint8(videos)
-    if videos.ndim == 4:  # one video: a grid with a single row
-        videos = videos[None]
-    _check_channels(videos, "videos", 5, "[K, T, H, W, C]")
-    return videos
+  videos = to_uint8(videos)
+  if videos.ndim == 4:  # one video: a grid with a single row
+    videos = videos[None]
+  _check_channels(videos, "videos", 5, "[K, T, H, W, C]")
+  return videos
 
 
 def video_grid(
-    videos: Any, anchor_times: Sequence[int] | None = None, pad: int = 2
+  videos: Any, anchor_times: Sequence[int] | None = None, pad: int = 2
 ) -> np.ndarray:
-    """One image [K*(H+pad)+pad, T*(W+pad)+pad, 3]: samples as rows."""
-    videos = _as_batch(videos)
-    pad = _check_int(pad, "pad", 0)
-    k, t, h, w, _ = videos.shape
-    grid = np.full(
-        (k * (h + pad) + pad, t * (w + pad) + pad, 3), PAD_VALUE, np.uint8
-    )
-    for i in range(k):
-        framed = outline_anchors(videos[i], anchor_times)
-        y = pad + i * (h + pad)
-        for j in range(t):
-            x = pad + j * (w + pad)
-            grid[y : y + h, x : x + w] = framed[j]
-    return grid
+  """One image [K*(H+pad)+pad, T*(W+pad)+pad, 3]: samples as rows."""
+  videos = _as_batch(videos)
+  pad = _check_int(pad, "pad", 0)
+  k, t, h, w, _ = videos.shape
+  grid = np.full(
+    (k * (h + pad) + pad, t * (w + pad) + pad, 3), PAD_VALUE, np.uint8
+  )
+  for i in range(k):
+    framed = outline_anchors(videos[i], anchor_times)
+    y = pad + i * (h + pad)
+    for j in range(t):
+      x = pad + j * (w + pad)
+      grid[y : y + h, x : x + w] = framed[j]
+  return grid
 
 
 def animated_grid(
-    videos: Any,
-    anchor_times: Sequence[int] | None = None,
-    columns: int | None = None,
-    pad: int = 2,
+  videos: Any,
+  anchor_times: Sequence[int] | None = None,
+  columns: int | None = None,
+  pad: int = 2,
 ) -> np.ndarray:
-    """[T, rows*(H+pad)+pad, columns*(W+pad)+pad, 3]: the K samples tiled.
+  """[T, rows*(H+pad)+pad, columns*(W+pad)+pad, 3]: the K samples tiled.
 
-    `columns` defaults to ceil(sqrt(K)) (a near-square grid) and is capped at
-    K; rows = ceil(K / columns); empty cells of the last row stay grey.
-    """
-    videos = _as_batch(videos)
-    pad = _check_int(pad, "pad", 0)
-    k, t, h, w, _ = videos.shape
-    if columns is None:
-        columns = math.ceil(math.sqrt(k))
-    columns = min(_check_int(columns, "columns", 1), k)
-    rows = math.ceil(k / columns)
-    out = np.full(
-        (t, rows * (h + pad) + pad, columns * (w + pad) + pad, 3),
-        PAD_VALUE,
-        np.uint8,
-    )
-    for i in range(k):
-        r, c = divmod(i, columns)
-        y, x = pad + r * (h + pad), pad + c * (w + pad)
-        out[:, y : y + h, x : x + w] = outline_anchors(videos[i], anchor_times)
-    return out
+  `columns` defaults to ceil(sqrt(K)) (a near-square grid) and is capped at
+  K; rows = ceil(K / columns); empty cells of the last row stay grey.
+  """
+  videos = _as_batch(videos)
+  pad = _check_int(pad, "pad", 0)
+  k, t, h, w, _ = videos.shape
+  if columns is None:
+    columns = math.ceil(math.sqrt(k))
+  columns = min(_check_int(columns, "columns", 1), k)
+  rows = math.ceil(k / columns)
+  out = np.full(
+    (t, rows * (h + pad) + pad, columns * (w + pad) + pad, 3),
+    PAD_VALUE,
+    np.uint8,
+  )
+  for i in range(k):
+    r, c = divmod(i, columns)
+    y, x = pad + r * (h + pad), pad + c * (w + pad)
+    out[:, y : y + h, x : x + w] = outline_anchors(videos[i], anchor_times)
+  return out
 
 
 def _prepare_path(path: str | os.PathLike, overwrite: bool) -> str:
-    path = os.fspath(path)
-    if os.path.exists(path) and not overwrite:
-        raise FileExistsError(f"{path} exists; pass overwrite=True to replace it.")
-    parent = os.path.dirname(path)
-    if parent:
-        os.makedirs(parent, exist_ok=True)
-    return path
+  path = os.fspath(path)
+  if os.path.exists(path) and not overwrite:
+    raise FileExistsError(f"{path} exists; pass overwrite=True to replace it.")
+  parent = os.path.dirname(path)
+  if parent:
+    os.makedirs(parent, exist_ok=True)
+  return path
 
 
 def _pil_image(frame: np.ndarray) -> Image.Image:
-    # Pillow infers mode L from a 2-D uint8 array and RGB from [H, W, 3].
-    if frame.shape[-1] == 1:
-        frame = frame[..., 0]
-    return Image.fromarray(np.ascontiguousarray(frame))
+  # Pillow infers mode L from a 2-D uint8 array and RGB from [H, W, 3].
+  if frame.shape[-1] == 1:
+    frame = frame[..., 0]
+  return Image.fromarray(np.ascontiguousarray(frame))
 
 
-def write_png(path: str | os.PathLike, image: Any, overwrite: bool = False) -> str:
-    """Writes a [H, W, C] uint8 (or [-1, 1] float) image; returns the path."""
-    image = to_uint8(image)
-    _check_channels(image, "image", 3, "[H, W, C]")
-    path = _prepare_path(path, overwrite)
-    _pil_image(image).save(path, format="PNG")
-    return path
+def write_png(
+  path: str | os.PathLike, image: Any, overwrite: bool = False
+) -> str:
+  """Writes a [H, W, C] uint8 (or [-1, 1] float) image; returns the path."""
+  image = to_uint8(image)
+  _check_channels(image, "image", 3, "[H, W, C]")
+  path = _prepare_path(path, overwrite)
+  _pil_image(image).save(path, format="PNG")
+  return path
 
 
 def write_gif(
-    path: str | os.PathLike,
-    frames: Any,
-    fps: float = 8,
-    loop: int = 0,
-    overwrite: bool = False,
+  path: str | os.PathLike,
+  frames: Any,
+  fps: float = 8,
+  loop: int = 0,
+  overwrite: bool = False,
 ) -> str:
-    """Writes frames [T, H, W, C] as an animated GIF; loop=0 repeats forever.
+  """Writes frames [T, H, W, C] as an animated GIF; loop=0 repeats forever.
 
-    GIF stores delays in 1/100 s, so the frame time is 1000/fps ms rounded to
-    10 ms (8 fps -> 130 ms rather than 125 ms). Returns the path.
-    """
-    frames = to_uint8(frames)
-    _check_channels(frames, "frames", 4, "[T, H, W, C]")
-    if frames.shape[0] < 1:
-        raise ValueError("frames must hold at least one frame; got 0.")
-    if not (isinstance(fps, (int, float, np.number)) and fps > 0):
-        raise ValueError(f"fps must be a number > 0; got {fps!r}.")
-    loop = _check_int(loop, "loop", 0)
-    path = _prepare_path(path, overwrite)
-    images = []
-    for frame in frames:
-        im = _pil_image(frame)
-        if im.mode == "RGB":
-            im = im.quantize(
-                colors=256,
-                method=Image.Quantize.MEDIANCUT,
-                dither=Image.Dither.NONE,
-            )
-        images.append(im)
-    # Half-up rounding: Python's round() would send 12.5 (8 fps) down to 12.
-    duration = max(10, math.floor(100.0 / fps + 0.5) * 10)
-    images[0].save(
-        path,
-        format="GIF",
-        save_all=True,
-        append_images=images[1:],
-        duration=duration,
-        loop=loop,
-    )
-    return path
+  GIF stores delays in 1/100 s, so the frame time is 1000/fps ms rounded to
+  10 ms (8 fps -> 130 ms rather than 125 ms). Returns the path.
+  """
+  frames = to_uint8(frames)
+  _check_channels(frames, "frames", 4, "[T, H, W, C]")
+  if frames.shape[0] < 1:
+    raise ValueError("frames must hold at least one frame; got 0.")
+  if not (isinstance(fps, (int, float, np.number)) and fps > 0):
+    raise ValueError(f"fps must be a number > 0; got {fps!r}.")
+  loop = _check_int(loop, "loop", 0)
+  path = _prepare_path(path, overwrite)
+  images = []
+  for frame in frames:
+    im = _pil_image(frame)
+    if im.mode == "RGB":
+      im = im.quantize(
+        colors=256,
+        method=Image.Quantize.MEDIANCUT,
+        dither=Image.Dither.NONE,
+      )
+    images.append(im)
+  # Half-up rounding: Python's round() would send 12.5 (8 fps) down to 12.
+  duration = max(10, math.floor(100.0 / fps + 0.5) * 10)
+  images[0].save(
+    path,
+    format="GIF",
+    save_all=True,
+    append_images=images[1:],
+    duration=duration,
+    loop=loop,
+  )
+  return path
 
 
 def save_samples(
-    directory: str | os.PathLike,
-    videos: Any,
-    anchor_times: Sequence[int] | None,
-    prefix: str,
-    overwrite: bool = False,
+  directory: str | os.PathLike,
+  videos: Any,
+  anchor_times: Sequence[int] | None,
+  prefix: str,
+  overwrite: bool = False,
 ) -> list[str]:
-    """Writes `<prefix>_grid.png` and `<prefix>.gif`; returns their paths."""
-    if not prefix or os.sep in prefix or (os.altsep and os.altsep in prefix):
-        raise ValueError(f"prefix must be a non-empty file name; got {prefix!r}.")
-    videos = _as_batch(videos)
-    directory = os.fspath(directory)
-    png_path = os.path.join(directory, f"{prefix}_grid.png")
-    gif_path = os.path.join(directory, f"{prefix}.gif")
-    # Check both before writing either, so a refusal leaves no half-saved pair.
-    for path in (png_path, gif_path):
-        _prepare_path(path, overwrite)
-    write_png(png_path, video_grid(videos, anchor_times), overwrite=True)
-    write_gif(gif_path, animated_grid(videos, anchor_times), overwrite=True)
-    return [png_path, gif_path]
+  """Writes `<prefix>_grid.png` and `<prefix>.gif`; returns their paths."""
+  if not prefix or os.sep in prefix or (os.altsep and os.altsep in prefix):
+    raise ValueError(f"prefix must be a non-empty file name; got {prefix!r}.")
+  videos = _as_batch(videos)
+  directory = os.fspath(directory)
+  png_path = os.path.join(directory, f"{prefix}_grid.png")
+  gif_path = os.path.join(directory, f"{prefix}.gif")
+  # Check both before writing either, so a refusal leaves no half-saved pair.
+  for path in (png_path, gif_path):
+    _prepare_path(path, overwrite)
+  write_png(png_path, video_grid(videos, anchor_times), overwrite=True)
+  write_gif(gif_path, animated_grid(videos, anchor_times), overwrite=True)
+  return [png_path, gif_path]

@@ -1,7 +1,7 @@
 """mocogan_shapes: MoCoGAN's original Shape Motion files (manual download)."""
 
 from tfds_builders.mocogan_shapes.mocogan_shapes_dataset_builder import (
-    MocoganShapes,
+  MocoganShapes,
 )
 
 __all__ = ["MocoganShapes"]

@@ -32,7 +32,7 @@ def video_to_strip_png(video: np.ndarray) -> bytes:
   alpha = np.full((h, t * w, 1), 255, dtype=np.uint8)
   buffer = io.BytesIO()
   Image.fromarray(np.concatenate([strip, alpha], axis=-1), "RGBA").save(
-      buffer, format="PNG", optimize=True
+    buffer, format="PNG", optimize=True
   )
   return buffer.getvalue()
 
@@ -48,7 +48,7 @@ def pick_videos() -> dict[str, list[int]]:
     # Keep the last slot of a folder for a shape it has not seen yet.
     last_slot = len(chosen[folder]) == PER_CLASS - 1
     if len(chosen[folder]) < PER_CLASS and not (
-        last_slot and len(shapes[folder]) < 2 and ex["shape"] in shapes[folder]
+      last_slot and len(shapes[folder]) < 2 and ex["shape"] in shapes[folder]
     ):
       chosen[folder].append(index)
       shapes[folder].add(ex["shape"])

@@ -46,8 +46,8 @@ SQUARE_MIN_FILL = 0.9
 SPLIT_SEED = 0
 
 _EXPECTED = (
-    f"a {STRIP_SIZE[0]}x{STRIP_SIZE[1]} RGBA PNG strip of {NUM_FRAMES} "
-    f"frames of {FRAME_SIZE}x{FRAME_SIZE}"
+  f"a {STRIP_SIZE[0]}x{STRIP_SIZE[1]} RGBA PNG strip of {NUM_FRAMES} "
+  f"frames of {FRAME_SIZE}x{FRAME_SIZE}"
 )
 
 _INSTRUCTIONS = f"""\
@@ -83,29 +83,29 @@ def list_strips(root: epath.PathLike) -> list[tuple[str, str]]:
   for folder in FOLDER_TO_DIRECTION:
     directory = root / folder
     names = (
-        sorted(p.name for p in directory.iterdir() if p.suffix == ".png")
-        if directory.is_dir()
-        else []
+      sorted(p.name for p in directory.iterdir() if p.suffix == ".png")
+      if directory.is_dir()
+      else []
     )
     if not names:
       raise FileNotFoundError(
-          f"No PNG files in {directory}: the manual dir {root} must hold "
-          f"folders 0/ and 1/ of PNG strips.\n{_INSTRUCTIONS}"
+        f"No PNG files in {directory}: the manual dir {root} must hold "
+        f"folders 0/ and 1/ of PNG strips.\n{_INSTRUCTIONS}"
       )
     pairs.extend((folder, name) for name in names)
   return sorted(pairs)
 
 
 def split_strips(
-    pairs: list[tuple[str, str]],
+  pairs: list[tuple[str, str]],
 ) -> dict[str, list[tuple[str, str]]]:
   """The split rule: seeded permutation of the sorted pairs, 80% train."""
   pairs = sorted(pairs)
   order = np.random.default_rng(SPLIT_SEED).permutation(len(pairs))
   num_train = (4 * len(pairs)) // 5
   return {
-      "train": [pairs[i] for i in order[:num_train]],
-      "test": [pairs[i] for i in order[num_train:]],
+    "train": [pairs[i] for i in order[:num_train]],
+    "test": [pairs[i] for i in order[num_train:]],
   }
 
 
@@ -120,11 +120,11 @@ def decode_strip(data: bytes, name: str) -> np.ndarray:
     # PIL reports broken files as any of these (UnidentifiedImageError is an
     # OSError; bad chunks raise SyntaxError or ValueError).
     raise ValueError(
-        f"Cannot decode {name} ({e}); expected {_EXPECTED}."
+      f"Cannot decode {name} ({e}); expected {_EXPECTED}."
     ) from e
   if pixels is None:
     raise ValueError(
-        f"{name} is {size[0]}x{size[1]} ({mode}); expected {_EXPECTED}."
+      f"{name} is {size[0]}x{size[1]} ({mode}); expected {_EXPECTED}."
     )
   # [64, 32 * 64, 3] -> [32, 64, 64, 3]: frames are side by side in x.
   frames = pixels.reshape(FRAME_SIZE, NUM_FRAMES, FRAME_SIZE, 3)
@@ -148,45 +148,47 @@ def load_example(root: epath.PathLike, folder: str, filename: str) -> dict:
   video = decode_strip(path.read_bytes(), str(path))
   stem = filename.rsplit(".", 1)[0]
   return {
-      "video": video,
-      "direction": FOLDER_TO_DIRECTION[folder],
-      "shape": classify_shape(video[0], str(path)),
-      "id": f"{folder}/{stem}",
+    "video": video,
+    "direction": FOLDER_TO_DIRECTION[folder],
+    "shape": classify_shape(video[0], str(path)),
+    "id": f"{folder}/{stem}",
   }
 
 
 class MocoganShapes(
-    video_utils.NumpyVideoDataSourceMixin, tfds.core.GeneratorBasedBuilder
+  video_utils.NumpyVideoDataSourceMixin, tfds.core.GeneratorBasedBuilder
 ):
   """MoCoGAN's Shape Motion strips, read from the manual dir."""
 
   VERSION = tfds.core.Version("1.0.0")
   RELEASE_NOTES = {
-      "1.0.0": "Initial release.",
+    "1.0.0": "Initial release.",
   }
   MANUAL_DOWNLOAD_INSTRUCTIONS = _INSTRUCTIONS
 
   def _info(self) -> tfds.core.DatasetInfo:
     return self.dataset_info_from_configs(
-        features=tfds.features.FeaturesDict({
-            "video": tfds.features.Video(
-                shape=(NUM_FRAMES, FRAME_SIZE, FRAME_SIZE, 3),
-                encoding_format="png",
-            ),
-            "direction": tfds.features.ClassLabel(names=list(DIRECTIONS)),
-            "shape": tfds.features.ClassLabel(names=list(SHAPES)),
-            "id": tfds.features.Text(),
-        }),
-        supervised_keys=None,
-        homepage="https://github.com/sergeytulyakov/mocogan",
+      features=tfds.features.FeaturesDict(
+        {
+          "video": tfds.features.Video(
+            shape=(NUM_FRAMES, FRAME_SIZE, FRAME_SIZE, 3),
+            encoding_format="png",
+          ),
+          "direction": tfds.features.ClassLabel(names=list(DIRECTIONS)),
+          "shape": tfds.features.ClassLabel(names=list(SHAPES)),
+          "id": tfds.features.Text(),
+        }
+      ),
+      supervised_keys=None,
+      homepage="https://github.com/sergeytulyakov/mocogan",
     )
 
   def _split_generators(self, dl_manager: tfds.download.DownloadManager):
     root = find_root(dl_manager.manual_dir)
     splits = split_strips(list_strips(root))
     return {
-        name: self._generate_examples(root, pairs)
-        for name, pairs in splits.items()
+      name: self._generate_examples(root, pairs)
+      for name, pairs in splits.items()
     }
 
   def _generate_examples(self, root: epath.Path, pairs):

@@ -16,7 +16,7 @@ from tfds_builders.shape_motion import shape_motion_dataset_builder as sm
 DUMMY = pathlib.Path(__file__).parent / "dummy_data"
 # The project keeps a copy of the original files beside the repo root.
 REAL = pathlib.Path(__file__).resolve().parents[2].parent / (
-    "shared/data/mocogan/shapes"
+  "shared/data/mocogan/shapes"
 )
 
 
@@ -30,8 +30,8 @@ class MocoganShapesTest(tfds.testing.DatasetBuilderTestCase):
 def _prepare(manual_dir, data_dir, **kwargs):
   builder = tfds.builder("mocogan_shapes", data_dir=data_dir)
   builder.download_and_prepare(
-      download_config=tfds.download.DownloadConfig(manual_dir=manual_dir),
-      **kwargs,
+    download_config=tfds.download.DownloadConfig(manual_dir=manual_dir),
+    **kwargs,
   )
   return builder
 
@@ -124,7 +124,7 @@ def test_manual_dir_without_class_folders_says_where_and_what(tmp_path):
   with pytest.raises(FileNotFoundError) as err:
     _prepare(manual, tmp_path / "data")
   message = str(err.value)
-  assert f'No PNG files in {manual / "0"}' in message
+  assert f"No PNG files in {manual / '0'}" in message
   assert "<manual_dir>/1/*.png" in message
 
 
@@ -133,15 +133,15 @@ def _write_png(path: pathlib.Path, size, mode="RGBA"):
 
 
 @pytest.mark.parametrize(
-    "breakage, expected",
-    [
-        ("wrong_size", "64x64 (RGBA); expected a 2048x64 RGBA PNG strip"),
-        ("garbage", "Cannot decode"),
-        ("truncated", "Cannot decode"),
-    ],
+  "breakage, expected",
+  [
+    ("wrong_size", "64x64 (RGBA); expected a 2048x64 RGBA PNG strip"),
+    ("garbage", "Cannot decode"),
+    ("truncated", "Cannot decode"),
+  ],
 )
 def test_bad_file_error_names_file_and_expected_size(
-    tmp_path, breakage, expected
+  tmp_path, breakage, expected
 ):
   manual = _copy_dummy(tmp_path)
   bad = manual / "1" / "00000009.png"
@@ -168,22 +168,22 @@ def test_blank_first_frame_is_an_error_naming_the_file(tmp_path):
 
 
 @pytest.mark.skipif(
-    not (REAL / "0").is_dir(),
-    reason=f"the real MoCoGAN Shape Motion copy is not at {REAL}",
+  not (REAL / "0").is_dir(),
+  reason=f"the real MoCoGAN Shape Motion copy is not at {REAL}",
 )
 def test_real_files():
   pairs = mc.list_strips(REAL)
   assert collections.Counter(folder for folder, _ in pairs) == {
-      "0": 4079,
-      "1": 3921,
+    "0": 4079,
+    "1": 3921,
   }
   splits = mc.split_strips(pairs)
   assert {k: len(v) for k, v in splits.items()} == {"train": 6400, "test": 1600}
   # Pins the split rule on the real files: a change here reshuffles them.
   assert splits["train"][:3] == [
-      ("1", "00007565.png"),
-      ("0", "00002416.png"),
-      ("1", "00005500.png"),
+    ("1", "00007565.png"),
+    ("0", "00002416.png"),
+    ("1", "00005500.png"),
   ]
   assert splits["test"][:2] == [("0", "00004852.png"), ("1", "00001191.png")]
   # Preparing all 8000 takes ~40 s; a sample of each split checks the rest.

@@ -1,8 +1,8 @@
 """shape_motion: procedural MoCoGAN Shape Motion videos."""
 
 from tfds_builders.shape_motion.shape_motion_dataset_builder import (
-    ShapeMotion,
-    ShapeMotionConfig,
+  ShapeMotion,
+  ShapeMotionConfig,
 )
 
 __all__ = ["ShapeMotion", "ShapeMotionConfig"]

@@ -86,10 +86,10 @@ def shape_stamp(shape: str, diameter: int) -> np.ndarray:
 
 
 def trajectory(
-    rng: np.random.Generator,
-    direction: str,
-    num_frames: int,
-    free: int,
+  rng: np.random.Generator,
+  direction: str,
+  num_frames: int,
+  free: int,
 ) -> tuple[np.ndarray, np.ndarray]:
   """Integer top-left corners (rows, cols) of the stamp, each [num_frames].
 
@@ -113,11 +113,11 @@ def trajectory(
 
 
 def render(
-    stamp: np.ndarray,
-    rows: np.ndarray,
-    cols: np.ndarray,
-    color: np.ndarray,
-    size: int,
+  stamp: np.ndarray,
+  rows: np.ndarray,
+  cols: np.ndarray,
+  color: np.ndarray,
+  size: int,
 ) -> np.ndarray:
   """Draws the stamp at each frame's corner: uint8 [T, size, size, 3]."""
   video = np.zeros((len(rows), size, size, 3), dtype=np.uint8)
@@ -138,18 +138,18 @@ def generate_video(config: ShapeMotionConfig, index: int) -> dict:
   half_hi = max(half_lo, (7 * config.size) // 64)
   diameter = 2 * int(rng.integers(half_lo, half_hi + 1))
   color = _hsv_to_rgb(
-      rng.uniform(0.0, 1.0), rng.uniform(0.5, 1.0), rng.uniform(0.6, 1.0)
+    rng.uniform(0.0, 1.0), rng.uniform(0.5, 1.0), rng.uniform(0.6, 1.0)
   )
   rows, cols = trajectory(
-      rng, direction, config.num_frames, config.size - diameter
+    rng, direction, config.num_frames, config.size - diameter
   )
   video = render(shape_stamp(shape, diameter), rows, cols, color, config.size)
   return {
-      "video": video,
-      "shape": shape,
-      "direction": direction,
-      "color": color,
-      "id": f"shape_motion_{index:05d}",
+    "video": video,
+    "shape": shape,
+    "direction": direction,
+    "color": color,
+    "id": f"shape_motion_{index:05d}",
   }
 
 
@@ -157,62 +157,64 @@ def split_ranges(num_videos: int) -> dict[str, range]:
   """The split rule: first 80% of ids train, the rest test."""
   num_train = (4 * num_videos) // 5
   return {
-      "train": range(0, num_train),
-      "test": range(num_train, num_videos),
+    "train": range(0, num_train),
+    "test": range(num_train, num_videos),
   }
 
 
 class ShapeMotion(
-    video_utils.NumpyVideoDataSourceMixin, tfds.core.GeneratorBasedBuilder
+  video_utils.NumpyVideoDataSourceMixin, tfds.core.GeneratorBasedBuilder
 ):
   """Procedural Shape Motion (circle/square moving up or left on black)."""
 
   VERSION = tfds.core.Version("1.0.0")
   RELEASE_NOTES = {
-      "1.0.0": "Initial release.",
+    "1.0.0": "Initial release.",
   }
   BUILDER_CONFIGS = [
-      ShapeMotionConfig(
-          name="default",
-          description="8000 videos of 32 frames of 64x64, seed 0.",
-          num_videos=8000,
-          num_frames=32,
-          size=64,
-          seed=0,
-      ),
-      ShapeMotionConfig(
-          name="tiny",
-          description="50 videos of 16 frames of 32x32, seed 0 (for tests).",
-          num_videos=50,
-          num_frames=16,
-          size=32,
-          seed=0,
-      ),
+    ShapeMotionConfig(
+      name="default",
+      description="8000 videos of 32 frames of 64x64, seed 0.",
+      num_videos=8000,
+      num_frames=32,
+      size=64,
+      seed=0,
+    ),
+    ShapeMotionConfig(
+      name="tiny",
+      description="50 videos of 16 frames of 32x32, seed 0 (for tests).",
+      num_videos=50,
+      num_frames=16,
+      size=32,
+      seed=0,
+    ),
   ]
   DEFAULT_BUILDER_CONFIG_NAME = "default"
 
   def _info(self) -> tfds.core.DatasetInfo:
     cfg = self.builder_config
     return self.dataset_info_from_configs(
-        features=tfds.features.FeaturesDict({
-            "video": tfds.features.Video(
-                shape=(cfg.num_frames, cfg.size, cfg.size, 3),
-                encoding_format="png",
-            ),
-            "shape": tfds.features.ClassLabel(names=list(SHAPES)),
-            "direction": tfds.features.ClassLabel(names=list(DIRECTIONS)),
-            "color": tfds.features.Tensor(shape=(3,), dtype=np.uint8),
-            "id": tfds.features.Text(),
-        }),
-        supervised_keys=None,
-        homepage="https://github.com/sergeytulyakov/mocogan",
+      features=tfds.features.FeaturesDict(
+        {
+          "video": tfds.features.Video(
+            shape=(cfg.num_frames, cfg.size, cfg.size, 3),
+            encoding_format="png",
+          ),
+          "shape": tfds.features.ClassLabel(names=list(SHAPES)),
+          "direction": tfds.features.ClassLabel(names=list(DIRECTIONS)),
+          "color": tfds.features.Tensor(shape=(3,), dtype=np.uint8),
+          "id": tfds.features.Text(),
+        }
+      ),
+      supervised_keys=None,
+      homepage="https://github.com/sergeytulyakov/mocogan",
     )
 
   def _split_generators(self, dl_manager: tfds.download.DownloadManager):
     del dl_manager  # Procedural: nothing to download.
     return {
-        name: self._generate_examples(ids)
-        for name, ids in split_ranges(self.builder_config.num_videos).items()
+      name: self._generate_examples(ids)
+      for name, ids in split_ranges(self.builder_config.num_videos).items()
     }
 
   def _generate_examples(self, ids: range):

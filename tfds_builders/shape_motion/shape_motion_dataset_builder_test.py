@@ -47,8 +47,8 @@ def _fill_ratio(frame_mask: np.ndarray) -> float:
 
 def test_split_rule_is_first_80_percent_train():
   assert sm.split_ranges(8000) == {
-      "train": range(0, 6400),
-      "test": range(6400, 8000),
+    "train": range(0, 6400),
+    "test": range(6400, 8000),
   }
   assert sm.split_ranges(50) == {"train": range(0, 40), "test": range(40, 50)}
 
@@ -59,17 +59,17 @@ def test_same_seed_same_video_other_seed_differs():
     b = sm.generate_video(DEFAULT, index)
     np.testing.assert_array_equal(a["video"], b["video"])
     assert (a["shape"], a["direction"], a["id"]) == (
-        b["shape"],
-        b["direction"],
-        b["id"],
+      b["shape"],
+      b["direction"],
+      b["id"],
     )
     np.testing.assert_array_equal(a["color"], b["color"])
     other = sm.generate_video(dataclasses.replace(DEFAULT, seed=1), index)
     assert not np.array_equal(a["video"], other["video"])
   # Videos of one seed differ from each other too.
   assert not np.array_equal(
-      sm.generate_video(DEFAULT, 0)["video"],
-      sm.generate_video(DEFAULT, 1)["video"],
+    sm.generate_video(DEFAULT, 0)["video"],
+    sm.generate_video(DEFAULT, 1)["video"],
   )
 
 
@@ -145,8 +145,8 @@ def test_array_record_data_source_returns_numpy_videos(tmp_path):
   assert ex["shape"] == sm.SHAPES.index(expected["shape"])
   assert ex["direction"] == sm.DIRECTIONS.index(expected["direction"])
   test_ids = {
-      int(e["id"].decode().rsplit("_", 1)[1])
-      for e in builder.as_data_source("test")
+    int(e["id"].decode().rsplit("_", 1)[1])
+    for e in builder.as_data_source("test")
   }
   assert test_ids == set(range(40, 50))
 
@@ -158,7 +158,7 @@ def test_tfrecord_as_dataset_matches_generator(tmp_path):
     index = int(ex["id"].decode().rsplit("_", 1)[1])
     assert 40 <= index < 50
     np.testing.assert_array_equal(
-        ex["video"], sm.generate_video(TINY, index)["video"]
+      ex["video"], sm.generate_video(TINY, index)["video"]
     )
 
 

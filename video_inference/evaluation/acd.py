@@ -33,53 +33,53 @@ _FLOAT_TOL = 1e-3
 
 
 def _to_0_255(videos: Any) -> np.ndarray:
-    videos = np.asarray(videos)
-    if videos.dtype == np.uint8:
-        return videos.astype(np.float64)
-    if not np.issubdtype(videos.dtype, np.floating):
-        raise ValueError(
-            "videos must be uint8 (0..255) or float in [-1, 1]; "
-            f"got dtype {videos.dtype}."
-        )
-    if videos.size:
-        lo, hi = float(np.min(videos)), float(np.max(videos))
-        finite = np.isfinite(lo) and np.isfinite(hi)
-        if not finite or lo < -1 - _FLOAT_TOL or hi > 1 + _FLOAT_TOL:
-            raise ValueError(
-                "float videos must lie in [-1, 1]; got dtype "
-                f"{videos.dtype} with range [{lo}, {hi}]."
-            )
-    return (videos.astype(np.float64) + 1.0) * 127.5
+  videos = np.asarray(videos)
+  if videos.dtype == np.uint8:
+    return videos.astype(np.float64)
+  if not np.issubdtype(videos.dtype, np.floating):
+    raise ValueError(
+      "videos must be uint8 (0..255) or float in [-1, 1]; "
+      f"got dtype {videos.dtype}."
+    )
+  if videos.size:
+    lo, hi = float(np.min(videos)), float(np.max(videos))
+    finite = np.isfinite(lo) and np.isfinite(hi)
+    if not finite or lo < -1 - _FLOAT_TOL or hi > 1 + _FLOAT_TOL:
+      raise ValueError(
+        "float videos must lie in [-1, 1]; got dtype "
+        f"{videos.dtype} with range [{lo}, {hi}]."
+      )
+  return (videos.astype(np.float64) + 1.0) * 127.5
 
 
 def acd_per_video(videos: Any) -> np.ndarray:
-    """[N] ACD of each video of videos [N, T, H, W, C] (or one [T, H, W, C]).
+  """[N] ACD of each video of videos [N, T, H, W, C] (or one [T, H, W, C]).
 
-    uint8 (0..255) or float in [-1, 1]; T >= 2 frames.
-    """
-    videos = _to_0_255(videos)
-    if videos.ndim == 4:
-        videos = videos[None]
-    if videos.ndim != 5 or videos.shape[-1] not in (1, 3):
-        raise ValueError(
-            "videos must have shape [N, T, H, W, C] or [T, H, W, C] with C in "
-            f"{{1, 3}}; got shape {np.shape(videos)}."
-        )
-    num_frames = videos.shape[1]
-    if num_frames < 2:
-        raise ValueError(
-            f"ACD needs at least 2 frames per video; got shape {videos.shape}."
-        )
-    means = videos.mean(axis=(2, 3))  # [N, T, C]
-    diffs = means[:, :, None, :] - means[:, None, :, :]  # [N, T, T, C]
-    dists = np.sqrt(np.sum(diffs**2, axis=-1))  # [N, T, T]
-    i, j = np.triu_indices(num_frames, k=1)
-    return dists[:, i, j].mean(axis=1)
+  uint8 (0..255) or float in [-1, 1]; T >= 2 frames.
+  """
+  videos = _to_0_255(videos)
+  if videos.ndim == 4:
+    videos = videos[None]
+  if videos.ndim != 5 or videos.shape[-1] not in (1, 3):
+    raise ValueError(
+      "videos must have shape [N, T, H, W, C] or [T, H, W, C] with C in "
+      f"{{1, 3}}; got shape {np.shape(videos)}."
+    )
+  num_frames = videos.shape[1]
+  if num_frames < 2:
+    raise ValueError(
+      f"ACD needs at least 2 frames per video; got shape {videos.shape}."
+    )
+  means = videos.mean(axis=(2, 3))  # [N, T, C]
+  diffs = means[:, :, None, :] - means[:, None, :, :]  # [N, T, T, C]
+  dists = np.sqrt(np.sum(diffs**2, axis=-1))  # [N, T, T]
+  i, j = np.triu_indices(num_frames, k=1)
+  return dists[:, i, j].mean(axis=1)
 
 
 def average_content_distance(videos: Any) -> float:
-    """ACD of a set: the mean of `acd_per_video` over the videos."""
-    per_video = acd_per_video(videos)
-    if per_video.size == 0:
-        raise ValueError("videos must hold at least one video; got N = 0.")
-    return float(per_video.mean())
+  """ACD of a set: the mean of `acd_per_video` over the videos."""
+  per_video = acd_per_video(videos)
+  if per_video.size == 0:
+    raise ValueError("videos must hold at least one video; got N = 0.")
+  return float(per_video.mean())

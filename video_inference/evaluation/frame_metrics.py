@@ -38,130 +38,134 @@ _SSIM_FILTER_SIZE = 11
 
 
 def _check_inputs(samples: Any, target: Any, frame_mask: Any) -> None:
-    """Static checks only (shapes and dtypes), so the functions stay jittable."""
-    for name, x, rank, layout in (
-        ("samples", samples, 5, "[K, T, H, W, C]"),
-        ("target", target, 4, "[T, H, W, C]"),
-    ):
-        if x.ndim != rank or x.shape[-1] not in (1, 3):
-            raise ValueError(
-                f"{name} must have shape {layout} with C in {{1, 3}}; "
-                f"got shape {x.shape}."
-            )
-        if not jnp.issubdtype(x.dtype, jnp.floating):
-            raise ValueError(
-                f"{name} must be a float video in [-1, 1]; got dtype {x.dtype}."
-            )
-    if samples.shape[1:] != target.shape:
-        raise ValueError(
-            "samples must have shape [K, *target.shape] = "
-            f"[K, {', '.join(map(str, target.shape))}]; got samples "
-            f"{samples.shape} and target {target.shape}."
-        )
-    if samples.shape[0] < 1:
-        raise ValueError(f"samples must hold K >= 1 videos; got {samples.shape}.")
-    if frame_mask is None:
-        return
-    num_frames = target.shape[0]
-    if frame_mask.shape != (num_frames,) or frame_mask.dtype != jnp.bool_:
-        raise ValueError(
-            f"frame_mask must be a bool array of shape [T] = ({num_frames},); "
-            f"got dtype {frame_mask.dtype} and shape {frame_mask.shape}."
-        )
-    # Under jit the mask is a tracer and its values cannot be checked here.
-    if not isinstance(frame_mask, jax.core.Tracer) and not np.any(frame_mask):
-        raise ValueError("frame_mask selects no frame; the mean would be NaN.")
+  """Static checks only (shapes and dtypes), so the functions stay jittable."""
+  for name, x, rank, layout in (
+    ("samples", samples, 5, "[K, T, H, W, C]"),
+    ("target", target, 4, "[T, H, W, C]"),
+  ):
+    if x.ndim != rank or x.shape[-1] not in (1, 3):
+      raise ValueError(
+        f"{name} must have shape {layout} with C in {{1, 3}}; "
+        f"got shape {x.shape}."
+      )
+    if not jnp.issubdtype(x.dtype, jnp.floating):
+      raise ValueError(
+        f"{name} must be a float video in [-1, 1]; got dtype {x.dtype}."
+      )
+  if samples.shape[1:] != target.shape:
+    raise ValueError(
+      "samples must have shape [K, *target.shape] = "
+      f"[K, {', '.join(map(str, target.shape))}]; got samples "
+      f"{samples.shape} and target {target.shape}."
+    )
+  if samples.shape[0] < 1:
+    raise ValueError(f"samples must hold K >= 1 videos; got {samples.shape}.")
+  if frame_mask is None:
+    return
+  num_frames = target.shape[0]
+  if frame_mask.shape != (num_frames,) or frame_mask.dtype != jnp.bool_:
+    raise ValueError(
+      f"frame_mask must be a bool array of shape [T] = ({num_frames},); "
+      f"got dtype {frame_mask.dtype} and shape {frame_mask.shape}."
+    )
+  # Under jit the mask is a tracer and its values cannot be checked here.
+  if not isinstance(frame_mask, jax.core.Tracer) and not np.any(frame_mask):
+    raise ValueError("frame_mask selects no frame; the mean would be NaN.")
 
 
 def _per_video(
-    metric: Callable[[jax.Array, jax.Array], jax.Array],
-    samples: Any,
-    target: Any,
-    frame_mask: Any,
+  metric: Callable[[jax.Array, jax.Array], jax.Array],
+  samples: Any,
+  target: Any,
+  frame_mask: Any,
 ) -> jax.Array:
-    samples, target = jnp.asarray(samples), jnp.asarray(target)
-    if frame_mask is not None:
-        frame_mask = jnp.asarray(frame_mask)
-    _check_inputs(samples, target, frame_mask)
-    k, t = samples.shape[:2]
-    image_shape = samples.shape[2:]
-    a = (samples.reshape((k * t,) + image_shape) + 1.0) / 2.0
-    b = jnp.broadcast_to((target + 1.0) / 2.0, samples.shape)
-    b = b.reshape((k * t,) + image_shape)
-    per_frame = metric(a, b).reshape(k, t)
-    if frame_mask is None:
-        return jnp.mean(per_frame, axis=1)
-    # where(), not a product: excluded frames may be +inf and inf * 0 is NaN.
-    kept = jnp.where(frame_mask[None, :], per_frame, 0.0)
-    return jnp.sum(kept, axis=1) / jnp.sum(frame_mask)
+  samples, target = jnp.asarray(samples), jnp.asarray(target)
+  if frame_mask is not None:
+    frame_mask = jnp.asarray(frame_mask)
+  _check_inputs(samples, target, frame_mask)
+  k, t = samples.shape[:2]
+  image_shape = samples.shape[2:]
+  a = (samples.reshape((k * t,) + image_shape) + 1.0) / 2.0
+  b = jnp.broadcast_to((target + 1.0) / 2.0, samples.shape)
+  b = b.reshape((k * t,) + image_shape)
+  per_frame = metric(a, b).reshape(k, t)
+  if frame_mask is None:
+    return jnp.mean(per_frame, axis=1)
+  # where(), not a product: excluded frames may be +inf and inf * 0 is NaN.
+  kept = jnp.where(frame_mask[None, :], per_frame, 0.0)
+  return jnp.sum(kept, axis=1) / jnp.sum(frame_mask)
 
 
-def psnr_per_video(samples: Any, target: Any, frame_mask: Any = None) -> jax.Array:
-    """[K] mean over (masked) frames of the per-frame PSNR in dB.
+def psnr_per_video(
+  samples: Any, target: Any, frame_mask: Any = None
+) -> jax.Array:
+  """[K] mean over (masked) frames of the per-frame PSNR in dB.
 
-    samples: float [K, T, H, W, C] in [-1, 1]; target: float [T, H, W, C];
-    frame_mask: optional bool [T], True for the frames to score.
-    """
-    return _per_video(dm_pix.psnr, samples, target, frame_mask)
+  samples: float [K, T, H, W, C] in [-1, 1]; target: float [T, H, W, C];
+  frame_mask: optional bool [T], True for the frames to score.
+  """
+  return _per_video(dm_pix.psnr, samples, target, frame_mask)
 
 
-def ssim_per_video(samples: Any, target: Any, frame_mask: Any = None) -> jax.Array:
-    """[K] mean over (masked) frames of the per-frame SSIM; arguments as PSNR.
+def ssim_per_video(
+  samples: Any, target: Any, frame_mask: Any = None
+) -> jax.Array:
+  """[K] mean over (masked) frames of the per-frame SSIM; arguments as PSNR.
 
-    Frames must be at least 11x11 (the SSIM window).
-    """
-    shape = jnp.shape(target)
-    # dm_pix filters with jnp.convolve(mode="valid"), which swaps its operands
-    # when the frame is shorter than the window and returns a wrong number
-    # instead of failing; tf.image.ssim refuses such frames, and so do we.
-    if len(shape) == 4 and min(shape[1], shape[2]) < _SSIM_FILTER_SIZE:
-        raise ValueError(
-            f"ssim needs frames of at least {_SSIM_FILTER_SIZE}x"
-            f"{_SSIM_FILTER_SIZE} pixels; got target shape {shape}."
-        )
-    return _per_video(dm_pix.ssim, samples, target, frame_mask)
+  Frames must be at least 11x11 (the SSIM window).
+  """
+  shape = jnp.shape(target)
+  # dm_pix filters with jnp.convolve(mode="valid"), which swaps its operands
+  # when the frame is shorter than the window and returns a wrong number
+  # instead of failing; tf.image.ssim refuses such frames, and so do we.
+  if len(shape) == 4 and min(shape[1], shape[2]) < _SSIM_FILTER_SIZE:
+    raise ValueError(
+      f"ssim needs frames of at least {_SSIM_FILTER_SIZE}x"
+      f"{_SSIM_FILTER_SIZE} pixels; got target shape {shape}."
+    )
+  return _per_video(dm_pix.ssim, samples, target, frame_mask)
 
 
 def _check_scores(scores: Any) -> None:
-    if scores.ndim != 2 or scores.shape[1] < 1:
-        raise ValueError(
-            f"scores must have shape [num_sets, K] with K >= 1; got {scores.shape}."
-        )
+  if scores.ndim != 2 or scores.shape[1] < 1:
+    raise ValueError(
+      f"scores must have shape [num_sets, K] with K >= 1; got {scores.shape}."
+    )
 
 
 def best_of_k(scores: Any) -> jax.Array:
-    """[num_sets]: the best (highest) of the K scores of each anchor set."""
-    scores = jnp.asarray(scores)
-    _check_scores(scores)
-    return jnp.max(scores, axis=1)
+  """[num_sets]: the best (highest) of the K scores of each anchor set."""
+  scores = jnp.asarray(scores)
+  _check_scores(scores)
+  return jnp.max(scores, axis=1)
 
 
 def stochasticity_curve(
-    scores: Any, ks: Sequence[int] | None = None
+  scores: Any, ks: Sequence[int] | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(ks, curve): curve[i] = mean over sets of the best of the first ks[i].
+  """(ks, curve): curve[i] = mean over sets of the best of the first ks[i].
 
-    scores: [num_sets, K], higher is better (PSNR, SSIM). ks defaults to
-    1, 2, 4, ... up to K, plus K itself; given ks are sorted and deduplicated
-    and must lie in [1, K].
-    """
-    scores = np.asarray(scores, dtype=np.float64)
-    _check_scores(scores)
-    num_samples = scores.shape[1]
-    if ks is None:
-        ks_list = [2**i for i in range(num_samples.bit_length())]
-        ks_list.append(num_samples)
-    else:
-        ks_list = list(np.asarray(ks).reshape(-1).tolist())
-        if not ks_list:
-            raise ValueError("ks must name at least one k; got an empty ks.")
-        for k in ks_list:
-            valid = isinstance(k, int) and not isinstance(k, bool)
-            if not valid or not 1 <= k <= num_samples:
-                raise ValueError(
-                    f"ks must be ints in [1, K={num_samples}]; got {ks_list!r}."
-                )
-    ks_arr = np.unique(np.asarray(ks_list, dtype=np.int64))
-    # running[:, k-1] is the best of the first k samples of each set.
-    running = np.maximum.accumulate(scores, axis=1)
-    return ks_arr, running[:, ks_arr - 1].mean(axis=0)
+  scores: [num_sets, K], higher is better (PSNR, SSIM). ks defaults to
+  1, 2, 4, ... up to K, plus K itself; given ks are sorted and deduplicated
+  and must lie in [1, K].
+  """
+  scores = np.asarray(scores, dtype=np.float64)
+  _check_scores(scores)
+  num_samples = scores.shape[1]
+  if ks is None:
+    ks_list = [2**i for i in range(num_samples.bit_length())]
+    ks_list.append(num_samples)
+  else:
+    ks_list = list(np.asarray(ks).reshape(-1).tolist())
+    if not ks_list:
+      raise ValueError("ks must name at least one k; got an empty ks.")
+    for k in ks_list:
+      valid = isinstance(k, int) and not isinstance(k, bool)
+      if not valid or not 1 <= k <= num_samples:
+        raise ValueError(
+          f"ks must be ints in [1, K={num_samples}]; got {ks_list!r}."
+        )
+  ks_arr = np.unique(np.asarray(ks_list, dtype=np.int64))
+  # running[:, k-1] is the best of the first k samples of each set.
+  running = np.maximum.accumulate(scores, axis=1)
+  return ks_arr, running[:, ks_arr - 1].mean(axis=0)

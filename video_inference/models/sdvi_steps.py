@@ -56,6 +56,14 @@ def _sum_squared_error_per_frame(prediction, target):
   return jnp.mean(jnp.sum((frames - targets)**2, axis=(1, 2, 3)))
 
 
+def anchor_loss(time_logits: jnp.ndarray) -> jnp.ndarray:
+  """Eq. 10: step t's time logits must predict t; summed over N, mean over B."""
+  targets = jnp.broadcast_to(jnp.arange(time_logits.shape[1]),
+                             time_logits.shape[:2])
+  return jnp.mean(jnp.sum(optax.softmax_cross_entropy_with_integer_labels(
+      time_logits, targets), axis=1))
+
+
 class SdviModel(base.VideoModel):
   """SR-cGAN: see the module docstring of this file and of `sdvi.py`."""
 
@@ -203,10 +211,7 @@ class SdviModel(base.VideoModel):
 
     recon = _sum_squared_error_per_frame(generated, videos)
     kl = jnp.mean(base.gaussian_kl(mean, log_var))
-    time_targets = jnp.broadcast_to(jnp.arange(num_frames),
-                                    time_logits.shape[:2])
-    anchor = jnp.mean(jnp.sum(optax.softmax_cross_entropy_with_integer_labels(
-        time_logits, time_targets), axis=1))
+    anchor = anchor_loss(time_logits)
 
     disc_p = params["video_discriminator"]
     discriminate = self.video_discriminator.apply

@@ -1,0 +1,93 @@
+r"""Train-step throughput and peak memory of a config, per training phase.
+
+  python benchmarks/train_step.py --config=configs/sdvi_shapes.py [--steps=20]
+
+Times every phase's jitted step on one fixed batch of the config's shapes
+(random data: the input pipeline is not measured), after a warm-up step that
+compiles it. Peak memory: the accelerator's peak bytes in use where the
+backend reports it, else the process's peak resident set (CPU).
+"""
+
+import resource
+import sys
+import time
+
+from absl import app
+from absl import flags
+import jax
+import jax.numpy as jnp
+from ml_collections import config_flags
+import numpy as np
+
+from video_inference import models
+
+_CONFIG = config_flags.DEFINE_config_file(
+  "config", None, "Config file.", lock_config=True
+)
+_STEPS = flags.DEFINE_integer("steps", 20, "Timed steps per phase.")
+flags.mark_flags_as_required(["config"])
+
+
+def peak_memory_mb() -> tuple[float, str]:
+  stats = jax.devices()[0].memory_stats() or {}
+  if "peak_bytes_in_use" in stats:
+    return stats["peak_bytes_in_use"] / 2**20, "device peak"
+  # ru_maxrss is in KiB on Linux.
+  return resource.getrusage(
+    resource.RUSAGE_SELF
+  ).ru_maxrss / 2**10, "host RSS peak"
+
+
+def main(argv):
+  del argv
+  config = _CONFIG.value
+  data = config.dataset
+  model = models.build_model(config)
+  rng = np.random.default_rng(0)
+  batch = {
+    "video": jnp.asarray(
+      rng.uniform(
+        -1,
+        1,
+        (
+          config.train.batch_size,
+          data.num_frames,
+          data.resolution,
+          data.resolution,
+          data.channels,
+        ),
+      ),
+      jnp.float32,
+    ),
+    "anchor_mask": jnp.asarray(
+      rng.random((config.train.batch_size, data.num_frames)) < 0.3
+    ),
+  }
+  state = jax.jit(model.create_state)(jax.random.key(0))
+  print(
+    f"device: {jax.devices()[0].device_kind} x{jax.device_count()}, "
+    f"batch {config.train.batch_size} clips of {data.num_frames}x"
+    f"{data.resolution}x{data.resolution}x{data.channels}"
+  )
+  for phase in model.phases():
+    step = jax.jit(phase.step_fn, donate_argnums=0)
+    start = time.perf_counter()
+    state, metrics = step(state, batch, jax.random.key(0))
+    jax.block_until_ready(metrics)
+    compile_s = time.perf_counter() - start
+    start = time.perf_counter()
+    for index in range(_STEPS.value):
+      state, metrics = step(state, batch, jax.random.key(index))
+    jax.block_until_ready(metrics)
+    per_step = (time.perf_counter() - start) / _STEPS.value
+    memory, kind = peak_memory_mb()
+    print(
+      f"phase {phase.name:6s}: {1 / per_step:8.2f} steps/s "
+      f"({per_step * 1e3:8.1f} ms/step), compile+first {compile_s:5.1f} s, "
+      f"{kind} {memory:8.0f} MiB"
+    )
+  sys.stdout.flush()
+
+
+if __name__ == "__main__":
+  app.run(main)

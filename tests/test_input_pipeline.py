@@ -1,0 +1,144 @@
+"""Input pipeline: determinism, resumption, sharding, anchors, errors."""
+
+import numpy as np
+import pytest
+
+from video_inference import anchors
+from video_inference import input_pipeline
+
+
+def _batches(config, start_step=0, count=2, process_index=0, process_count=1):
+  ds = input_pipeline.train_dataset(config, start_step, process_index,
+                                    process_count)
+  iterator = input_pipeline.as_numpy(ds)
+  return [next(iterator) for _ in range(count)]
+
+
+def test_batch_format(tiny_config):
+  batch = _batches(tiny_config, count=1)[0]
+  data = tiny_config.dataset
+  assert batch["video"].shape == (2, data.num_frames, 32, 32, 3)
+  assert batch["video"].dtype == np.float32
+  assert -1.0 <= batch["video"].min() and batch["video"].max() <= 1.0
+  assert batch["video"].max() > 0.0  # A shape is visible.
+  assert batch["anchor_mask"].shape == (2, data.num_frames)
+  counts = batch["anchor_mask"].sum(axis=1)
+  assert np.all((counts >= 1) & (counts <= 2))
+
+
+def test_same_seed_same_batches_other_seed_differs(tiny_config):
+  first = _batches(tiny_config)
+  again = _batches(tiny_config)
+  for a, b in zip(first, again):
+    np.testing.assert_array_equal(a["video"], b["video"])
+    np.testing.assert_array_equal(a["anchor_mask"], b["anchor_mask"])
+  tiny_config.seed = 1
+  other = _batches(tiny_config)
+  assert not np.array_equal(first[0]["video"], other[0]["video"])
+
+
+def test_resuming_at_a_step_reads_the_same_batches(tiny_config):
+  tiny_config.train.num_steps = 60
+  uninterrupted = _batches(tiny_config, count=30)  # Crosses an epoch (40).
+  resumed = _batches(tiny_config, start_step=25, count=5)
+  for a, b in zip(uninterrupted[25:], resumed):
+    np.testing.assert_array_equal(a["video"], b["video"])
+    np.testing.assert_array_equal(a["anchor_mask"], b["anchor_mask"])
+
+
+def test_processes_read_disjoint_halves_of_the_global_batch(tiny_config):
+  tiny_config.train.batch_size = 4
+  whole = _batches(tiny_config, count=1)[0]
+  halves = [_batches(tiny_config, count=1, process_index=i,
+                     process_count=2)[0] for i in range(2)]
+  np.testing.assert_array_equal(
+      np.concatenate([h["video"] for h in halves]), whole["video"])
+
+
+def test_an_epoch_visits_every_clip_once(tiny_config):
+  tiny_config.train.num_steps = 20
+  tiny_config.dataset.num_frames = 16  # The whole tiny video: no cropping.
+  tiny_config.anchors.update(min_anchors=1, max_anchors=2)
+  batches = _batches(tiny_config, count=20)  # 40 train clips, batch 2.
+  clips = np.concatenate([b["video"] for b in batches])
+  unique = {c.tobytes() for c in clips}
+  assert len(unique) == 40
+
+
+def test_eval_clips_are_fixed_and_centred(tiny_config):
+  first = input_pipeline.eval_clips(tiny_config, 3)
+  second = input_pipeline.eval_clips(tiny_config, 3)
+  np.testing.assert_array_equal(first["video"], second["video"])
+  np.testing.assert_array_equal(first["anchor_mask"], second["anchor_mask"])
+  source = input_pipeline.load_source(tiny_config.dataset, "test")
+  full = source[0]["video"]
+  start = (len(full) - tiny_config.dataset.num_frames) // 2
+  expected = input_pipeline.to_model_frames(
+      full[start:start + tiny_config.dataset.num_frames], 32, 3)
+  np.testing.assert_array_equal(first["video"][0], expected)
+  fixed = input_pipeline.eval_clips(tiny_config, 2, anchor_times=(0, 3))
+  assert fixed["anchor_mask"].tolist() == [[True, False, False, True]] * 2
+
+
+def test_resolution_and_channel_conversion():
+  video = np.full((2, 8, 8, 3), 255, np.uint8)
+  out = input_pipeline.to_model_frames(video, 4, 1)
+  assert out.shape == (2, 4, 4, 1)
+  np.testing.assert_allclose(out, 1.0, atol=1e-3)
+
+
+@pytest.mark.parametrize("strategy,expected", [
+    ("first_last", [0, 7]),
+    ("first_k", [0, 1, 2]),
+])
+def test_fixed_anchor_strategies(strategy, expected):
+  mask = anchors.sample_anchor_mask(np.random.default_rng(0), 8, strategy,
+                                    first_k=3)
+  assert anchors.times_from_mask(mask) == expected
+
+
+def test_random_anchor_strategy_counts_and_spread():
+  rng = np.random.default_rng(0)
+  masks = np.stack([anchors.sample_anchor_mask(rng, 16, "random", 2, 6)
+                    for _ in range(500)])
+  counts = masks.sum(axis=1)
+  assert counts.min() == 2 and counts.max() == 6
+  assert masks.any(axis=0).all()  # Every time gets an anchor sometimes.
+
+
+def test_unknown_anchor_strategy_lists_valid_ones():
+  with pytest.raises(ValueError, match="first_last"):
+    anchors.sample_anchor_mask(np.random.default_rng(0), 8, "middle")
+
+
+@pytest.mark.parametrize("times,message", [
+    ((0, 8), r"\[8\] are out of range"),
+    ((-1, 3), r"\[-1\] are out of range"),
+    ((3, 1), r"strictly increasing.*\(3, 1\)"),
+    ((2, 2), r"strictly increasing.*\(2, 2\)"),
+    ((0.5,), "integers"),
+])
+def test_bad_anchor_times_are_named(times, message):
+  with pytest.raises(ValueError, match=message):
+    anchors.validate_times(times, 8)
+
+
+def test_unknown_dataset_lists_valid_names(tiny_config):
+  tiny_config.dataset.name = "imagenet"
+  with pytest.raises(ValueError, match="shape_motion"):
+    input_pipeline.load_source(tiny_config.dataset, "train")
+
+
+def test_unprepared_dataset_says_how_to_prepare(tiny_config):
+  tiny_config.dataset.name = "mocogan_shapes"
+  with pytest.raises(input_pipeline.DatasetNotPreparedError,
+                     match="python -m video_inference.prepare "
+                     "--dataset=mocogan_shapes --manual_dir=DIR"):
+    input_pipeline.load_source(tiny_config.dataset, "train")
+
+
+def test_dataset_without_builder_says_so(tiny_config):
+  tiny_config.dataset.name = "ucf101"
+  with pytest.raises(input_pipeline.DatasetNotPreparedError,
+                     match="--dataset=ucf101"):
+    input_pipeline.load_source(tiny_config.dataset, "train")

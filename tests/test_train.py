@@ -1,0 +1,155 @@
+"""The shared loop end to end on the tiny sdvi config.
+
+train -> checkpoint -> resume equals an uninterrupted run bit for bit; four
+(fake) devices match one; bad workdirs, NaN losses and SIGTERM are handled;
+the evaluate and sample modes write their files.
+"""
+
+import json
+import os
+import signal
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from video_inference import input_pipeline
+from video_inference import models
+from video_inference import modes
+from video_inference import train
+from video_inference.models import sdvi_steps
+
+
+def _params(summary):
+  return jax.device_get(summary["state"].params)
+
+
+def _snapshot(directory):
+  return {os.path.join(root, name): os.stat(os.path.join(root, name)).st_mtime_ns
+          for root, _, names in os.walk(directory) for name in names}
+
+
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory, tfds_dir):
+  """One uninterrupted 2-step tiny run shared by the tests below."""
+  from conftest import load_config
+  config = load_config("sdvi_shapes")
+  config.dataset.data_dir = tfds_dir
+  workdir = str(tmp_path_factory.mktemp("uninterrupted"))
+  summary = train.train_and_evaluate(config, workdir, devices=jax.devices()[:1])
+  return config, workdir, summary
+
+
+def test_run_leaves_checkpoint_events_samples_and_eval(trained_run):
+  config, workdir, summary = trained_run
+  assert summary["step"] == 2
+  assert sorted(os.listdir(os.path.join(workdir, "checkpoints"))) == ["1", "2"]
+  assert any(n.startswith("events.out.tfevents") for n in os.listdir(workdir))
+  samples = os.listdir(os.path.join(workdir, "samples"))
+  assert any(n.endswith(".gif") for n in samples)
+  assert any(n.endswith(".png") for n in samples)
+  with open(os.path.join(workdir, "eval_2.json")) as f:
+    results = json.load(f)
+  for key in ("best_of_2_psnr", "best_of_2_ssim", "acd_prior_samples",
+              "acd_real_clips", "psnr_deterministic_z_mean"):
+    assert np.isfinite(results["metrics"][key]), key
+  assert results["metrics"]["acd_real_clips"] >= 0.0
+  assert results["stochasticity_curve"]["k"] == [1, 2]
+
+
+def test_resume_is_bit_exact(trained_run, tmp_path):
+  config, _, uninterrupted = trained_run
+  config = config.copy_and_resolve_references()
+  workdir = str(tmp_path / "resumed")
+  config.train.num_steps = 1
+  first = train.train_and_evaluate(config, workdir, devices=jax.devices()[:1])
+  assert first["step"] == 1
+  config.train.num_steps = 2
+  resumed = train.train_and_evaluate(config, workdir, devices=jax.devices()[:1])
+  assert resumed["step"] == 2
+  for a, b in zip(jax.tree.leaves(_params(uninterrupted)),
+                  jax.tree.leaves(_params(resumed))):
+    np.testing.assert_array_equal(a, b)
+
+
+def test_four_devices_match_one(trained_run, tmp_path):
+  assert jax.device_count() == 4, "conftest sets 4 fake CPU devices"
+  config, _, one_device = trained_run
+  config = config.copy_and_resolve_references()
+  config.train.batch_size = 4
+  config.eval.batch_size = 4
+  one = train.train_and_evaluate(config, str(tmp_path / "one"),
+                                 devices=jax.devices()[:1])
+  four = train.train_and_evaluate(config, str(tmp_path / "four"))
+  for key, value in one["metrics"].items():
+    np.testing.assert_allclose(four["metrics"][key], value, rtol=1e-4,
+                               err_msg=key)
+  # Adam moves each weight by about +-lr per step, so a wrong gradient flips
+  # many updates; a correct all-reduce only differs in float rounding.
+  lr = config.train.image_learning_rate
+  differing = total = 0
+  for a, b in zip(jax.tree.leaves(_params(one)), jax.tree.leaves(_params(four))):
+    differing += int(np.sum(np.abs(a - b) > lr / 10))
+    total += a.size
+  assert differing / total < 0.01, (differing, total)
+
+
+def test_workdir_of_another_config_is_refused_untouched(trained_run):
+  config, workdir, _ = trained_run
+  other = config.copy_and_resolve_references()
+  other.model.latent_dim = 16
+  before = _snapshot(workdir)
+  with pytest.raises(train.WorkdirConfigMismatchError, match="model"):
+    train.train_and_evaluate(other, workdir, devices=jax.devices()[:1])
+  assert _snapshot(workdir) == before
+
+
+def test_non_finite_loss_stops_and_keeps_last_good_checkpoint(
+    tiny_config, tmp_path, monkeypatch):
+
+  class NanAfterFirstPhase(sdvi_steps.SdviModel):
+
+    def video_step(self, state, batch, rng):
+      state, metrics = super().video_step(state, batch, rng)
+      return state, dict(metrics, loss=jnp.nan * metrics["loss"])
+
+  monkeypatch.setitem(models.FAMILIES, "sdvi", NanAfterFirstPhase)
+  workdir = str(tmp_path / "nan")
+  with pytest.raises(train.NonFiniteLossError, match="step 1.*last good checkpoint is step 1"):
+    train.train_and_evaluate(tiny_config, workdir, devices=jax.devices()[:1])
+  assert os.listdir(os.path.join(workdir, "checkpoints")) == ["1"]
+
+
+def test_sigterm_saves_and_stops(tiny_config, tmp_path, monkeypatch):
+  tiny_config.train.update(num_steps=5, checkpoint_every=100, log_every=100,
+                           sample_every=100)
+  real_as_numpy = input_pipeline.as_numpy
+
+  def pre_empted(ds):
+    for index, batch in enumerate(real_as_numpy(ds)):
+      if index == 2:  # The job is told to stop while step 2 is prepared.
+        os.kill(os.getpid(), signal.SIGTERM)
+      yield batch
+
+  monkeypatch.setattr(input_pipeline, "as_numpy", pre_empted)
+  workdir = str(tmp_path / "preempted")
+  summary = train.train_and_evaluate(tiny_config, workdir,
+                                     devices=jax.devices()[:1])
+  assert summary["step"] == 3
+  assert os.listdir(os.path.join(workdir, "checkpoints")) == ["3"]
+
+
+def test_evaluate_and_sample_modes(trained_run):
+  config, workdir, _ = trained_run
+  results = modes.run_evaluate(config, workdir)
+  assert results["step"] == 2 and os.path.exists(results["path"])
+  paths = modes.run_sample(config, workdir)
+  assert paths and all(os.path.exists(p) for p in paths)
+  assert {os.path.splitext(p)[1] for p in paths} == {".png", ".gif"}
+
+
+def test_inference_without_checkpoint_lists_the_directory(tiny_config, tmp_path):
+  (tmp_path / "notes.txt").write_text("hello")
+  with pytest.raises(FileNotFoundError, match="notes.txt"):
+    modes.run_evaluate(tiny_config, str(tmp_path))
