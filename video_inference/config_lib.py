@@ -27,6 +27,7 @@ def common_config() -> ml_collections.ConfigDict:
       train_split="train",
       eval_split="test",
       num_frames=16,         # Clip length N the model sees.
+      frame_stride=1,        # Take every k-th frame of the source video.
       resolution=64,
       channels=3,
   )
@@ -94,6 +95,7 @@ def make_tiny(config: ml_collections.ConfigDict) -> None:
   """Shrinks a config in place to the test size: 32x32, 4 frames, batch 2."""
   config.dataset.name = "shape_motion/tiny"
   config.dataset.num_frames = 4
+  config.dataset.frame_stride = 1
   config.dataset.resolution = 32
   config.anchors.update(min_anchors=1, max_anchors=2, first_k=2)
   config.train.update(batch_size=2, num_steps=2, log_every=1,

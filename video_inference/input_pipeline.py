@@ -123,11 +123,18 @@ def to_model_frames(video: np.ndarray, resolution: int,
   return (video.astype(np.float32) / 127.5 - 1.0)
 
 
-def _clip(video: np.ndarray, num_frames: int, start: int) -> np.ndarray:
-  if len(video) < num_frames:
+def _clip_span(num_frames: int, stride: int) -> int:
+  return (num_frames - 1) * stride + 1
+
+
+def _clip(video: np.ndarray, num_frames: int, start: int,
+          stride: int = 1) -> np.ndarray:
+  span = _clip_span(num_frames, stride)
+  if len(video) < span:
     raise ValueError(f"A video of {len(video)} frames is shorter than the "
-                     f"requested clip of {num_frames} frames.")
-  return video[start:start + num_frames]
+                     f"requested clip of {num_frames} frames at stride "
+                     f"{stride} ({span} frames).")
+  return video[start:start + span:stride]
 
 
 def train_dataset(config, start_step: int = 0, process_index: int = 0,
@@ -145,16 +152,18 @@ def train_dataset(config, start_step: int = 0, process_index: int = 0,
   num_examples = len(source)
   local_batch = train.batch_size // process_count
   seed = config.seed
+  span = _clip_span(data.num_frames, data.frame_stride)
+  anchor_kwargs = dict(config.anchors)
 
   def load(index, position):
     rng = np.random.default_rng([seed, int(position)])
     video = source[int(index)]["video"]
-    start = int(rng.integers(0, len(video) - data.num_frames + 1)) if len(
-        video) >= data.num_frames else 0
-    clip = to_model_frames(_clip(video, data.num_frames, start),
+    start = int(rng.integers(0, max(len(video) - span, 0) + 1))
+    clip = to_model_frames(_clip(video, data.num_frames, start,
+                                 data.frame_stride),
                            data.resolution, data.channels)
     mask = anchors_lib.sample_anchor_mask(rng, data.num_frames,
-                                          **config.anchors)
+                                          **anchor_kwargs)
     return clip, mask
 
   def shuffled(position):
@@ -196,9 +205,11 @@ def eval_clips(config, num_clips: int, anchor_times: Sequence[int] | None = None
   videos, masks = [], []
   for index in range(num_clips):
     video = source[index]["video"]
-    start = max(len(video) - data.num_frames, 0) // 2
-    videos.append(to_model_frames(_clip(video, data.num_frames, start),
-                                  data.resolution, data.channels))
+    span = _clip_span(data.num_frames, data.frame_stride)
+    start = max(len(video) - span, 0) // 2
+    videos.append(to_model_frames(
+        _clip(video, data.num_frames, start, data.frame_stride),
+        data.resolution, data.channels))
     if anchor_times is not None:
       masks.append(anchors_lib.mask_from_times(anchor_times, data.num_frames))
     else:

@@ -165,11 +165,18 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
 
   compiled = {}
 
+  seed_key = jax.random.key(config.seed)
+
   def step_fn(step):
     phase = model.phase_at(step)
     if phase.name not in compiled:
+      # The rng is derived inside the step from the state's own step count,
+      # so the host never dispatches eager work between steps.
+      def with_rng(state, batch, step_fn=phase.step_fn):
+        return step_fn(state, batch, jax.random.fold_in(seed_key, state.step))
+
       compiled[phase.name] = jax.jit(
-          phase.step_fn, in_shardings=(replicated, batch_sharding, replicated),
+          with_rng, in_shardings=(replicated, batch_sharding),
           out_shardings=(replicated, replicated), donate_argnums=0)
     return compiled[phase.name]
 
@@ -182,41 +189,38 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
     except ValueError:  # Not the main thread (e.g. a notebook worker).
       previous_handler = None
 
-  seed_key = jax.random.key(config.seed)
   history, history_start, last_metrics = [], start_step, {}
   summary = {"eval_json": None, "sample_files": []}
   logging.info("Training %s from step %d to %d on %d devices.", model.name,
                start_step, num_steps, mesh.size)
   step = start_step
   try:
-    with mesh:
-      while step < num_steps and not stop_requested:
-        local = next(batches)
-        batch = {k: jax.make_array_from_process_local_data(batch_sharding, v)
-                 for k, v in local.items()}
-        state, metrics = step_fn(step)(state, batch,
-                                       jax.random.fold_in(seed_key, step))
-        history.append(metrics)
-        step += 1
-        report(step)
-        at_end = step == num_steps
-        if step % config.train.log_every == 0 or at_end:
-          _check_finite(history, history_start, manager)
-          last_metrics = _mean_metrics(history)
-          writer.write_scalars(step, {f"train/{k}": v
-                                      for k, v in last_metrics.items()})
-          history, history_start = [], step
-        if step % config.train.checkpoint_every == 0 or at_end:
-          _check_finite(history, history_start, manager)
-          manager.save(step, args=ocp.args.StandardSave(state))
-        if step % config.train.sample_every == 0 or at_end:
-          summary["sample_files"] = sampling.write_preview(
-              model, model.sampling_variables(state), preview, config, step,
-              workdir, writer, is_writer)
-        if (config.train.eval_every and step % config.train.eval_every == 0
-            and not at_end):
-          evaluate_lib.evaluate(model, model.sampling_variables(state), config,
-                                step, workdir, writer, source=eval_source)
+    while step < num_steps and not stop_requested:
+      local = next(batches)
+      batch = {k: jax.make_array_from_process_local_data(batch_sharding, v)
+               for k, v in local.items()}
+      state, metrics = step_fn(step)(state, batch)
+      history.append(metrics)
+      step += 1
+      report(step)
+      at_end = step == num_steps
+      if step % config.train.log_every == 0 or at_end:
+        _check_finite(history, history_start, manager)
+        last_metrics = _mean_metrics(history)
+        writer.write_scalars(step, {f"train/{k}": v
+                                    for k, v in last_metrics.items()})
+        history, history_start = [], step
+      if step % config.train.checkpoint_every == 0 or at_end:
+        _check_finite(history, history_start, manager)
+        manager.save(step, args=ocp.args.StandardSave(state))
+      if step % config.train.sample_every == 0 or at_end:
+        summary["sample_files"] = sampling.write_preview(
+            model, model.sampling_variables(state), preview, config, step,
+            workdir, writer, is_writer)
+      if (config.train.eval_every and step % config.train.eval_every == 0
+          and not at_end):
+        evaluate_lib.evaluate(model, model.sampling_variables(state), config,
+                              step, workdir, writer, source=eval_source)
     if stop_requested and step < num_steps:
       _check_finite(history, history_start, manager)
       logging.warning("SIGTERM: saving a checkpoint at step %d and stopping.",
