@@ -17,8 +17,5 @@ def get_config(variant: str = ""):
   config = config_lib.sdvi_config()
   config.lock()
   config.dataset.update(name="ucf101", num_frames=16, resolution=64)
-  config.anchors.update(strategy="random", min_anchors=2, max_anchors=6)
-  config.train.update(batch_size=32, num_steps=300_000,
-                      image_phase_steps=50_000)
   config_lib.apply_variant(config, variant)
   return config

@@ -80,8 +80,13 @@ def sdvi_config() -> ml_collections.ConfigDict:
       anchor_weight=1.0,
       content_weight=1.0,
   )
+  # Paper setup (App. B; section IV-C: up to 6 anchors of 16 frames). The
+  # paper gives neither batch size nor step counts.
+  config.anchors.update(strategy="random", min_anchors=2, max_anchors=6)
   config.train.update(
-      image_phase_steps=20_000,
+      batch_size=32,
+      num_steps=300_000,
+      image_phase_steps=50_000,
       image_frames_per_clip=4,
       image_learning_rate=1e-4,                # E_I, G_I: App. B.
       image_discriminator_learning_rate=2e-7,  # D_I: App. B.

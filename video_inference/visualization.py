@@ -38,14 +38,14 @@ PAD_VALUE = 128
 ANCHOR_COLOR = (255, 215, 0)
 
 
-def to_uint8(video: Any) -> np.ndarray:
-  """uint8 passes through; float in [-1, 1] -> round((x + 1) * 127.5)."""
+def to_float_0_255(video: Any) -> np.ndarray:
+  """float64 in 0..255 from uint8 (0..255) or float in [-1, 1] (checked)."""
   video = np.asarray(video)
   if video.dtype == np.uint8:
-    return video
+    return video.astype(np.float64)
   if not np.issubdtype(video.dtype, np.floating):
     raise ValueError(
-      "to_uint8 expects uint8 (0..255) or float in [-1, 1]; "
+      "expected a uint8 (0..255) or float in [-1, 1] video; "
       f"got dtype {video.dtype}."
     )
   if video.size:
@@ -53,10 +53,18 @@ def to_uint8(video: Any) -> np.ndarray:
     finite = math.isfinite(lo) and math.isfinite(hi)
     if not finite or lo < -1 - _FLOAT_TOL or hi > 1 + _FLOAT_TOL:
       raise ValueError(
-        "to_uint8 expects float values in [-1, 1]; got dtype "
+        "expected float values in [-1, 1]; got dtype "
         f"{video.dtype} with range [{lo}, {hi}]."
       )
-  scaled = np.round((video.astype(np.float64) + 1.0) * 127.5)
+  return (video.astype(np.float64) + 1.0) * 127.5
+
+
+def to_uint8(video: Any) -> np.ndarray:
+  """uint8 passes through; float in [-1, 1] -> round((x + 1) * 127.5)."""
+  video = np.asarray(video)
+  if video.dtype == np.uint8:
+    return video
+  scaled = np.round(to_float_0_255(video))
   return np.clip(scaled, 0, 255).astype(np.uint8)
 
 

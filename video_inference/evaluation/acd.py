@@ -29,35 +29,14 @@ from typing import Any
 
 import numpy as np
 
-_FLOAT_TOL = 1e-3
-
-
-def _to_0_255(videos: Any) -> np.ndarray:
-  videos = np.asarray(videos)
-  if videos.dtype == np.uint8:
-    return videos.astype(np.float64)
-  if not np.issubdtype(videos.dtype, np.floating):
-    raise ValueError(
-      "videos must be uint8 (0..255) or float in [-1, 1]; "
-      f"got dtype {videos.dtype}."
-    )
-  if videos.size:
-    lo, hi = float(np.min(videos)), float(np.max(videos))
-    finite = np.isfinite(lo) and np.isfinite(hi)
-    if not finite or lo < -1 - _FLOAT_TOL or hi > 1 + _FLOAT_TOL:
-      raise ValueError(
-        "float videos must lie in [-1, 1]; got dtype "
-        f"{videos.dtype} with range [{lo}, {hi}]."
-      )
-  return (videos.astype(np.float64) + 1.0) * 127.5
-
+from video_inference import visualization
 
 def acd_per_video(videos: Any) -> np.ndarray:
   """[N] ACD of each video of videos [N, T, H, W, C] (or one [T, H, W, C]).
 
   uint8 (0..255) or float in [-1, 1]; T >= 2 frames.
   """
-  videos = _to_0_255(videos)
+  videos = visualization.to_float_0_255(videos)
   if videos.ndim == 4:
     videos = videos[None]
   if videos.ndim != 5 or videos.shape[-1] not in (1, 3):
