@@ -58,7 +58,7 @@ def prepare_command(name: str) -> str:
 
 def get_builder(name: str, data_dir: str | None = None):
   """The registered TFDS builder for `name` ('dataset' or 'dataset/config')."""
-  import tfds_builders  # pylint: disable=g-import-not-at-top,unused-import  # Registers our builders.
+  import tfds_builders  # noqa: F401  Imported to register our builders.
   base = name.split("/")[0]
   if base not in DATASETS:
     raise ValueError(f"Unknown dataset {name!r}; valid datasets: "

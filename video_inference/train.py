@@ -18,14 +18,12 @@ from __future__ import annotations
 import json
 import os
 import signal
-import time
 from typing import Any
 
 from absl import logging
 from clu import metric_writers
 from clu import periodic_actions
 import jax
-import jax.numpy as jnp
 import ml_collections
 import numpy as np
 import orbax.checkpoint as ocp
