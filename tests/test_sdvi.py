@@ -117,6 +117,13 @@ def test_reconstruction_term_sums_over_pixels_and_averages_frames():
                              16.0 / 6.0)
 
 
+def test_video_reconstruction_term_sums_over_frames():
+  a = jnp.zeros((2, 3, 4, 4, 1))
+  b = a.at[0, 0].set(1.0).at[0, 2].set(1.0)  # 2 frames of video 0 off by 1.
+  np.testing.assert_allclose(sdvi_steps._sum_squared_error_per_video(b, a),
+                             2 * 16.0 / 2)  # Summed per video, mean of 2.
+
+
 def test_anchor_loss_rewards_the_right_times():
   num_frames = 4
   perfect = 50.0 * jax.nn.one_hot(jnp.arange(num_frames), num_frames)[None]

@@ -36,6 +36,8 @@ def trained_run(tmp_path_factory, tfds_dir):
   from conftest import load_config
   config = load_config("sdvi_shapes")
   config.dataset.data_dir = tfds_dir
+  # FVD is off in the tiny variant; select the best checkpoint by PSNR.
+  config.evals.update(best_metric="best_of_2_psnr", best_mode="max")
   workdir = str(tmp_path_factory.mktemp("uninterrupted"))
   summary = train.train_and_evaluate(config, workdir, devices=jax.devices()[:1])
   return config, workdir, summary
@@ -52,10 +54,19 @@ def test_run_leaves_checkpoint_events_samples_and_eval(trained_run):
   with open(os.path.join(workdir, "eval_2.json")) as f:
     results = json.load(f)
   for key in ("best_of_2_psnr", "best_of_2_ssim", "acd_prior_samples",
-              "acd_real_clips", "psnr_deterministic_z_mean"):
-    assert np.isfinite(results["metrics"][key]), key
-  assert results["metrics"]["acd_real_clips"] >= 0.0
+              "acd_real_clips", "acd_inferred_samples", "mean_psnr",
+              "psnr_deterministic_z_mean"):
+    figure = results["metrics"][key]
+    assert np.isfinite(figure["mean"]), key
+    assert figure["ci95_low"] <= figure["mean"] <= figure["ci95_high"], key
+  assert results["metrics"]["acd_real_clips"]["mean"] >= 0.0
+  assert results["metrics"]["best_of_2_psnr"]["n"] == 2  # Anchor sets.
   assert results["stochasticity_curve"]["k"] == [1, 2]
+  assert results["evaluators"] == ["frames", "acd"]
+  (plot,) = results["plots"]
+  assert os.path.getsize(plot) > 1000 and plot.endswith(".png")
+  # The best checkpoint by the selection metric is kept beside the latest.
+  assert os.listdir(os.path.join(workdir, "checkpoints_best")) == ["2"]
 
 
 def test_resume_is_bit_exact(trained_run, tmp_path):
@@ -78,7 +89,7 @@ def test_four_devices_match_one(trained_run, tmp_path):
   config, _, one_device = trained_run
   config = config.copy_and_resolve_references()
   config.train.batch_size = 4
-  config.eval.batch_size = 4
+  config.evals.batch_size = 4
   one = train.train_and_evaluate(config, str(tmp_path / "one"),
                                  devices=jax.devices()[:1])
   four = train.train_and_evaluate(config, str(tmp_path / "four"))

@@ -25,7 +25,8 @@ def common_config() -> ml_collections.ConfigDict:
       name="shape_motion",   # A key of input_pipeline.DATASETS.
       data_dir="",           # "" -> $TFDS_DATA_DIR or ~/tensorflow_datasets.
       train_split="train",
-      eval_split="test",
+      eval_split="test",     # What `main --mode=evaluate` scores.
+      validation_split="",   # Training's evaluations; "" -> eval_split.
       num_frames=16,         # Clip length N the model sees.
       frame_stride=1,        # Take every k-th frame of the source video.
       resolution=64,
@@ -46,11 +47,20 @@ def common_config() -> ml_collections.ConfigDict:
       adam_b1=0.5,
       adam_b2=0.999,
   )
-  config.eval = dict(
-      num_anchor_sets=64,     # Test clips, each with its fixed anchors.
-      num_samples=8,          # K samples per anchor set (best-of-K).
-      num_prior_videos=256,   # Videos from the prior for ACD (MoCoGAN: 256).
-      batch_size=32,
+  # The evaluation suite (evaluation/evaluate.py). Each evaluator runs in
+  # `main --mode=evaluate` when enabled, and in training's evaluations (every
+  # train.eval_every steps and at the end) when also during_training.
+  config.evals = dict(
+      num_anchor_sets=64,     # Clips, each with its fixed anchors.
+      num_samples=8,          # K samples (generations) per anchor set.
+      batch_size=32,          # Videos per generate call.
+      best_metric="fvd",      # Training keeps the checkpoint best by this...
+      best_mode="min",        # ...lowest ("min") or highest ("max").
+      frames=dict(enabled=True, during_training=True),
+      acd=dict(enabled=True, during_training=True,
+               num_prior_videos=256),  # MoCoGAN's and sdvi's 256.
+      fvd=dict(enabled=True, during_training=True,
+               cache_dir=""),  # "" -> <workdir>/fvd_cache.
   )
   config.sample = dict(
       num_anchor_sets=4,
@@ -89,6 +99,7 @@ def sdvi_config() -> ml_collections.ConfigDict:
       image_phase_steps=50_000,
       image_frames_per_clip=4,
       image_learning_rate=1e-4,                # E_I, G_I: App. B.
+      image_finetune_learning_rate=0.0,        # Video phase; 0: the same.
       image_discriminator_learning_rate=2e-7,  # D_I: App. B.
       temporal_learning_rate=1e-4,             # E_T, G_T: not given.
       video_discriminator_learning_rate=1e-4,  # D_T: not given.
@@ -105,8 +116,9 @@ def make_tiny(config: ml_collections.ConfigDict) -> None:
   config.anchors.update(min_anchors=1, max_anchors=2, first_k=2)
   config.train.update(batch_size=2, num_steps=2, log_every=1,
                       checkpoint_every=1, sample_every=2)
-  config.eval.update(num_anchor_sets=2, num_samples=2, num_prior_videos=4,
-                     batch_size=2)
+  config.evals.update(num_anchor_sets=2, num_samples=2, batch_size=2)
+  config.evals.acd.num_prior_videos = 4
+  config.evals.fvd.enabled = False  # I3D needs >= 9 frames and ~1 s a clip.
   config.sample.update(num_anchor_sets=1, num_samples=2, anchor_times=(0, 3))
   if config.family == "sdvi":
     config.model.update(latent_dim=8, video_latent_dim=8, base_channels=8,

@@ -192,15 +192,18 @@ def train_dataset(config, start_step: int = 0, process_index: int = 0,
 
 
 def eval_clips(config, num_clips: int, anchor_times: Sequence[int] | None = None,
-               source=None) -> dict[str, np.ndarray]:
-  """The first `num_clips` test clips (centre N frames) with fixed anchors.
+               source=None, split: str | None = None) -> dict[str, np.ndarray]:
+  """The first `num_clips` clips (centre N frames) of `split` with anchors.
 
+  `split` defaults to dataset.eval_split; `source`, when given, is that
+  split's data source already opened.
   Anchors are `anchor_times` for every clip when given, else drawn with the
   training strategy from an rng seeded by the clip's index, so every
   evaluation of every run sees the same anchor sets.
   """
   data = config.dataset
-  source = source if source is not None else load_source(data, data.eval_split)
+  if source is None:
+    source = load_source(data, split or data.eval_split)
   num_clips = min(num_clips, len(source))
   videos, masks = [], []
   for index in range(num_clips):

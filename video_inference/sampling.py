@@ -117,7 +117,7 @@ def write_preview(model, variables, preview: dict[str, np.ndarray], config,
   samples = sample_batch(model, variables, preview["video"],
                          preview["anchor_mask"], config.sample.num_samples,
                          jax.random.fold_in(jax.random.key(config.seed), step),
-                         batch_size=config.eval.batch_size)
+                         batch_size=config.evals.batch_size)
   if not is_writer:
     return []
   directory = os.path.join(workdir, "samples")

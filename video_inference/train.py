@@ -85,6 +85,16 @@ def checkpoint_manager(workdir: str, config, read_only: bool = False):
                                options=options)
 
 
+def best_checkpoint_manager(workdir: str, config, read_only: bool = False):
+  """Keeps the one checkpoint with the best `evals.best_metric` so far."""
+  options = ocp.CheckpointManagerOptions(
+      max_to_keep=1, best_fn=lambda metrics: metrics["value"],
+      best_mode=config.evals.best_mode, create=not read_only,
+      read_only=read_only)
+  return ocp.CheckpointManager(os.path.join(workdir, "checkpoints_best"),
+                               options=options)
+
+
 def restore_or_create_state(model, config, manager, sharding, step=None):
   """The latest (or given) checkpoint, else a fresh state."""
   init_rng = jax.random.fold_in(jax.random.key(config.seed), -1 % 2**31)
@@ -147,8 +157,10 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
   dataset = input_pipeline.train_dataset(
       config, start_step, jax.process_index(), jax.process_count())
   batches = input_pipeline.as_numpy(dataset)
-  eval_source = input_pipeline.load_source(config.dataset,
-                                           config.dataset.eval_split)
+  validation_split = (config.dataset.validation_split
+                      or config.dataset.eval_split)
+  eval_source = input_pipeline.load_source(config.dataset, validation_split)
+  best_manager = best_checkpoint_manager(workdir, config)
   preview = input_pipeline.eval_clips(
       config, config.sample.num_anchor_sets,
       anchor_times=config.sample.anchor_times, source=eval_source)
@@ -162,6 +174,16 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
       every_steps=config.train.log_every, every_secs=None)
 
   compiled = {}
+
+  def evaluate_and_keep_best(step, state):
+    results = evaluate_lib.evaluate(
+        model, model.sampling_variables(state), config, step, workdir, writer,
+        source=eval_source, during_training=True, split=validation_split)
+    best = results["metrics"].get(config.evals.best_metric)
+    if best is not None:
+      best_manager.save(step, args=ocp.args.StandardSave(state),
+                        metrics={"value": best["mean"]})
+    return results
 
   seed_key = jax.random.key(config.seed)
 
@@ -217,19 +239,17 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
             workdir, writer, is_writer)
       if (config.train.eval_every and step % config.train.eval_every == 0
           and not at_end):
-        evaluate_lib.evaluate(model, model.sampling_variables(state), config,
-                              step, workdir, writer, source=eval_source)
+        evaluate_and_keep_best(step, state)
     if stop_requested and step < num_steps:
       _check_finite(history, history_start, manager)
       logging.warning("SIGTERM: saving a checkpoint at step %d and stopping.",
                       step)
       manager.save(step, args=ocp.args.StandardSave(state), force=True)
     elif step == num_steps:
-      summary["eval_json"] = evaluate_lib.evaluate(
-          model, model.sampling_variables(state), config, step, workdir,
-          writer, source=eval_source)["path"]
+      summary["eval_json"] = evaluate_and_keep_best(step, state).get("path")
   finally:
     manager.wait_until_finished()
+    best_manager.wait_until_finished()
     writer.flush()
     if previous_handler is not None:
       signal.signal(signal.SIGTERM, previous_handler)

@@ -1,99 +1,277 @@
-"""Evaluation of a trained model: best-of-K PSNR/SSIM, stochasticity, ACD.
+"""The evaluation suite: one sampling pass, several evaluators, one JSON.
 
-Protocol (sdvi section IV-B/C): `eval.num_anchor_sets` test clips, each with
-fixed anchors (input_pipeline.eval_clips), K = `eval.num_samples` samples
-from q(z | anchors) per set, scored against the true clip on the inferred
-(non-anchor) frames; the deterministic z = mu baseline of Fig. 10 beside it;
-ACD (Table II) of `eval.num_prior_videos` videos from the prior, of the
-inferred samples, and of the real clips as the reference. FVD and bootstrap
-intervals come with the evaluation suite.
+Protocol (sdvi section IV-B/C, inbetween3d section 4.1): `evals.num_anchor_sets`
+clips of the evaluation split, each with fixed anchors
+(input_pipeline.eval_clips); K = `evals.num_samples` samples per anchor set,
+drawn one "generation" at a time (sample g of every set), so memory holds
+one generation of videos, never all K. Every evaluator sees each generation
+and then reports:
 
-Every process computes the same figures on the same clips; process 0 writes
-`eval_<step>.json` and TensorBoard scalars.
+- `frames`: best-of-K and mean PSNR/SSIM on the inferred (non-anchor) frames
+  and the stochasticity curve (best-of-k PSNR against k, sdvi Fig. 10) with
+  the deterministic z = mu baseline where the family has one; PNG plot.
+- `acd`: ACD (MoCoGAN, sdvi Table II) of `acd.num_prior_videos` videos from
+  the prior, of the inferred samples and of the real clips.
+- `fvd`: FVD of each generation against the real clips (inbetween3d: "the
+  FVD for each of these stochastic generations"), reported as the mean over
+  generations; diversity, the mean pairwise I3D cosine distance among the K
+  samples of a set (inbetween3d Table 2). Real-clip statistics are cached.
+
+Every figure that is a mean over samples carries a 95% bootstrap interval
+(`intervals.summarize`): over anchor sets for the frame metrics and
+diversity, over videos for ACD, over generations for FVD.
+
+Evaluators are listed in `EVALUATORS`; `config.evals.<name>.enabled` turns one
+on for `main --mode=evaluate`, `config.evals.<name>.during_training` for the
+periodic and final evaluations of training. Every process computes the same
+figures; process 0 writes `eval_<step>.json`, plots and TensorBoard scalars.
 """
 
 from __future__ import annotations
 
 import json
 import os
+from typing import Any
 
+from absl import logging
 import jax
 import numpy as np
 
+from video_inference import anchors as anchors_lib
 from video_inference import input_pipeline
 from video_inference import sampling
+from video_inference import visualization
 from video_inference.evaluation import acd
+from video_inference.evaluation import diversity
 from video_inference.evaluation import frame_metrics
+from video_inference.evaluation import fvd as fvd_lib
+from video_inference.evaluation import intervals
+from video_inference.evaluation import plots
 
 
-def _scores(metric, samples, clips, masks) -> np.ndarray:
-  """[num_sets, K] metric of each sample on its clip's inferred frames."""
-  per_set = jax.jit(jax.vmap(metric))(samples, clips, ~masks)
-  return np.asarray(per_set)
+class EvaluationContext:
+  """What every evaluator may read: the model, its clips, where to write."""
+
+  def __init__(self, model, variables, config, step, clips, split, rng,
+               workdir):
+    self.model, self.variables, self.config = model, variables, config
+    self.step, self.clips, self.split, self.rng = step, clips, split, rng
+    self.workdir = workdir
+
+  @property
+  def has_anchors(self) -> bool:
+    return bool(self.model.supports_anchors)
+
+  def generate(self, masks, rng, deterministic=False) -> np.ndarray:
+    """One float sample [S, T, H, W, C] per clip with the given masks."""
+    return sampling.sample_batch(
+        self.model, self.variables, self.clips["video"], masks, 1, rng,
+        self.config.evals.batch_size, deterministic=deterministic)[:, 0]
+
+
+class FrameMetrics:
+  """Best-of-K PSNR/SSIM and the stochasticity curve (module docstring)."""
+
+  def __init__(self, context: EvaluationContext, settings):
+    del settings
+    self.context = context
+    self.psnr, self.ssim = [], []
+    self._psnr = jax.jit(jax.vmap(frame_metrics.psnr_per_video))
+    self._ssim = jax.jit(jax.vmap(frame_metrics.ssim_per_video))
+
+  def _score(self, metric, samples):
+    clips = self.context.clips
+    return np.asarray(metric(samples[:, None], clips["video"],
+                             ~clips["anchor_mask"]))[:, 0]
+
+  def observe(self, samples: np.ndarray) -> None:
+    self.psnr.append(self._score(self._psnr, samples))
+    self.ssim.append(self._score(self._ssim, samples))
+
+  def finish(self) -> dict[str, Any]:
+    context = self.context
+    psnr, ssim = np.stack(self.psnr, 1), np.stack(self.ssim, 1)  # [S, K]
+    k = psnr.shape[1]
+    metrics = {
+        f"best_of_{k}_psnr": intervals.summarize(frame_metrics.best_of_k(psnr)),
+        f"best_of_{k}_ssim": intervals.summarize(frame_metrics.best_of_k(ssim)),
+        "mean_psnr": intervals.summarize(psnr.mean(1)),
+        "mean_ssim": intervals.summarize(ssim.mean(1)),
+    }
+    ks, curve = frame_metrics.stochasticity_curve(psnr)
+    running = np.maximum.accumulate(psnr, axis=1)
+    curve_intervals = [intervals.summarize(running[:, j - 1]) for j in ks]
+    result = {"metrics": metrics, "stochasticity_curve": {
+        "k": [int(j) for j in ks],
+        "best_of_k_psnr": [float(v) for v in curve],
+        "ci95_low": [c["ci95_low"] for c in curve_intervals],
+        "ci95_high": [c["ci95_high"] for c in curve_intervals],
+    }}
+    baseline = None
+    if context.model.has_deterministic_mode:
+      mean_z = context.generate(context.clips["anchor_mask"],
+                                jax.random.fold_in(context.rng, 2**20),
+                                deterministic=True)
+      per_set = self._score(self._psnr, mean_z)
+      metrics["psnr_deterministic_z_mean"] = intervals.summarize(per_set)
+      baseline = float(per_set.mean())
+      result["stochasticity_curve"]["deterministic_z_mean_psnr"] = baseline
+    if context.workdir is not None and jax.process_index() == 0:
+      path = os.path.join(context.workdir,
+                          f"stochasticity_curve_{context.step}.png")
+      plots.stochasticity_curve(
+          path, ks, curve, result["stochasticity_curve"]["ci95_low"],
+          result["stochasticity_curve"]["ci95_high"], baseline,
+          title=f"{context.config.family} on {context.config.dataset.name}, "
+                f"step {context.step}")
+      result["plots"] = [path]
+    return result
+
+
+class ContentDistance:
+  """ACD of prior samples, inferred samples and real clips."""
+
+  def __init__(self, context: EvaluationContext, settings):
+    self.context, self.settings = context, settings
+    self.inferred = []
+
+  def observe(self, samples: np.ndarray) -> None:
+    self.inferred.append(acd.acd_per_video(samples))
+
+  def finish(self) -> dict[str, Any]:
+    context = self.context
+    count = self.settings.num_prior_videos
+    shape = (count,) + context.clips["video"].shape[1:]
+    prior = sampling.sample_batch(
+        context.model, context.variables, np.zeros(shape, np.float32),
+        np.zeros(shape[:2], bool), 1, jax.random.fold_in(context.rng, 2**21),
+        context.config.evals.batch_size)[:, 0]
+    metrics = {
+        "acd_prior_samples": intervals.summarize(acd.acd_per_video(prior)),
+        "acd_real_clips": intervals.summarize(
+            acd.acd_per_video(context.clips["video"])),
+    }
+    if self.inferred:
+      metrics["acd_inferred_samples"] = intervals.summarize(
+          np.concatenate(self.inferred))
+    return {"metrics": metrics}
+
+
+class VideoDistance:
+  """FVD per generation and I3D diversity among the K samples of a set."""
+
+  def __init__(self, context: EvaluationContext, settings):
+    num_frames = context.clips["video"].shape[1]
+    if num_frames < fvd_lib.MIN_FRAMES:
+      raise ValueError(
+          f"evals.fvd needs clips of at least {fvd_lib.MIN_FRAMES} frames "
+          f"(I3D's minimum); dataset.num_frames is {num_frames}. Disable it "
+          "with --config.evals.fvd.enabled=False.")
+    self.context, self.settings = context, settings
+    self.embedder = fvd_lib.default_embedder()
+    self.embeddings = []  # One [S, 400] per generation.
+
+  def _real_statistics(self):
+    context = self.context
+    data = context.config.dataset
+    spec = {"dataset": data.name, "split": context.split,
+            "num_frames": data.num_frames, "frame_stride": data.frame_stride,
+            "resolution": data.resolution, "channels": data.channels,
+            "num_clips": int(len(context.clips["video"])),
+            "clip": "centre", "embedding": "i3d-kinetics-400 logits"}
+    cache_dir = self.settings.cache_dir or os.path.join(
+        context.workdir or ".", "fvd_cache")
+    statistics, hit = fvd_lib.cached_statistics(
+        cache_dir, spec, lambda: fvd_lib.FeatureStatistics.from_features(
+            self.embedder(visualization.to_uint8(context.clips["video"]))))
+    logging.info("FVD real statistics: %s (%d clips).",
+                 "cache hit" if hit else "computed", statistics.count)
+    return statistics, hit
+
+  def observe(self, samples: np.ndarray) -> None:
+    self.embeddings.append(self.embedder(visualization.to_uint8(samples)))
+
+  def finish(self) -> dict[str, Any]:
+    real, hit = self._real_statistics()
+    per_generation = [
+        fvd_lib.frechet_distance(real,
+                                 fvd_lib.FeatureStatistics.from_features(e))
+        for e in self.embeddings]
+    metrics = {"fvd": intervals.summarize(per_generation)}
+    if len(self.embeddings) >= 2 and self.context.has_anchors:
+      per_set = diversity.pairwise_cosine_distance(
+          np.stack(self.embeddings, 1))
+      metrics["diversity"] = intervals.summarize(per_set)
+    return {"metrics": metrics, "fvd_real_statistics_cached": hit,
+            "fvd_per_generation": [float(v) for v in per_generation]}
+
+
+EVALUATORS = {
+    "frames": FrameMetrics,
+    "acd": ContentDistance,
+    "fvd": VideoDistance,
+}
+
+
+def selected_evaluators(config, during_training: bool) -> list[str]:
+  """Names of the evaluators to run, in EVALUATORS order."""
+  names = []
+  for name in EVALUATORS:
+    settings = config.evals[name]
+    if settings.enabled and (settings.during_training or not during_training):
+      names.append(name)
+  return names
 
 
 def evaluate(model, variables, config, step: int, workdir: str | None = None,
-             writer=None, source=None) -> dict:
-  """Runs the protocol above; returns the figures (and 'path' if written)."""
-  evals = config.eval
+             writer=None, source=None, during_training: bool = False,
+             split: str | None = None) -> dict:
+  """Runs the selected evaluators; returns the figures (and 'path')."""
+  evals = config.evals
+  split = split or config.dataset.eval_split
+  names = selected_evaluators(config, during_training)
   clips = input_pipeline.eval_clips(config, evals.num_anchor_sets,
-                                    source=source)
+                                    source=source, split=split)
+  if not model.supports_anchors:
+    clips["anchor_mask"] = np.zeros_like(clips["anchor_mask"])
   rng = jax.random.fold_in(jax.random.key(config.seed), 2**30 + step)
-  rng_samples, rng_prior = jax.random.split(rng)
-  samples = sampling.sample_batch(model, variables, clips["video"],
-                                  clips["anchor_mask"], evals.num_samples,
-                                  rng_samples, evals.batch_size)
-  mean_samples = sampling.sample_batch(model, variables, clips["video"],
-                                       clips["anchor_mask"], 1, rng_samples,
-                                       evals.batch_size, deterministic=True)
-  psnr = _scores(frame_metrics.psnr_per_video, samples, clips["video"],
-                 clips["anchor_mask"])
-  ssim = _scores(frame_metrics.ssim_per_video, samples, clips["video"],
-                 clips["anchor_mask"])
-  psnr_mean_z = _scores(frame_metrics.psnr_per_video, mean_samples,
-                        clips["video"], clips["anchor_mask"])[:, 0]
-  ks, curve = frame_metrics.stochasticity_curve(psnr)
-
-  no_anchors = np.zeros((evals.num_prior_videos, model.num_frames), bool)
-  blank = np.zeros((evals.num_prior_videos,) + clips["video"].shape[1:],
-                   np.float32)
-  prior_videos = sampling.sample_batch(model, variables, blank, no_anchors, 1,
-                                       rng_prior, evals.batch_size)[:, 0]
+  context = EvaluationContext(model, variables, config, step, clips, split,
+                              rng, workdir)
+  evaluators = {name: EVALUATORS[name](context, evals[name]) for name in names}
+  for generation in range(evals.num_samples):
+    samples = context.generate(clips["anchor_mask"],
+                               jax.random.fold_in(rng, generation))
+    for evaluator in evaluators.values():
+      evaluator.observe(samples)
   results = {
       "step": int(step),
       "family": config.family,
       "dataset": config.dataset.name,
-      "split": config.dataset.eval_split,
-      "num_anchor_sets": int(len(clips["video"])),
+      "split": split,
+      "evaluators": names,
+      "num_anchor_sets": len(clips["video"]),
+      "anchor_times": [[int(t) for t in anchors_lib.times_from_mask(m)]
+                       for m in clips["anchor_mask"]],
       "num_samples": int(evals.num_samples),
-      "num_prior_videos": int(evals.num_prior_videos),
-      "metrics": {
-          f"best_of_{evals.num_samples}_psnr": float(
-              np.mean(frame_metrics.best_of_k(psnr))),
-          f"best_of_{evals.num_samples}_ssim": float(
-              np.mean(frame_metrics.best_of_k(ssim))),
-          "mean_psnr": float(np.mean(psnr)),
-          "mean_ssim": float(np.mean(ssim)),
-          "psnr_deterministic_z_mean": float(np.mean(psnr_mean_z)),
-          "acd_prior_samples": acd.average_content_distance(prior_videos),
-          "acd_inferred_samples": acd.average_content_distance(
-              samples.reshape((-1,) + samples.shape[2:])),
-          "acd_real_clips": acd.average_content_distance(clips["video"]),
-      },
-      "stochasticity_curve": {
-          "k": [int(k) for k in ks],
-          "best_of_k_psnr": [float(v) for v in curve],
-          "deterministic_z_mean_psnr": float(np.mean(psnr_mean_z)),
-      },
-      "notes": ("PSNR/SSIM on the inferred (non-anchor) frames, frames in "
-                "[0, 1]; ACD on mean RGB per frame in 0..255 units."),
+      "metrics": {},
+      "notes": ("Each metric: mean and 95% bootstrap interval (ci95_low, "
+                "ci95_high) over n (anchor sets for PSNR/SSIM/diversity, "
+                "videos for ACD, generations for FVD). PSNR/SSIM on the "
+                "inferred (non-anchor) frames in [0, 1]; ACD on mean colour "
+                "per frame in 0..255; FVD on I3D Kinetics-400 logits."),
   }
+  for name, evaluator in evaluators.items():
+    output = evaluator.finish()
+    results["metrics"].update(output.pop("metrics"))
+    results.setdefault("plots", []).extend(output.pop("plots", []))
+    results.update(output)
   if writer is not None:
-    writer.write_scalars(step, {f"eval/{k}": v
+    writer.write_scalars(step, {f"eval/{k}": v["mean"]
                                 for k, v in results["metrics"].items()})
   if workdir is not None and jax.process_index() == 0:
     path = os.path.join(workdir, f"eval_{step}.json")
-    with open(path, "w") as f:
+    with open(path + ".tmp", "w") as f:
       json.dump(results, f, indent=2)
+    os.replace(path + ".tmp", path)
     results["path"] = path
   return results

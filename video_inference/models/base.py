@@ -78,6 +78,9 @@ class VideoModel:
   name: str = ""
   # Whether `generate` honours anchor frames; the sampler refuses otherwise.
   supports_anchors: bool = True
+  # Whether `generate(deterministic=True)` means something (a z = mu mode);
+  # the evaluation reports the deterministic baseline only then.
+  has_deterministic_mode: bool = False
 
   def __init__(self, config: ml_collections.ConfigDict):
     self.config = config

@@ -15,6 +15,11 @@ Choices where the paper is silent:
   of eq. 2 sums over), averaged over frames; KL terms are summed over latent
   dimensions. With these scales lambda1 and lambda2 of App. B keep
   reconstruction dominant, as they are meant to.
+- The video term of L_TVAE (eq. 9), -log p(v~ | z_T), sums the squared error
+  over every frame of the video: one z_T explains all N frames, so its
+  likelihood is their product. (A mean over frames weakens reconstruction
+  against KL(q(z_T) || p) by N; on Shape Motion z_T then collapsed to the
+  prior, KL ~0.2 nats, and the anchors were ignored.)
 - The GAN terms use the non-saturating generator loss (-log D(G(z)))
   instead of minimising log(1 - D(G(z))), the usual practice since GANs.
 - Each network gets exactly the gradient of its own objective: the terms are
@@ -26,6 +31,9 @@ Choices where the paper is silent:
   predict t, summed over the N steps as the paper says, averaged over clips.
 - Phase "video" samples z_T from q(z_T | A, T) only; the prior is used at
   sampling time when no anchor is given (section IV-B).
+- E_I and G_I keep their App. B rate in the video phase unless
+  `train.image_finetune_learning_rate` is set (the quick start trains the
+  frame VAE fast, then fine-tunes it gently).
 - Learning rates of E_T, G_T and D_T are not given; the configs use the E_I
   and G_I rate (1e-4) and Adam(0.5, 0.999) of App. B.
 """
@@ -56,6 +64,11 @@ def _sum_squared_error_per_frame(prediction, target):
   return jnp.mean(jnp.sum((frames - targets)**2, axis=(1, 2, 3)))
 
 
+def _sum_squared_error_per_video(prediction, target):
+  """Mean over videos of the squared error summed over all their frames."""
+  return jnp.mean(jnp.sum((prediction - target)**2, axis=(1, 2, 3, 4)))
+
+
 def anchor_loss(time_logits: jnp.ndarray) -> jnp.ndarray:
   """Eq. 10: step t's time logits must predict t; summed over N, mean over B."""
   targets = jnp.broadcast_to(jnp.arange(time_logits.shape[1]),
@@ -68,6 +81,7 @@ class SdviModel(base.VideoModel):
   """SR-cGAN: see the module docstring of this file and of `sdvi.py`."""
 
   name = "sdvi"
+  has_deterministic_mode = True
 
   def __init__(self, config):
     super().__init__(config)
@@ -90,9 +104,16 @@ class SdviModel(base.VideoModel):
     def adam(learning_rate):
       return optax.adam(learning_rate, b1=train.adam_b1, b2=train.adam_b2)
 
+    # E_I and G_I are updated at every step of both phases, so their
+    # optimisers' step count is the global step: the rate drops to the
+    # fine-tuning rate when the video phase starts.
+    finetune_rate = train.image_finetune_learning_rate or train.image_learning_rate
+    image_rate = optax.piecewise_constant_schedule(
+        train.image_learning_rate,
+        {train.image_phase_steps: finetune_rate / train.image_learning_rate})
     self.optimizers = {
-        "image_encoder": adam(train.image_learning_rate),
-        "image_generator": adam(train.image_learning_rate),
+        "image_encoder": adam(image_rate),
+        "image_generator": adam(image_rate),
         "image_discriminator": adam(train.image_discriminator_learning_rate),
         "temporal_encoder": adam(train.temporal_learning_rate),
         "temporal_generator": adam(train.temporal_learning_rate),
@@ -209,7 +230,7 @@ class SdviModel(base.VideoModel):
         params["temporal_generator"], video_latent, num_frames)
     generated = self.decode_frames(params["image_generator"], frame_latents)
 
-    recon = _sum_squared_error_per_frame(generated, videos)
+    recon = _sum_squared_error_per_video(generated, videos)
     kl = jnp.mean(base.gaussian_kl(mean, log_var))
     anchor = anchor_loss(time_logits)
 

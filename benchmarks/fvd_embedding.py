@@ -1,0 +1,73 @@
+r"""I3D embedding throughput (clips/s) and its share of the fp32 matmul peak.
+
+  python benchmarks/fvd_embedding.py [--frames=16] [--batches=3]
+
+Embeds random uint8 clips of 64x64 (resized to 224x224 inside, as FVD does)
+with `fvd.I3DEmbedder` over all local devices, after one warm-up batch that
+compiles. FLOPs per clip come from XLA's cost analysis of the compiled
+embedding. The peak is measured in the same run: a jitted 4096x4096 float32
+matmul (2n^3 FLOPs), so the share is a ratio of two figures taken on the
+same machine at the same time.
+"""
+
+import time
+
+from absl import app
+from absl import flags
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from video_inference.evaluation import fvd
+
+_FRAMES = flags.DEFINE_integer("frames", 16, "Frames per clip (>= 9).")
+_BATCHES = flags.DEFINE_integer("batches", 3, "Timed batches.")
+_PER_DEVICE = flags.DEFINE_integer("batch_size_per_device", 4,
+                                   "Clips per device per call.")
+
+
+def matmul_peak_flops(size: int = 4096, repeats: int = 5) -> float:
+  """Best-of-`repeats` float32 FLOP/s of one jitted square matmul."""
+  a = jnp.ones((size, size), jnp.float32)
+  matmul = jax.jit(lambda x, y: x @ y)
+  matmul(a, a).block_until_ready()
+  best = float("inf")
+  for _ in range(repeats):
+    start = time.perf_counter()
+    matmul(a, a).block_until_ready()
+    best = min(best, time.perf_counter() - start)
+  return 2 * size**3 / best
+
+
+def main(argv):
+  del argv
+  embedder = fvd.I3DEmbedder(batch_size_per_device=_PER_DEVICE.value)
+  batch = embedder.batch_size
+  clips = np.random.default_rng(0).integers(
+      0, 256, (batch, _FRAMES.value, 64, 64, 3)).astype(np.uint8)
+  compiled = embedder._embed.lower(embedder.variables, clips).compile()  # pylint: disable=protected-access
+  cost = compiled.cost_analysis()
+  cost = cost[0] if isinstance(cost, (list, tuple)) else cost
+  flops_per_clip = float(cost.get("flops", float("nan"))) / batch
+
+  embedder(clips)  # Warm-up (compiles the call path).
+  start = time.perf_counter()
+  for _ in range(_BATCHES.value):
+    embedder(clips)
+  seconds = time.perf_counter() - start
+  clips_per_second = _BATCHES.value * batch / seconds
+  achieved = clips_per_second * flops_per_clip
+  peak = matmul_peak_flops()
+  print(f"device: {jax.devices()[0].device_kind} x {len(jax.local_devices())}")
+  print(f"clip: {_FRAMES.value}x64x64x3 uint8 -> {_FRAMES.value}x224x224x3; "
+        f"batch {batch}")
+  print(f"I3D FLOPs per clip (XLA cost analysis): {flops_per_clip / 1e9:.1f} "
+        "GFLOP")
+  print(f"throughput: {clips_per_second:.2f} clips/s "
+        f"({achieved / 1e9:.1f} GFLOP/s)")
+  print(f"fp32 matmul peak (4096^2 jitted matmul): {peak / 1e9:.1f} GFLOP/s")
+  print(f"share of peak: {100 * achieved / peak:.1f}%")
+
+
+if __name__ == "__main__":
+  app.run(main)
