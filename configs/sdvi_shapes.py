@@ -3,19 +3,24 @@ r"""sdvi on procedural Shape Motion: the quick start (no download).
 Run:
   python -m video_inference.main --config=configs/sdvi_shapes.py \
       --workdir=runs/sdvi_shapes
-Runtime: 9 min 51 s on 2 CPU cores (docs/benchmarks.md), including
-generating the dataset (8000 videos, ~10 s) on first use and the final
-evaluation.
-Expected (measured at step 1200): eval_1200.json with best-of-8 PSNR 23.0 dB
-on the inferred frames (deterministic z = mu: 22.9), SSIM 0.59, ACD of prior
-samples 0.68 (the paper's Table II: 1.05 for its fully trained model, 0 for
-real videos). At this budget the samples in runs/sdvi_shapes/samples/ are
-blurred grey blobs that follow the anchors' positions; the shapes' colour
-and outline need a longer schedule.
+Runtime: 10 min 41 s on 2 CPU cores (docs/benchmarks.md) for 3000 steps
+(1200 image + 1800 video) and the final evaluation, with the dataset already
+generated; generating it (8000 videos) adds ~10 s on first use.
+Expected (measured at step 3000, eval_3000.json, 32 test anchor sets x 8
+samples): best-of-8 PSNR 25.2 dB [24.4, 26.0] on the inferred frames
+(deterministic z = mu: 25.0), SSIM 0.83, ACD of inferred samples 0.64 and of
+prior samples 1.58 (the paper's Table II at 64x64: 1.05 for its fully
+trained model, 0 for real videos; ours 0.01 for real clips after resizing).
+The samples in runs/sdvi_shapes/samples/ show a blob that follows the
+shape's trajectory through the anchors (up, left, along the bow); its colour
+and outline are still grey and soft at this budget.
 
-The network is slimmed (16 base channels, 256-unit GRUs), the schedule short
-and the learning rates 3x the paper's so that it fits the CPU budget; `configs/sdvi_ucf.py` has the paper's
-sizes. Variant `:tiny` is the 2-step test size.
+Sized for the CPU budget: 32x32 frames (a step costs a fifth of a 64x64 one),
+16 base channels, 256-unit GRUs, a 10x higher frame-VAE learning rate for the
+image phase then 1e-4 to fine-tune, and 1e-3 for E_T/G_T. FVD is not run
+while training (I3D is slow on CPU): run `--mode=evaluate` afterwards.
+`configs/sdvi_ucf.py` has the paper's sizes. Variant `:tiny` is the 2-step
+test size.
 """
 
 from video_inference import config_lib
@@ -26,8 +31,9 @@ def get_config(variant: str = ""):
   config.lock()
   # 16 frames (the paper's clip length, and enough for I3D's FVD), every
   # 2nd of the source's 32 so that the shape crosses most of the frame; at
-  # 32x32 a step costs a fifth of a 64x64 one, which buys the 2.5k steps the
-  # frame VAE needs to learn colour as well as position.
+  # 32x32 a step costs a fifth of a 64x64 one, which buys the ~1k image steps
+  # the frame VAE needs to place the shape and the ~2k video steps E_T/G_T
+  # need to follow the anchors.
   config.dataset.update(name="shape_motion", num_frames=16, frame_stride=2,
                         resolution=32)
   config.model.update(latent_dim=64, video_latent_dim=64, base_channels=16,

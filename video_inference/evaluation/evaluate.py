@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from typing import Any
 
 from absl import logging
@@ -238,11 +239,18 @@ def evaluate(model, variables, config, step: int, workdir: str | None = None,
   context = EvaluationContext(model, variables, config, step, clips, split,
                               rng, workdir)
   evaluators = {name: EVALUATORS[name](context, evals[name]) for name in names}
+  logging.info("Evaluating step %d on %d %s clips x %d samples: %s.", step,
+               len(clips["video"]), split, evals.num_samples, ", ".join(names))
+  start = time.perf_counter()
   for generation in range(evals.num_samples):
     samples = context.generate(clips["anchor_mask"],
                                jax.random.fold_in(rng, generation))
     for evaluator in evaluators.values():
       evaluator.observe(samples)
+    elapsed = time.perf_counter() - start
+    logging.info("Evaluation: generation %d/%d, %.0f s elapsed, ETA %.0f s.",
+                 generation + 1, evals.num_samples, elapsed,
+                 elapsed / (generation + 1) * (evals.num_samples - generation - 1))
   results = {
       "step": int(step),
       "family": config.family,
@@ -261,6 +269,7 @@ def evaluate(model, variables, config, step: int, workdir: str | None = None,
                 "per frame in 0..255; FVD on I3D Kinetics-400 logits."),
   }
   for name, evaluator in evaluators.items():
+    logging.info("Evaluation: finishing %s.", name)
     output = evaluator.finish()
     results["metrics"].update(output.pop("metrics"))
     results.setdefault("plots", []).extend(output.pop("plots", []))
