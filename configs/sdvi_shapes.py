@@ -49,6 +49,8 @@ def get_config(variant: str = ""):
   # FVD embeds every clip with I3D at 224x224 (~1 clip/s on 2 cores): it runs
   # in `--mode=evaluate`, not inside the 15-minute quick start.
   config.evals.fvd.during_training = False
+  # So training keeps its best checkpoint by a figure it does compute.
+  config.evals.update(best_metric="best_of_8_psnr", best_mode="max")
   config.sample.anchor_times = (0, 7, 15)
   config_lib.apply_variant(config, variant)
   return config

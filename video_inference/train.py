@@ -180,7 +180,12 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
         model, model.sampling_variables(state), config, step, workdir, writer,
         source=eval_source, during_training=True, split=validation_split)
     best = results["metrics"].get(config.evals.best_metric)
-    if best is not None:
+    if best is None:
+      logging.warning(
+          "evals.best_metric=%r is not among this evaluation's figures %s; "
+          "no best checkpoint is kept.", config.evals.best_metric,
+          sorted(results["metrics"]))
+    else:
       best_manager.save(step, args=ocp.args.StandardSave(state),
                         metrics={"value": best["mean"]})
     return results
