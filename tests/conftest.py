@@ -1,11 +1,19 @@
 """Test-session setup: 4 fake CPU devices, a private TFDS dir, tiny configs."""
 
 import os
+import tempfile
 
 # Must happen before jax is imported anywhere: multi-device tests need
 # several (fake) CPU devices.
 os.environ.setdefault("XLA_FLAGS", "--xla_force_host_platform_device_count=4")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# Persistent XLA compilation cache: the end-to-end tests rebuild the same
+# jitted steps in several runs (resume, modes); compiling each once cuts the
+# suite's CPU time by minutes. Keyed by the program and flags, so a hit runs
+# the same executable a fresh compile would produce.
+os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", os.path.join(
+    tempfile.gettempdir(), "video_inference_test_xla_cache"))
+os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "1")
 
 import importlib.util  # noqa: E402
 import pathlib  # noqa: E402

@@ -13,7 +13,9 @@ CONFIGS = sorted(p.stem for p in (REPO / "configs").glob("*.py"))
 
 
 def test_there_are_configs():
-  assert {"sdvi_shapes", "sdvi_ucf", "sdvi_kth", "sdvi_mug"} <= set(CONFIGS)
+  assert {"sdvi_shapes", "sdvi_ucf", "sdvi_kth", "sdvi_mug",
+          "inbetween3d_shapes", "inbetween3d_bair", "inbetween3d_kth",
+          "inbetween3d_ucf"} <= set(CONFIGS)
 
 
 @pytest.mark.parametrize("name", CONFIGS)
@@ -24,7 +26,9 @@ def test_config_loads_with_valid_names(name, variant):
   assert config.dataset.name.split("/")[0] in input_pipeline.DATASETS
   assert config.anchors.strategy in anchors.ANCHOR_STRATEGIES
   assert config.train.batch_size > 0
-  assert 0 < config.train.image_phase_steps < config.train.num_steps
+  if config.family == "sdvi":
+    assert 0 < config.train.image_phase_steps < config.train.num_steps
+  models.build_model(config)  # Sizes and names are consistent.
   anchors.validate_times(config.sample.anchor_times, config.dataset.num_frames)
   docstring = pathlib.Path(REPO / "configs" / f"{name}.py").read_text()
   assert "python -m video_inference.main" in docstring
@@ -35,7 +39,10 @@ def test_tiny_variant_is_test_sized(name):
   config = load_config(name, "tiny")
   assert config.train.num_steps == 2
   assert config.dataset.resolution == 32
-  assert config.dataset.num_frames == 4
+  # inbetween3d's generator and video discriminator need 16 frames.
+  assert config.dataset.num_frames == (16 if config.family == "inbetween3d"
+                                       else 4)
+  assert config.dataset.validation_split == ""
   assert config.train.batch_size == 2
 
 

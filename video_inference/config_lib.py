@@ -107,9 +107,36 @@ def sdvi_config() -> ml_collections.ConfigDict:
   return config
 
 
+def inbetween3d_config() -> ml_collections.ConfigDict:
+  """The inbetween3d family at the paper's sizes (section 3, 4.1, App. A)."""
+  config = common_config()
+  config.family = "inbetween3d"
+  config.model = dict(
+      variant="full",            # "full", "no_fusion" or "naive" (4.2).
+      base_channels=64,          # Encoder 64-256, G_V 256-64 (App. A).
+      latent_channels=64,        # C of E(x) (3.1).
+      discriminator_channels=64,  # D_V and D_I: 64 -> 512.
+      num_blocks=24,             # L (3.2).
+      noise_dim=128,             # D (3).
+  )
+  config.loss = dict(gradient_penalty=0.1)  # 3.4.
+  config.anchors.update(strategy="first_last")
+  config.dataset.num_frames = 16
+  config.train.update(
+      batch_size=32,
+      num_steps=500_000,
+      checkpoint_every=5000,
+      keep_checkpoints=3,
+      learning_rate=5e-5,
+      adam_eps=1e-8,
+  )
+  return config
+
+
 def make_tiny(config: ml_collections.ConfigDict) -> None:
   """Shrinks a config in place to the test size: 32x32, 4 frames, batch 2."""
   config.dataset.name = "shape_motion/tiny"
+  config.dataset.validation_split = ""  # Tiny Shape Motion: train/test only.
   config.dataset.num_frames = 4
   config.dataset.frame_stride = 1
   config.dataset.resolution = 32
@@ -124,6 +151,14 @@ def make_tiny(config: ml_collections.ConfigDict) -> None:
     config.model.update(latent_dim=8, video_latent_dim=8, base_channels=8,
                         discriminator_channels=8, gru_hidden_size=16)
     config.train.image_phase_steps = 1
+  if config.family == "inbetween3d":
+    # Its coarse-to-fine generator needs a multiple of 8 frames, and the
+    # MoCoGAN-style video discriminator (four unpadded 4-wide temporal
+    # convolutions) at least 13: the paper's 16.
+    config.dataset.num_frames = 16
+    config.sample.anchor_times = (0, 15)
+    config.model.update(base_channels=4, latent_channels=4,
+                        discriminator_channels=4, num_blocks=3, noise_dim=8)
 
 
 def apply_variant(config: ml_collections.ConfigDict, variant: str) -> None:

@@ -42,6 +42,9 @@ def check_request(model, num_anchors: int, num_frames: int) -> None:
   if num_anchors and not model.supports_anchors:
     raise ValueError(f"The {model.name} family cannot condition on anchor "
                      f"frames; request it with no anchors.")
+  if not num_anchors and not model.supports_prior:
+    raise ValueError(f"The {model.name} family has no prior to sample "
+                     "without anchors; give it anchor frames.")
   if not 0 < num_frames <= model.num_frames:
     raise ValueError(f"num_frames={num_frames} is out of range: this "
                      f"{model.name} model generates 1..{model.num_frames} "
@@ -94,10 +97,12 @@ def sample_batch(model, variables, videos: np.ndarray, anchor_masks: np.ndarray,
     mask_chunk = rows_mask[start:start + batch_size]
     pad = batch_size - len(video_chunk)
     if pad:
+      # Repeat the last row: padding rows are valid requests for every family
+      # (one that needs anchors would refuse all-empty rows).
       video_chunk = np.concatenate(
-          [video_chunk, np.zeros((pad,) + video_chunk.shape[1:], np.float32)])
+          [video_chunk, np.repeat(video_chunk[-1:], pad, axis=0)])
       mask_chunk = np.concatenate(
-          [mask_chunk, np.zeros((pad, num_frames), bool)])
+          [mask_chunk, np.repeat(mask_chunk[-1:], pad, axis=0)])
     generated = model.generate(variables, jnp.asarray(video_chunk),
                                jnp.asarray(mask_chunk),
                                jax.random.fold_in(rng, chunk), num_frames,

@@ -141,17 +141,18 @@ class ContentDistance:
 
   def finish(self) -> dict[str, Any]:
     context = self.context
-    count = self.settings.num_prior_videos
-    shape = (count,) + context.clips["video"].shape[1:]
-    prior = sampling.sample_batch(
-        context.model, context.variables, np.zeros(shape, np.float32),
-        np.zeros(shape[:2], bool), 1, jax.random.fold_in(context.rng, 2**21),
-        context.config.evals.batch_size)[:, 0]
-    metrics = {
-        "acd_prior_samples": intervals.summarize(acd.acd_per_video(prior)),
-        "acd_real_clips": intervals.summarize(
-            acd.acd_per_video(context.clips["video"])),
-    }
+    metrics = {"acd_real_clips": intervals.summarize(
+        acd.acd_per_video(context.clips["video"]))}
+    if context.model.supports_prior:
+      count = self.settings.num_prior_videos
+      shape = (count,) + context.clips["video"].shape[1:]
+      prior = sampling.sample_batch(
+          context.model, context.variables, np.zeros(shape, np.float32),
+          np.zeros(shape[:2], bool), 1,
+          jax.random.fold_in(context.rng, 2**21),
+          context.config.evals.batch_size)[:, 0]
+      metrics["acd_prior_samples"] = intervals.summarize(
+          acd.acd_per_video(prior))
     if self.inferred:
       metrics["acd_inferred_samples"] = intervals.summarize(
           np.concatenate(self.inferred))

@@ -33,6 +33,8 @@ class TrainState:
   step: jnp.ndarray
   params: dict[str, Any]
   opt_state: dict[str, Any]
+  # Non-trained variables (BatchNorm statistics), keyed by network name.
+  model_state: dict[str, Any] = flax.struct.field(default_factory=dict)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -78,6 +80,8 @@ class VideoModel:
   name: str = ""
   # Whether `generate` honours anchor frames; the sampler refuses otherwise.
   supports_anchors: bool = True
+  # Whether `generate` accepts rows without anchors (sampling from a prior).
+  supports_prior: bool = True
   # Whether `generate(deterministic=True)` means something (a z = mu mode);
   # the evaluation reports the deterministic baseline only then.
   has_deterministic_mode: bool = False

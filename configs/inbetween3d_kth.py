@@ -1,0 +1,29 @@
+r"""inbetween3d on KTH at the paper's setup (section 4, App. A and B).
+
+64x64, 16 frames, start and end frames given, L = 24 fusion blocks, batch 32,
+Adam(5e-5, 0.5, 0.999, eps 1e-8), 500k steps, a checkpoint every 5000 and
+the one with the best validation FVD kept in checkpoints_best/.
+
+Run:
+  python -m video_inference.prepare --dataset=kth   # once
+  python -m video_inference.main --config=configs/inbetween3d_kth.py \
+      --workdir=runs/inbetween3d_kth
+Runtime: the paper reports ~5 days on one V100 (~1.16 steps/s). Expected
+(the paper's Table 1, full / w/o fusion / naive): FVD BAIR 152 / 175 / 702,
+KTH 153 / 171 / 346, UCF101 424 / 463 / 1101. Baselines:
+--config.model.variant=no_fusion or naive.
+Variant `:tiny` is the 2-step test size (on procedural data).
+"""
+
+from video_inference import config_lib
+
+
+def get_config(variant: str = ""):
+  config = config_lib.inbetween3d_config()
+  config.lock()
+  config.dataset.update(name="kth", num_frames=16, resolution=64,
+                        channels=1, validation_split="validation")
+  config.evals.update(num_anchor_sets=256, num_samples=100)
+  config.train.eval_every = 5000
+  config_lib.apply_variant(config, variant)
+  return config

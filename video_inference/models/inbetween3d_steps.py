@@ -1,0 +1,160 @@
+"""Losses, training and generation of the inbetween3d family.
+
+Paper: ../shared/papers/inbetweening_3d_conv.txt, section 3.4 and 4.1.
+Networks are in `inbetween3d.py`.
+
+One training phase, end to end: eqs. 7-9 with the non-saturating log-loss.
+D_I sees one uniformly sampled intermediate frame per video per step (as the
+paper does, following MoCoGAN); D_V the whole video. Both discriminators are
+regularised by 0.1 x the squared norm of the gradient of their pre-sigmoid
+logits with respect to their inputs. Adam(5e-5, 0.5, 0.999, eps 1e-8).
+
+Choices where the paper is silent:
+- The gradient penalty is applied on real and on generated inputs (both, as
+  in Roth et al.'s regulariser that the paper simplifies to a constant
+  weight), summed over input dimensions, averaged over the batch.
+- Each network gets exactly the gradient of its own objective from one
+  scalar with stop_gradient on what it must not move (as in sdvi_steps).
+- Generation needs exactly two anchors, at the first and last frame; rows
+  without anchors (a prior) are refused. Arbitrary anchors are not built
+  yet.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from video_inference.models import base
+from video_inference.models import inbetween3d
+
+NETWORKS = ("generator", "video_discriminator", "image_discriminator")
+stop = jax.lax.stop_gradient
+
+
+def gradient_penalty(discriminate, params, inputs) -> jnp.ndarray:
+  """Mean over the batch of ||d logit / d input||^2 (per-sample logits)."""
+  grads = jax.grad(lambda x: jnp.sum(discriminate(params, x)))(inputs)
+  return jnp.mean(jnp.sum(grads.reshape(grads.shape[0], -1)**2, axis=1))
+
+
+class Inbetween3dModel(base.VideoModel):
+  """See the module docstring of this file and of `inbetween3d.py`."""
+
+  name = "inbetween3d"
+  supports_prior = False
+
+  def __init__(self, config):
+    super().__init__(config)
+    model, train = config.model, config.train
+    inbetween3d.check_num_frames(self.num_frames)
+    self.generator = inbetween3d.Generator(
+        self.num_frames, self.channels, model.base_channels,
+        model.latent_channels, model.num_blocks, model.variant)
+    self.video_discriminator = inbetween3d.VideoDiscriminator(
+        model.discriminator_channels)
+    self.image_discriminator = inbetween3d.ImageDiscriminator(
+        model.discriminator_channels)
+    adam = optax.adam(train.learning_rate, b1=train.adam_b1, b2=train.adam_b2,
+                      eps=train.adam_eps)
+    self.optimizers = {name: adam for name in NETWORKS}
+
+  def create_state(self, rng):
+    frames = jnp.zeros((1, self.resolution, self.resolution, self.channels))
+    video = jnp.zeros((1, self.num_frames) + frames.shape[1:])
+    noise = jnp.zeros((1, self.config.model.noise_dim))
+    rngs = jax.random.split(rng, 3)
+    generator_vars = self.generator.init(rngs[0], frames, frames, noise,
+                                         train=False)
+    params = {
+        "generator": generator_vars["params"],
+        "video_discriminator": self.video_discriminator.init(
+            rngs[1], video)["params"],
+        "image_discriminator": self.image_discriminator.init(
+            rngs[2], frames)["params"],
+    }
+    opt_state = {name: tx.init(params[name])
+                 for name, tx in self.optimizers.items()}
+    return base.TrainState(
+        step=jnp.zeros((), jnp.int32), params=params, opt_state=opt_state,
+        model_state={"generator": generator_vars["batch_stats"]})
+
+  def phases(self):
+    return [base.Phase("gan", 0, self.config.train.num_steps, self.gan_step)]
+
+  def _discriminators(self):
+    video = lambda p, x: self.video_discriminator.apply({"params": p}, x)
+    image = lambda p, x: self.image_discriminator.apply({"params": p}, x)
+    return video, image
+
+  def losses(self, params, model_state, videos, rng):
+    """Eqs. 7-9 plus the gradient penalties; returns (total, aux)."""
+    penalty_weight = self.config.loss.gradient_penalty
+    rng_noise, rng_frame = jax.random.split(rng)
+    batch, num_frames = videos.shape[:2]
+    noise = jax.random.normal(rng_noise, (batch, self.config.model.noise_dim))
+    generated, updates = self.generator.apply(
+        {"params": params["generator"],
+         "batch_stats": model_state["generator"]},
+        videos[:, 0], videos[:, -1], noise, train=True,
+        mutable=["batch_stats"])
+    # One uniformly drawn intermediate frame per video for D_I (section 3.4).
+    index = jax.random.randint(rng_frame, (batch,), 1, num_frames - 1)
+    rows = jnp.arange(batch)
+    real_frames, fake_frames = videos[rows, index], generated[rows, index]
+
+    video_d, image_d = self._discriminators()
+    dv, di = params["video_discriminator"], params["image_discriminator"]
+    bce = base.sigmoid_cross_entropy
+    loss_dv = bce(video_d(dv, videos), True) + bce(
+        video_d(dv, stop(generated)), False)
+    loss_di = bce(image_d(di, real_frames), True) + bce(
+        image_d(di, stop(fake_frames)), False)
+    penalty = penalty_weight * (
+        gradient_penalty(video_d, dv, videos)
+        + gradient_penalty(video_d, dv, stop(generated))
+        + gradient_penalty(image_d, di, real_frames)
+        + gradient_penalty(image_d, di, stop(fake_frames)))
+    loss_g = bce(video_d(stop(dv), generated), True) + bce(
+        image_d(stop(di), fake_frames), True)
+    total = loss_dv + loss_di + penalty + loss_g
+    metrics = {"loss": total, "generator": loss_g,
+               "video_discriminator": loss_dv,
+               "image_discriminator": loss_di, "gradient_penalty": penalty}
+    return total, (metrics, updates["batch_stats"])
+
+  def gan_step(self, state, batch, rng):
+    grads, (metrics, batch_stats) = jax.grad(self.losses, has_aux=True)(
+        state.params, state.model_state, batch["video"], rng)
+    state = base.apply_updates(state, grads, self.optimizers, NETWORKS)
+    return state.replace(model_state={"generator": batch_stats}), metrics
+
+  def sampling_variables(self, state):
+    return {"params": state.params["generator"],
+            "batch_stats": state.model_state["generator"]}
+
+  def generate(self, variables, anchor_video, anchor_mask, rng, num_frames,
+               deterministic=False):
+    mask = np.asarray(anchor_mask)
+    expected = np.zeros(mask.shape[1], bool)
+    expected[[0, -1]] = True
+    if num_frames != self.num_frames or not np.all(mask == expected):
+      raise ValueError(
+          "inbetween3d generates the frames between two anchors at the first "
+          f"and last of its {self.num_frames} frames; got num_frames="
+          f"{num_frames} and anchors at {sorted(set(np.nonzero(mask)[1]))} "
+          "(arbitrary anchors are not supported yet).")
+    return self._generate(variables, anchor_video, rng, deterministic)
+
+  @functools.partial(jax.jit, static_argnums=(0, 4))
+  def _generate(self, variables, anchor_video, rng, deterministic):
+    noise = jax.random.normal(
+        rng, (anchor_video.shape[0], self.config.model.noise_dim))
+    if deterministic:
+      noise = jnp.zeros_like(noise)
+    return self.generator.apply(variables, anchor_video[:, 0],
+                                anchor_video[:, -1], noise, train=False)
