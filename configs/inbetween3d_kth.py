@@ -21,9 +21,6 @@ from video_inference import config_lib
 def get_config(variant: str = ""):
   config = config_lib.inbetween3d_config()
   config.lock()
-  config.dataset.update(name="kth", num_frames=16, resolution=64,
-                        channels=1, validation_split="validation")
-  config.evals.update(num_anchor_sets=256, num_samples=100)
-  config.train.eval_every = 5000
+  config.dataset.update(name="kth", channels=1)
   config_lib.apply_variant(config, variant)
   return config

@@ -17,10 +17,11 @@ def get_config(variant: str = ""):
   config = config_lib.inbetween3d_config()
   config.lock()
   config.dataset.update(name="shape_motion", num_frames=16, frame_stride=2,
-                        resolution=32)
+                        resolution=32, validation_split="")
   config.model.update(base_channels=16, latent_channels=32,
                       discriminator_channels=16, num_blocks=12)
-  config.train.update(batch_size=8, num_steps=3000, log_every=100,
+  config.train.update(batch_size=8, num_steps=3000, eval_every=0,
+                      log_every=100,
                       checkpoint_every=500, sample_every=1000,
                       learning_rate=2e-4)
   config.evals.update(num_anchor_sets=32, num_samples=8)

@@ -99,9 +99,9 @@ class FrameMetrics:
         "mean_psnr": intervals.summarize(psnr.mean(1)),
         "mean_ssim": intervals.summarize(ssim.mean(1)),
     }
-    ks, curve = frame_metrics.stochasticity_curve(psnr)
-    running = np.maximum.accumulate(psnr, axis=1)
-    curve_intervals = [intervals.summarize(running[:, j - 1]) for j in ks]
+    ks, best_per_set = frame_metrics.best_of_first_k(psnr)
+    curve = best_per_set.mean(axis=0)
+    curve_intervals = [intervals.summarize(column) for column in best_per_set.T]
     result = {"metrics": metrics, "stochasticity_curve": {
         "k": [int(j) for j in ks],
         "best_of_k_psnr": [float(v) for v in curve],

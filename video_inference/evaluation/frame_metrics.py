@@ -149,6 +149,18 @@ def stochasticity_curve(
   1, 2, 4, ... up to K, plus K itself; given ks are sorted and deduplicated
   and must lie in [1, K].
   """
+  ks_arr, per_set = best_of_first_k(scores, ks)
+  return ks_arr, per_set.mean(axis=0)
+
+
+def best_of_first_k(
+  scores: Any, ks: Sequence[int] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+  """(ks, per_set): per_set[s, i] = best of the first ks[i] scores of set s.
+
+  The per-set values behind `stochasticity_curve` (for intervals over sets);
+  scores and ks as there.
+  """
   scores = np.asarray(scores, dtype=np.float64)
   _check_scores(scores)
   num_samples = scores.shape[1]
@@ -168,4 +180,4 @@ def stochasticity_curve(
   ks_arr = np.unique(np.asarray(ks_list, dtype=np.int64))
   # running[:, k-1] is the best of the first k samples of each set.
   running = np.maximum.accumulate(scores, axis=1)
-  return ks_arr, running[:, ks_arr - 1].mean(axis=0)
+  return ks_arr, running[:, ks_arr - 1]
