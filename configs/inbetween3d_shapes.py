@@ -20,9 +20,9 @@ def get_config(variant: str = ""):
                         resolution=32, validation_split="")
   config.model.update(base_channels=16, latent_channels=32,
                       discriminator_channels=16, num_blocks=12)
-  config.train.update(batch_size=8, num_steps=3000, eval_every=0,
-                      log_every=100,
-                      checkpoint_every=500, sample_every=1000,
+  config.train.update(batch_size=8, num_steps=1200, eval_every=0,
+                      log_every=50,
+                      checkpoint_every=300, sample_every=600,
                       learning_rate=2e-4)
   config.evals.update(num_anchor_sets=32, num_samples=8)
   config.evals.fvd.during_training = False

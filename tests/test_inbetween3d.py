@@ -82,8 +82,10 @@ def test_paper_sized_shapes(paper_model, paper_shapes):
       variables, frames)
   assert encoded.shape == (2, 8, 8, 64)
   video = jax.eval_shape(
-      lambda v, a, b, u: paper_model.generator.apply(v, a, b, u, train=False),
-      variables, frames, frames, jax.ShapeDtypeStruct((2, 128), jnp.float32))
+      lambda v, x, u: paper_model.generator.apply(
+          v, x, jnp.asarray(paper_model.first_last_mask(2)), u, train=False),
+      variables, jax.ShapeDtypeStruct((2, 16, 64, 64, 3), jnp.float32),
+      jax.ShapeDtypeStruct((2, 128), jnp.float32))
   assert video.shape == (2, 16, 64, 64, 3)
 
 
@@ -100,14 +102,20 @@ def _frames(seed, count=2, size=32):
                             minval=-1, maxval=1)
 
 
+def _first_last_video(model, start, end):
+  video = jnp.zeros((len(start), model.num_frames) + start.shape[1:])
+  return video.at[:, 0].set(start).at[:, -1].set(end)
+
+
 def test_gates_lie_in_0_1_and_depend_on_the_noise(tiny):
   config, model, state = tiny
   variables = model.sampling_variables(state)
-  start, end = _frames(1), _frames(2)
+  video = _first_last_video(model, _frames(1), _frames(2))
+  mask = jnp.asarray(model.first_last_mask(2))
 
   def gates(seed):
     noise = jax.random.normal(jax.random.key(seed), (2, config.model.noise_dim))
-    _, captured = model.generator.apply(variables, start, end, noise,
+    _, captured = model.generator.apply(variables, video, mask, noise,
                                         train=False, mutable=["intermediates"])
     return jax.tree_util.tree_leaves(captured)
 
@@ -133,18 +141,123 @@ def test_output_keeps_the_anchors_and_noise_changes_the_middle(tiny):
   assert float(jnp.abs(a[:, 1:-1] - b[:, 1:-1]).max()) > 1e-4
 
 
-def test_other_anchor_patterns_and_the_prior_are_refused(tiny):
+def test_first_and_last_anchors_read_the_papers_gates_and_encodings():
+  """With anchors at 0 and T-1 every cell fuses E(x_s) with g_s and E(x_e)
+  with g_e read at its own index: eq. 4 exactly, at every level."""
+  mask = np.zeros((1, 16), bool)
+  mask[0, [0, 15]] = True
+  times, valid = inbetween3d.anchor_slots(jnp.asarray(mask), max_anchors=4)
+  np.testing.assert_array_equal(valid[0], [True, True, False, False])
+  for length in (4, 8, 16):
+    plan = inbetween3d.fusion_plan(times, valid, 16, length)
+    np.testing.assert_array_equal(plan.left_slot, 0)
+    np.testing.assert_array_equal(plan.right_slot, 1)
+    assert bool(plan.has_left.all()) and bool(plan.has_right.all())
+    np.testing.assert_array_equal(plan.start_gate_index[0], np.arange(length))
+    np.testing.assert_array_equal(plan.end_gate_index[0], np.arange(length))
+  # z(0) of the first level: (E(x_s), E(x_s), E(x_e), E(x_e)), section 3.2.
+  np.testing.assert_array_equal(
+      inbetween3d.nearest_anchor_slot(times, valid, 16, 4)[0], [0, 0, 1, 1])
+
+
+def test_any_anchor_times_read_gates_at_their_distance():
+  mask = np.zeros((1, 16), bool)
+  mask[0, [3, 9]] = True
+  times, valid = inbetween3d.anchor_slots(jnp.asarray(mask), max_anchors=3)
+  plan = jax.tree_util.tree_map(lambda x: np.asarray(x[0]),
+                                inbetween3d.fusion_plan(times, valid, 16, 16))
+  # Frames 0-2 precede the first anchor: only an "end" anchor (slot 0),
+  # whose gate is g_e read 3, 2, 1 frames before the end.
+  np.testing.assert_array_equal(plan.has_left[:3], False)
+  np.testing.assert_array_equal(plan.right_slot[:3], 0)
+  np.testing.assert_array_equal(plan.end_gate_index[:3], [12, 13, 14])
+  # Frames 3-9 lie between anchors 3 and 9.
+  np.testing.assert_array_equal(plan.left_slot[3:10], 0)
+  np.testing.assert_array_equal(plan.right_slot[3:10], 1)
+  np.testing.assert_array_equal(plan.start_gate_index[3:10], np.arange(7))
+  np.testing.assert_array_equal(plan.end_gate_index[3:10], np.arange(9, 16))
+  # Frames 10-15 follow the last anchor: g_s read 1..6 frames after it.
+  np.testing.assert_array_equal(plan.has_right[10:], False)
+  np.testing.assert_array_equal(plan.left_slot[10:], 1)
+  np.testing.assert_array_equal(plan.start_gate_index[10:], np.arange(1, 7))
+
+
+@pytest.fixture(scope="module")
+def any_anchor_model():
+  config = load_config("inbetween3d_shapes", "tiny")
+  config.model.max_anchors = 4
+  config.anchors.update(strategy="random", min_anchors=1, max_anchors=4)
+  model = models.build_model(config)
+  return model, jax.jit(model.create_state)(jax.random.key(0))
+
+
+def test_any_anchor_sampling_honours_the_anchors(any_anchor_model):
+  model, state = any_anchor_model
+  variables = model.sampling_variables(state)
+  rng = np.random.default_rng(0)
+  anchors = rng.integers(0, 256, (3, 32, 32, 3), dtype=np.uint8)
+  times = [2, 7, 12]  # Inference from scattered frames.
+  videos = sampling.sample(model, variables, anchors, times, 16, 3,
+                           jax.random.key(0))
+  assert videos.shape == (3, 16, 32, 32, 3)
+  for sample in videos:
+    np.testing.assert_array_equal(sample[times], anchors)
+  assert len({v.tobytes() for v in videos}) == 3  # K distinct samples.
+  # The middle anchor shapes the frames around it.
+  changed = anchors.copy()
+  changed[1] = 255 - changed[1]
+  other = sampling.sample(model, variables, changed, times, 16, 3,
+                          jax.random.key(0))
+  assert np.abs(other[:, 6].astype(int) - videos[:, 6]).max() > 0
+  # Prediction: the first 4 frames given.
+  predicted = sampling.sample(model, variables, anchors[:1].repeat(4, 0),
+                              [0, 1, 2, 3], 16, 2, jax.random.key(1))
+  np.testing.assert_array_equal(predicted[:, :4], np.broadcast_to(
+      anchors[:1], (2, 4, 32, 32, 3)))
+
+
+def test_any_anchor_model_trains_on_scattered_anchors(any_anchor_model):
+  model, state = any_anchor_model
+  mask = np.zeros((2, 16), bool)
+  mask[0, [1, 6, 11]] = True
+  mask[1, [4]] = True
+  videos = jax.random.uniform(jax.random.key(2), (2, 16, 32, 32, 3),
+                              minval=-1, maxval=1)
+  new_state, metrics = jax.jit(model.gan_step)(
+      state, {"video": videos, "anchor_mask": jnp.asarray(mask)},
+      jax.random.key(0))
+  assert all(np.isfinite(float(v)) for v in metrics.values()), metrics
+  assert float(metrics["gradient_penalty"]) > 0
+
+
+def test_requests_the_model_cannot_honour_are_refused(tiny, any_anchor_model):
   config, model, state = tiny
   variables = model.sampling_variables(state)
   num_frames = config.dataset.num_frames
-  video = np.zeros((1, num_frames, 32, 32, 3), np.float32)
-  mask = np.zeros((1, num_frames), bool)
-  mask[0, [0, 3]] = True
-  with pytest.raises(ValueError, match="first"):
-    model.generate(variables, video, mask, jax.random.key(0), num_frames)
+  three = np.zeros((3, 32, 32, 3), np.uint8)
+  with pytest.raises(ValueError, match="at most model.max_anchors=2"):
+    sampling.sample(model, variables, three, [0, 5, 15], num_frames, 1,
+                    jax.random.key(0))
   with pytest.raises(ValueError, match="no prior"):
     sampling.sample(model, variables, np.zeros((0, 32, 32, 3)), [],
                     num_frames, 1, jax.random.key(0))
+  with pytest.raises(ValueError, match="exactly its 16"):
+    model.generate(variables, np.zeros((1, 8, 32, 32, 3), np.float32),
+                   np.eye(1, 8, dtype=bool), jax.random.key(0), 8)
+  naive_config = load_config("inbetween3d_shapes", "tiny")
+  naive_config.model.variant = "naive"
+  naive = models.build_model(naive_config)
+  naive_state = jax.eval_shape(naive.create_state, jax.random.key(0))
+  with pytest.raises(ValueError, match=r"naive .* anchors at \[0, 3\]"):
+    sampling.sample(naive, naive_state, three[:2], [0, 3], num_frames, 1,
+                    jax.random.key(0))
+  naive_config.anchors.strategy = "first_k"
+  with pytest.raises(ValueError, match="strategy='first_last'"):
+    models.build_model(naive_config)
+  too_many = load_config("inbetween3d_shapes", "tiny")
+  too_many.anchors.update(strategy="random", max_anchors=5)
+  with pytest.raises(ValueError, match="raise model.max_anchors"):
+    models.build_model(too_many)
 
 
 def test_gradient_penalty_is_nonzero_and_differentiable(tiny):
@@ -168,11 +281,11 @@ def test_baselines_build_and_train(variant):
   state = jax.jit(model.create_state)(jax.random.key(0))
   videos = jax.random.uniform(jax.random.key(1), (2, 16, 32, 32, 3),
                               minval=-1, maxval=1)
+  batch = {"video": videos, "anchor_mask": jnp.asarray(model.first_last_mask(2))}
   step = jax.jit(model.gan_step)
   new_state = state
   for index in range(2):
-    new_state, metrics = step(new_state, {"video": videos},
-                              jax.random.key(index))
+    new_state, metrics = step(new_state, batch, jax.random.key(index))
     assert all(np.isfinite(float(v)) for v in metrics.values()), metrics
   for name in inbetween3d_steps.NETWORKS:
     before = jax.tree_util.tree_leaves(state.params[name])

@@ -118,6 +118,9 @@ def inbetween3d_config() -> ml_collections.ConfigDict:
       discriminator_channels=64,  # D_V and D_I: 64 -> 512.
       num_blocks=24,             # L (3.2).
       noise_dim=128,             # D (3).
+      # Anchors the generator fuses (beyond the paper, which has 2: first
+      # and last). Train with an anchor strategy that fits it.
+      max_anchors=2,
   )
   config.loss = dict(gradient_penalty=0.1)  # 3.4.
   config.anchors.update(strategy="first_last")

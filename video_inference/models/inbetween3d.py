@@ -21,6 +21,17 @@ App. A. Losses and training are in `inbetween3d_steps.py`.
 - `ImageDiscriminator` (ResNet-based, App. A): 3x3 then four 4x4 stride-2
   convolutions with an average-pool + 1x1 shortcut, 3x3 between them.
 
+Anchors at any times (beyond the paper; the common sampling API's M
+anchors). The generator takes up to `max_anchors` anchor frames at any times
+(`anchor_slots`). Every latent cell of every level lies in the segment
+between two neighbouring anchors (before the first or after the last anchor
+it has one side only) and fuses those two: the earlier anchor plays E(x_s)
+with the gate g_s read at the cell's distance from it, the later plays E(x_e)
+with g_e read at its distance from the end. z(0) gives each cell of the first
+level the encoding of the nearest anchor. With anchors at 0 and T-1 every
+index is the paper's own, so the paper's model is the special case M = 2
+(a test checks it against a direct transcription of eq. 4).
+
 Baselines (section 4.2), chosen by `variant`:
 - "no_fusion": no gates; eq. 4 becomes z_in = z + n.
 - "naive": no latent generator; the video generator decodes z(0) plus a
@@ -38,6 +49,8 @@ Choices where the paper is silent:
   logits).
 - The image discriminator's "Shortcut(x, C)" reads the block's input (the
   previous layer's output), the only reading whose shapes agree.
+- Our 3D convolutions are `conv3d.Conv3D` / `ConvTranspose3D`: exactly
+  flax's, computed as 2D convolutions on CPU (see conv3d.py for why).
 - `base_channels` scales every width (64 is the paper); `latent_channels` is
   C of E(x) (64 in the paper).
 """
@@ -45,10 +58,13 @@ Choices where the paper is silent:
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
+
+from video_inference.models import conv3d
 
 LEAKY_SLOPE = 0.2
 VARIANTS = ("full", "no_fusion", "naive")
@@ -91,13 +107,79 @@ class ImageEncoder(nn.Module):
     return _lrelu(_batch_norm(train)(x))
 
 
+def anchor_slots(anchor_mask, max_anchors: int):
+  """[B, T] bool -> anchor times [B, M] int32 (increasing), valid [B, M].
+
+  Slots past a row's anchor count repeat its last anchor, so gathers from
+  them stay meaningful; `valid` marks the real ones. Rows with more than
+  `max_anchors` anchors must be refused before (the callers check).
+  """
+  num_frames = anchor_mask.shape[1]
+  slots = min(max_anchors, num_frames)
+  # A stable sort puts the anchor times first, in increasing order.
+  order = jnp.argsort(~anchor_mask, axis=1, stable=True)[:, :slots]
+  count = jnp.sum(anchor_mask, axis=1)
+  valid = jnp.arange(slots)[None] < count[:, None]
+  last = jnp.take_along_axis(order, jnp.maximum(count - 1, 0)[:, None], 1)
+  return jnp.where(valid, order, last).astype(jnp.int32), valid
+
+
+class FusionPlan(NamedTuple):
+  """Which anchors each latent cell of one level fuses, and where its gates
+  are read (see the module docstring). Arrays are [B, length]."""
+  left_slot: jnp.ndarray
+  has_left: jnp.ndarray
+  start_gate_index: jnp.ndarray
+  right_slot: jnp.ndarray
+  has_right: jnp.ndarray
+  end_gate_index: jnp.ndarray
+
+
+def fusion_plan(times, valid, num_frames: int, length: int) -> FusionPlan:
+  """The segment of each of `length` cells covering `num_frames` frames."""
+  frames_per_cell = num_frames // length
+  cells = jnp.arange(length)
+  centres = cells * frames_per_cell + (frames_per_cell - 1) / 2
+  t = times[:, None, :]
+  before = jnp.sum(valid[:, None] & (t < centres[None, :, None]), -1)
+  at_or_before = jnp.sum(valid[:, None] & (t <= centres[None, :, None]), -1)
+  count = jnp.sum(valid, -1, keepdims=True)
+  # Segments are [t_0, t_1], (t_1, t_2], ...: a cell on the first anchor
+  # belongs to the first segment, a cell on a later anchor ends its segment.
+  on_first = (before == 0) & (at_or_before >= 1)
+  left = jnp.where(on_first, 0, before - 1)
+  right = jnp.where(on_first, 1, before)
+  has_left, has_right = left >= 0, right < count
+  slots = times.shape[1]
+  left, right = jnp.clip(left, 0, slots - 1), jnp.clip(right, 0, slots - 1)
+  cell_of = lambda slot: jnp.take_along_axis(times, slot, 1) // frames_per_cell
+  start_index = jnp.clip(cells[None] - cell_of(left), 0, length - 1)
+  end_index = jnp.clip(cells[None] + length - 1 - cell_of(right), 0,
+                       length - 1)
+  return FusionPlan(left, has_left, start_index, right, has_right, end_index)
+
+
+def nearest_anchor_slot(times, valid, num_frames: int, length: int):
+  """[B, length]: the slot of the anchor nearest each cell (ties: earlier)."""
+  frames_per_cell = num_frames // length
+  centres = jnp.arange(length) * frames_per_cell + (frames_per_cell - 1) / 2
+  distance = jnp.abs(times[:, None, :] - centres[None, :, None])
+  return jnp.argmin(jnp.where(valid[:, None], distance, jnp.inf), axis=-1)
+
+
+def gather_time(x, index):
+  """x [B, S, ...] gathered along axis 1 by index [B, L] -> [B, L, ...]."""
+  index = index.reshape(index.shape + (1,) * (x.ndim - 2))
+  return jnp.take_along_axis(x, index, axis=1)
+
+
 class FusionBlock(nn.Module):
   """One stochastic-fusion residual block G(l) (eqs. 1-5)."""
   length: int
   fusion: bool
 
   @nn.compact
-  def __call__(self, z, encoded_start, encoded_end, noise, train: bool):
+  def __call__(self, z, encodings, plan: FusionPlan, noise, train: bool):
     batch, channels = z.shape[0], z.shape[-1]
     layer_noise = nn.Dense(self.length * channels, name="noise_projection")(
         noise).reshape(batch, self.length, channels)          # eq. 1
@@ -114,39 +196,53 @@ class FusionBlock(nn.Module):
                                         name="gate_end")(layer_noise))
       # Exposed for inspection: apply(..., mutable=["intermediates"]).
       self.sow("intermediates", "gates", (gate_start, gate_end))
-      fused = (spread(gate_start) * encoded_start[:, None]
-               + spread(gate_end) * encoded_end[:, None]
+      # Each cell reads the gates at its distance from its own anchors.
+      gate_start = jnp.where(plan.has_left[..., None], gather_time(
+          gate_start, plan.start_gate_index), 0.0)
+      gate_end = jnp.where(plan.has_right[..., None], gather_time(
+          gate_end, plan.end_gate_index), 0.0)
+      fused = (spread(gate_start) * gather_time(encodings, plan.left_slot)
+               + spread(gate_end) * gather_time(encodings, plan.right_slot)
                + spread(jax.nn.relu(1.0 - gate_start - gate_end)) * z
                + spread(additive))                             # eq. 4
     else:
       fused = z + spread(additive)
-    h = nn.Conv(channels, (3, 3, 3), padding="SAME")(fused)
+    h = conv3d.Conv3D(channels, (3, 3, 3))(fused)
     h = _lrelu(_batch_norm(train)(h))
-    h = nn.Conv(channels, (3, 3, 3), padding="SAME")(h)
+    h = conv3d.Conv3D(channels, (3, 3, 3))(h)
     h = _batch_norm(train)(h)
     return _lrelu(z + h)                                       # eq. 5
 
 
 class LatentGenerator(nn.Module):
-  """G_Z: (E(x_s), E(x_e), u) -> z [B, T, h, w, C] (eq. 6, coarse to fine)."""
+  """G_Z: anchor encodings at their times, u -> z [B, T, h, w, C] (eq. 6).
+
+  encodings [B, M, h, w, C] with times [B, M] and valid [B, M] from
+  `anchor_slots`; coarse to fine in time.
+  """
   num_frames: int
   num_blocks: int
   fusion: bool
 
   @nn.compact
-  def __call__(self, encoded_start, encoded_end, noise, train: bool):
+  def __call__(self, encodings, times, valid, noise, train: bool):
     check_num_frames(self.num_frames)
     if self.num_blocks % 3:
       raise ValueError(f"num_blocks must be a multiple of 3 (L/3 blocks per "
                        f"temporal level); got {self.num_blocks}.")
-    z = jnp.stack([encoded_start, encoded_end], axis=1)  # z(0): length 2.
-    for level, length in enumerate((self.num_frames // 4,
-                                    self.num_frames // 2, self.num_frames)):
+    lengths = (self.num_frames // 4, self.num_frames // 2, self.num_frames)
+    # z(0): each first-level cell holds its nearest anchor's encoding; with
+    # anchors at 0 and T-1 that is the paper's (E(x_s), E(x_s), E(x_e),
+    # E(x_e)).
+    z = gather_time(encodings, nearest_anchor_slot(
+        times, valid, self.num_frames, lengths[0]))
+    for level, length in enumerate(lengths):
       z = jnp.repeat(z, length // z.shape[1], axis=1)
+      plan = fusion_plan(times, valid, self.num_frames, length)
       for index in range(self.num_blocks // 3):
         z = FusionBlock(length, self.fusion,
                         name=f"block_{level}_{index}")(
-                            z, encoded_start, encoded_end, noise, train)
+                            z, encodings, plan, noise, train)
     return z
 
 
@@ -169,11 +265,11 @@ class VideoGenerator(nn.Module):
       upsampling = index in (2, 4, 6)
       if upsampling:
         doubles_time = (index - 2) // 2 < self.temporal_doublings
-        x = nn.ConvTranspose(
+        x = conv3d.ConvTranspose3D(
             width, (4 if doubles_time else 3, 4, 4),
-            strides=(2 if doubles_time else 1, 2, 2), padding="SAME")(x)
+            strides=(2 if doubles_time else 1, 2, 2))(x)
       else:
-        x = nn.Conv(width, (3, 3, 3), padding="SAME")(x)
+        x = conv3d.Conv3D(width, (3, 3, 3))(x)
       if index < len(widths) - 1:
         x = _lrelu(_batch_norm(train)(x))
     return jnp.tanh(x)
@@ -191,8 +287,9 @@ class VideoDiscriminator(nn.Module):
   def __call__(self, videos):
     x = videos
     for level in range(4):
-      x = nn.Conv(self.base_channels * 2**level, (4, 4, 4),
-                  strides=(1, 2, 2), padding=((0, 0), (1, 1), (1, 1)))(x)
+      x = conv3d.Conv3D(self.base_channels * 2**level, (4, 4, 4),
+                        strides=(1, 2, 2),
+                        padding=((0, 0), (1, 1), (1, 1)))(x)
       if level:
         x = _layer_norm(x)
       x = _lrelu(x)
@@ -229,9 +326,11 @@ def temporal_doublings_for(num_frames: int) -> int:
 
 
 class Generator(nn.Module):
-  """E, G_Z and G_V together: (x_s, x_e, u) -> video [B, T, H, W, c].
+  """E, G_Z and G_V together: (anchors, u) -> video [B, T, H, W, c].
 
-  The output's first and last frames are replaced by x_s and x_e (3.3).
+  anchor_video [B, T, H, W, c] holds the anchors at the times anchor_mask
+  [B, T] marks (1..max_anchors per row; values elsewhere are ignored). The
+  output's anchor frames are replaced by the anchors (3.3: x_s and x_e).
   """
   num_frames: int
   channels: int
@@ -239,18 +338,24 @@ class Generator(nn.Module):
   latent_channels: int
   num_blocks: int
   variant: str
+  max_anchors: int = 2
 
   @nn.compact
-  def __call__(self, start, end, noise, train: bool):
+  def __call__(self, anchor_video, anchor_mask, noise, train: bool):
     if self.variant not in VARIANTS:
       raise ValueError(f"Unknown inbetween3d variant {self.variant!r}; "
                        f"valid: {VARIANTS}.")
+    times, valid = anchor_slots(anchor_mask, self.max_anchors)
+    frames = gather_time(anchor_video, times)  # [B, M, H, W, c]
+    batch, slots = times.shape
     encoder = ImageEncoder(self.base_channels, self.latent_channels,
                            name="encoder")
-    encoded = encoder(jnp.concatenate([start, end]), train)
-    encoded_start, encoded_end = jnp.split(encoded, 2)
+    encodings = encoder(frames.reshape((batch * slots,) + frames.shape[2:]),
+                        train)
+    encodings = encodings.reshape((batch, slots) + encodings.shape[1:])
     if self.variant == "naive":
-      z = jnp.stack([encoded_start, encoded_end], axis=1)
+      # Only first + last anchors (the callers check): slots 0 and 1.
+      z = encodings[:, :2]
       noise_map = nn.Dense(2 * self.latent_channels, name="noise_map")(noise)
       z = z + noise_map.reshape(noise.shape[0], 2, 1, 1, -1)
       doublings = temporal_doublings_for(self.num_frames)
@@ -258,8 +363,8 @@ class Generator(nn.Module):
       z = LatentGenerator(self.num_frames, self.num_blocks,
                           fusion=self.variant == "full",
                           name="latent_generator")(
-                              encoded_start, encoded_end, noise, train)
+                              encodings, times, valid, noise, train)
       doublings = 0
     video = VideoGenerator(self.base_channels, self.channels, doublings,
                            name="video_generator")(z, train)
-    return video.at[:, 0].set(start).at[:, -1].set(end)
+    return jnp.where(anchor_mask[:, :, None, None, None], anchor_video, video)

@@ -15,9 +15,14 @@ Choices where the paper is silent:
   weight), summed over input dimensions, averaged over the batch.
 - Each network gets exactly the gradient of its own objective from one
   scalar with stop_gradient on what it must not move (as in sdvi_steps).
-- Generation needs exactly two anchors, at the first and last frame; rows
-  without anchors (a prior) are refused. Arbitrary anchors are not built
-  yet.
+- Anchors: training uses the batch's anchor mask (the paper's first + last
+  frames under `anchors.strategy="first_last"`; any strategy whose anchor
+  count fits `model.max_anchors` trains the any-time fusion of
+  `inbetween3d.py`). D_I's frame is drawn uniformly among the non-anchor
+  frames (the paper's intermediate frames when the anchors are first + last).
+- Generation takes 1..max_anchors anchors at any times (the naive baseline:
+  first + last only, as the paper defines it); rows without anchors (a
+  prior) are refused, with the reason.
 """
 
 from __future__ import annotations
@@ -52,9 +57,11 @@ class Inbetween3dModel(base.VideoModel):
     super().__init__(config)
     model, train = config.model, config.train
     inbetween3d.check_num_frames(self.num_frames)
+    self._check_anchor_config(config)
     self.generator = inbetween3d.Generator(
         self.num_frames, self.channels, model.base_channels,
-        model.latent_channels, model.num_blocks, model.variant)
+        model.latent_channels, model.num_blocks, model.variant,
+        model.max_anchors)
     self.video_discriminator = inbetween3d.VideoDiscriminator(
         model.discriminator_channels)
     self.image_discriminator = inbetween3d.ImageDiscriminator(
@@ -63,13 +70,37 @@ class Inbetween3dModel(base.VideoModel):
                       eps=train.adam_eps)
     self.optimizers = {name: adam for name in NETWORKS}
 
+  def _check_anchor_config(self, config):
+    anchors, model = config.anchors, config.model
+    most = {"first_last": 2, "first_k": anchors.first_k,
+            "random": anchors.max_anchors}.get(anchors.strategy)
+    if model.variant == "naive" and anchors.strategy != "first_last":
+      raise ValueError(
+          "The naive inbetween3d baseline decodes the first and last frames "
+          "only (section 4.2); train it with anchors.strategy='first_last', "
+          f"not {anchors.strategy!r}.")
+    if most is not None and most > model.max_anchors:
+      raise ValueError(
+          f"anchors.strategy={anchors.strategy!r} gives up to {most} anchors "
+          f"but model.max_anchors={model.max_anchors}; raise "
+          "model.max_anchors or lower the anchor count.")
+    if anchors.strategy == "random" and anchors.min_anchors < 1:
+      raise ValueError("inbetween3d needs at least one anchor per clip "
+                       "(anchors.min_anchors >= 1): it has no prior.")
+
+  def first_last_mask(self, batch: int) -> np.ndarray:
+    mask = np.zeros((batch, self.num_frames), bool)
+    mask[:, [0, -1]] = True
+    return mask
+
   def create_state(self, rng):
     frames = jnp.zeros((1, self.resolution, self.resolution, self.channels))
     video = jnp.zeros((1, self.num_frames) + frames.shape[1:])
     noise = jnp.zeros((1, self.config.model.noise_dim))
     rngs = jax.random.split(rng, 3)
-    generator_vars = self.generator.init(rngs[0], frames, frames, noise,
-                                         train=False)
+    generator_vars = self.generator.init(
+        rngs[0], video, jnp.asarray(self.first_last_mask(1)), noise,
+        train=False)
     params = {
         "generator": generator_vars["params"],
         "video_discriminator": self.video_discriminator.init(
@@ -91,19 +122,20 @@ class Inbetween3dModel(base.VideoModel):
     image = lambda p, x: self.image_discriminator.apply({"params": p}, x)
     return video, image
 
-  def losses(self, params, model_state, videos, rng):
+  def losses(self, params, model_state, videos, anchor_mask, rng):
     """Eqs. 7-9 plus the gradient penalties; returns (total, aux)."""
     penalty_weight = self.config.loss.gradient_penalty
     rng_noise, rng_frame = jax.random.split(rng)
-    batch, num_frames = videos.shape[:2]
+    batch = videos.shape[0]
     noise = jax.random.normal(rng_noise, (batch, self.config.model.noise_dim))
     generated, updates = self.generator.apply(
         {"params": params["generator"],
          "batch_stats": model_state["generator"]},
-        videos[:, 0], videos[:, -1], noise, train=True,
-        mutable=["batch_stats"])
-    # One uniformly drawn intermediate frame per video for D_I (section 3.4).
-    index = jax.random.randint(rng_frame, (batch,), 1, num_frames - 1)
+        videos, anchor_mask, noise, train=True, mutable=["batch_stats"])
+    # One uniformly drawn non-anchor frame per video for D_I (section 3.4:
+    # an intermediate frame).
+    index = jax.random.categorical(
+        rng_frame, jnp.where(anchor_mask, -jnp.inf, 0.0), axis=1)
     rows = jnp.arange(batch)
     real_frames, fake_frames = videos[rows, index], generated[rows, index]
 
@@ -131,7 +163,8 @@ class Inbetween3dModel(base.VideoModel):
 
   def gan_step(self, state, batch, rng):
     grads, (metrics, batch_stats) = jax.grad(self.losses, has_aux=True)(
-        state.params, state.model_state, batch["video"], rng)
+        state.params, state.model_state, batch["video"], batch["anchor_mask"],
+        rng)
     state = base.apply_updates(state, grads, self.optimizers, NETWORKS)
     return state.replace(model_state={"generator": batch_stats}), metrics
 
@@ -139,24 +172,43 @@ class Inbetween3dModel(base.VideoModel):
     return {"params": state.params["generator"],
             "batch_stats": state.model_state["generator"]}
 
+  def check_anchor_mask(self, anchor_mask, num_frames: int) -> None:
+    """Refuses, with the reason, requests this model cannot honour."""
+    mask = np.asarray(anchor_mask)
+    if num_frames != self.num_frames:
+      raise ValueError(
+          f"inbetween3d generates clips of exactly its {self.num_frames} "
+          f"training frames (fully convolutional in time, fixed T); got "
+          f"num_frames={num_frames}.")
+    counts = mask.sum(axis=1)
+    if (counts == 0).any():
+      raise ValueError("inbetween3d has no prior to sample without anchors; "
+                       "give each row at least one anchor frame.")
+    most = self.config.model.max_anchors
+    if (counts > most).any():
+      raise ValueError(
+          f"This inbetween3d model fuses at most model.max_anchors={most} "
+          f"anchors; got rows with {sorted(set(counts[counts > most]))}.")
+    if self.config.model.variant == "naive" and not np.all(
+        mask == self.first_last_mask(len(mask))):
+      times = sorted({int(t) for t in np.nonzero(mask)[1]})
+      raise ValueError(
+          "The naive inbetween3d baseline decodes exactly the first and last "
+          f"of its {self.num_frames} frames (section 4.2); got anchors at "
+          f"{times}.")
+
   def generate(self, variables, anchor_video, anchor_mask, rng, num_frames,
                deterministic=False):
-    mask = np.asarray(anchor_mask)
-    expected = np.zeros(mask.shape[1], bool)
-    expected[[0, -1]] = True
-    if num_frames != self.num_frames or not np.all(mask == expected):
-      raise ValueError(
-          "inbetween3d generates the frames between two anchors at the first "
-          f"and last of its {self.num_frames} frames; got num_frames="
-          f"{num_frames} and anchors at {sorted(set(np.nonzero(mask)[1]))} "
-          "(arbitrary anchors are not supported yet).")
-    return self._generate(variables, anchor_video, rng, deterministic)
+    self.check_anchor_mask(anchor_mask, num_frames)
+    return self._generate(variables, anchor_video, jnp.asarray(anchor_mask),
+                          rng, deterministic)
 
-  @functools.partial(jax.jit, static_argnums=(0, 4))
-  def _generate(self, variables, anchor_video, rng, deterministic):
+  @functools.partial(jax.jit, static_argnums=(0, 5))
+  def _generate(self, variables, anchor_video, anchor_mask, rng,
+                deterministic):
     noise = jax.random.normal(
         rng, (anchor_video.shape[0], self.config.model.noise_dim))
     if deterministic:
       noise = jnp.zeros_like(noise)
-    return self.generator.apply(variables, anchor_video[:, 0],
-                                anchor_video[:, -1], noise, train=False)
+    return self.generator.apply(variables, anchor_video, anchor_mask, noise,
+                                train=False)
