@@ -19,12 +19,18 @@ import jax.numpy as jnp
 from ml_collections import config_flags
 import numpy as np
 
+from video_inference import anchors
 from video_inference import models
+from video_inference.models import conv3d
 
 _CONFIG = config_flags.DEFINE_config_file(
   "config", None, "Config file.", lock_config=True
 )
 _STEPS = flags.DEFINE_integer("steps", 20, "Timed steps per phase.")
+_CONV3D = flags.DEFINE_enum(
+  "conv3d", "auto", conv3d.IMPLEMENTATIONS,
+  "What 3D convolutions built with 'auto' run as (see models/conv3d.py).",
+)
 flags.mark_flags_as_required(["config"])
 
 
@@ -40,7 +46,11 @@ def peak_memory_mb() -> tuple[float, str]:
 
 def main(argv):
   del argv
-  config = _CONFIG.value
+  with conv3d.auto_resolves_to(_CONV3D.value):
+    run(_CONFIG.value)
+
+
+def run(config):
   data = config.dataset
   model = models.build_model(config)
   rng = np.random.default_rng(0)
@@ -59,15 +69,29 @@ def main(argv):
       ),
       jnp.float32,
     ),
+    # Anchors as the config's strategy draws them in training.
     "anchor_mask": jnp.asarray(
-      rng.random((config.train.batch_size, data.num_frames)) < 0.3
+      np.stack(
+        [
+          anchors.sample_anchor_mask(
+            rng,
+            data.num_frames,
+            config.anchors.strategy,
+            config.anchors.min_anchors,
+            config.anchors.max_anchors,
+            config.anchors.first_k,
+          )
+          for _ in range(config.train.batch_size)
+        ]
+      )
     ),
   }
   state = jax.jit(model.create_state)(jax.random.key(0))
   print(
     f"device: {jax.devices()[0].device_kind} x{jax.device_count()}, "
     f"batch {config.train.batch_size} clips of {data.num_frames}x"
-    f"{data.resolution}x{data.resolution}x{data.channels}"
+    f"{data.resolution}x{data.resolution}x{data.channels}, "
+    f"3D convolutions: {_CONV3D.value}"
   )
   for phase in model.phases():
     step = jax.jit(phase.step_fn, donate_argnums=0)

@@ -164,3 +164,23 @@ def test_inference_without_checkpoint_lists_the_directory(tiny_config, tmp_path)
   (tmp_path / "notes.txt").write_text("hello")
   with pytest.raises(FileNotFoundError, match="notes.txt"):
     modes.run_evaluate(tiny_config, str(tmp_path))
+
+
+def test_relative_workdir_checkpoints_are_written(trained_run, tmp_path,
+                                                  monkeypatch):
+  """`--workdir=runs/x` (relative) must save: orbax refuses relative paths,
+  and its background thread only logs the error while training goes on."""
+  import orbax.checkpoint as ocp
+  config, _, _ = trained_run
+  monkeypatch.chdir(tmp_path)
+  state = {"weights": np.arange(3.0)}
+  for make in (train.checkpoint_manager, train.best_checkpoint_manager):
+    manager = make("runs/relative", config)
+    metrics = {"value": 1.0}
+    manager.save(1, args=ocp.args.StandardSave(state), metrics=metrics)
+    manager.wait_until_finished()
+    assert manager.latest_step() == 1
+    restored = manager.restore(1, args=ocp.args.StandardRestore(state))
+    np.testing.assert_array_equal(restored["weights"], state["weights"])
+  assert sorted(os.listdir(tmp_path / "runs" / "relative")) == [
+      "checkpoints", "checkpoints_best"]

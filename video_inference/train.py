@@ -81,8 +81,10 @@ def checkpoint_manager(workdir: str, config, read_only: bool = False):
   options = ocp.CheckpointManagerOptions(
       max_to_keep=config.train.keep_checkpoints, create=not read_only,
       read_only=read_only)
-  return ocp.CheckpointManager(os.path.join(workdir, "checkpoints"),
-                               options=options)
+  # Orbax needs an absolute path: with a relative one every save fails in
+  # its background thread while training goes on.
+  return ocp.CheckpointManager(
+      os.path.join(os.path.abspath(workdir), "checkpoints"), options=options)
 
 
 def best_checkpoint_manager(workdir: str, config, read_only: bool = False):
@@ -91,8 +93,9 @@ def best_checkpoint_manager(workdir: str, config, read_only: bool = False):
       max_to_keep=1, best_fn=lambda metrics: metrics["value"],
       best_mode=config.evals.best_mode, create=not read_only,
       read_only=read_only)
-  return ocp.CheckpointManager(os.path.join(workdir, "checkpoints_best"),
-                               options=options)
+  return ocp.CheckpointManager(
+      os.path.join(os.path.abspath(workdir), "checkpoints_best"),
+      options=options)
 
 
 def restore_or_create_state(model, config, manager, sharding, step=None):

@@ -19,6 +19,7 @@ and the unfold costs kt x the input's memory).
 
 from __future__ import annotations
 
+import contextlib
 from typing import Sequence
 
 import flax.linen as nn
@@ -27,12 +28,32 @@ import jax.numpy as jnp
 from jax import lax
 
 IMPLEMENTATIONS = ("auto", "native", "time_unfold")
+# What "auto" resolves to when set (benchmarks compare the two in one run).
+_auto_override: str | None = None
 
 
-def _use_unfold(implementation: str) -> bool:
+@contextlib.contextmanager
+def auto_resolves_to(implementation: str):
+  """Within the block, modules built with "auto" trace as `implementation`."""
+  global _auto_override
+  _check(implementation)
+  previous, _auto_override = _auto_override, implementation
+  try:
+    yield
+  finally:
+    _auto_override = previous
+
+
+def _check(implementation: str) -> None:
   if implementation not in IMPLEMENTATIONS:
     raise ValueError(f"Unknown 3D convolution implementation "
                      f"{implementation!r}; valid: {IMPLEMENTATIONS}.")
+
+
+def _use_unfold(implementation: str) -> bool:
+  _check(implementation)
+  if implementation == "auto":
+    implementation = _auto_override or "auto"
   if implementation == "auto":
     return jax.default_backend() == "cpu"
   return implementation == "time_unfold"
