@@ -4,8 +4,9 @@ r"""Train-step throughput and peak memory of a config, per training phase.
 
 Times every phase's jitted step on one fixed batch of the config's shapes
 (random data: the input pipeline is not measured), after a warm-up step that
-compiles it. Peak memory: the accelerator's peak bytes in use where the
-backend reports it, else the process's peak resident set (CPU).
+compiles it. FLOPs per step from XLA's cost analysis of the compiled step.
+Peak memory: the accelerator's peak bytes in use where the backend reports
+it, else the process's peak resident set (CPU).
 """
 
 import resource
@@ -94,8 +95,15 @@ def run(config):
     f"3D convolutions: {_CONV3D.value}"
   )
   for phase in model.phases():
-    step = jax.jit(phase.step_fn, donate_argnums=0)
     start = time.perf_counter()
+    step = (
+      jax.jit(phase.step_fn, donate_argnums=0)
+      .lower(state, batch, jax.random.key(0))
+      .compile()
+    )
+    cost = step.cost_analysis()
+    cost = cost[0] if isinstance(cost, (list, tuple)) else cost
+    gflop = float((cost or {}).get("flops", float("nan"))) / 1e9
     state, metrics = step(state, batch, jax.random.key(0))
     jax.block_until_ready(metrics)
     compile_s = time.perf_counter() - start
@@ -108,7 +116,8 @@ def run(config):
     print(
       f"phase {phase.name:6s}: {1 / per_step:8.2f} steps/s "
       f"({per_step * 1e3:8.1f} ms/step), compile+first {compile_s:5.1f} s, "
-      f"{kind} {memory:8.0f} MiB"
+      f"{kind} {memory:8.0f} MiB, {gflop:.1f} GFLOP/step (XLA cost "
+      f"analysis) = {gflop / per_step:.1f} GFLOP/s"
     )
   sys.stdout.flush()
 
