@@ -119,6 +119,16 @@ def _as_padding(padding, spatial_shape, kernel_size, strides):
   return tuple(tuple(p) for p in padding)
 
 
+def _kernel_and_bias(module, in_features: int):
+  """flax.linen.Conv's parameters: same names, shapes and initialisers."""
+  kernel = module.param(
+      "kernel", nn.initializers.lecun_normal(),
+      tuple(module.kernel_size) + (in_features, module.features))
+  bias = module.param("bias", nn.initializers.zeros_init(),
+                      (module.features,))
+  return kernel, bias
+
+
 class Conv3D(nn.Module):
   """Drop-in for nn.Conv with a 3D kernel on [B, T, H, W, C] inputs."""
   features: int
@@ -129,9 +139,7 @@ class Conv3D(nn.Module):
 
   @nn.compact
   def __call__(self, x):
-    kernel = self.param("kernel", nn.initializers.lecun_normal(),
-                        tuple(self.kernel_size) + (x.shape[-1], self.features))
-    bias = self.param("bias", nn.initializers.zeros_init(), (self.features,))
+    kernel, bias = _kernel_and_bias(self, x.shape[-1])
     padding = _as_padding(self.padding, x.shape[1:4], tuple(self.kernel_size),
                           tuple(self.strides))
     y = conv3d(x, kernel, tuple(self.strides), padding,
@@ -148,9 +156,7 @@ class ConvTranspose3D(nn.Module):
 
   @nn.compact
   def __call__(self, x):
-    kernel = self.param("kernel", nn.initializers.lecun_normal(),
-                        tuple(self.kernel_size) + (x.shape[-1], self.features))
-    bias = self.param("bias", nn.initializers.zeros_init(), (self.features,))
+    kernel, bias = _kernel_and_bias(self, x.shape[-1])
     padding = tuple(transpose_same_padding(k, s)
                     for k, s in zip(self.kernel_size, self.strides))
     y = conv3d(x, kernel, (1, 1, 1), padding, lhs_dilation=tuple(self.strides),

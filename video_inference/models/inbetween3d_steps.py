@@ -188,7 +188,7 @@ class Inbetween3dModel(base.VideoModel):
     if (counts > most).any():
       raise ValueError(
           f"This inbetween3d model fuses at most model.max_anchors={most} "
-          f"anchors; got rows with {sorted(set(counts[counts > most]))}.")
+          f"anchors; got rows with {sorted({int(c) for c in counts[counts > most]})}.")
     if self.config.model.variant == "naive" and not np.all(
         mask == self.first_last_mask(len(mask))):
       times = sorted({int(t) for t in np.nonzero(mask)[1]})
