@@ -24,8 +24,8 @@ TRANSPOSED = [
 def _check(reference, ours, x):
   variables = reference.init(jax.random.key(0), x)
   # The same parameter tree: checkpoints and counts are interchangeable.
-  assert jax.tree_util.tree_structure(variables) == jax.tree_util.tree_structure(
-      ours.init(jax.random.key(0), x))
+  structure = jax.tree_util.tree_structure
+  assert structure(variables) == structure(ours.init(jax.random.key(0), x))
   expected, got = reference.apply(variables, x), ours.apply(variables, x)
   assert got.shape == expected.shape
   np.testing.assert_allclose(got, expected, atol=2e-5)

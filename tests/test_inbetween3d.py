@@ -223,7 +223,7 @@ def test_any_anchor_model_trains_on_scattered_anchors(any_anchor_model):
   mask[1, [4]] = True
   videos = jax.random.uniform(jax.random.key(2), (2, 16, 32, 32, 3),
                               minval=-1, maxval=1)
-  new_state, metrics = jax.jit(model.gan_step)(
+  _, metrics = jax.jit(model.gan_step)(
       state, {"video": videos, "anchor_mask": jnp.asarray(mask)},
       jax.random.key(0))
   assert all(np.isfinite(float(v)) for v in metrics.values()), metrics
@@ -281,7 +281,8 @@ def test_baselines_build_and_train(variant):
   state = jax.jit(model.create_state)(jax.random.key(0))
   videos = jax.random.uniform(jax.random.key(1), (2, 16, 32, 32, 3),
                               minval=-1, maxval=1)
-  batch = {"video": videos, "anchor_mask": jnp.asarray(model.first_last_mask(2))}
+  batch = {"video": videos,
+           "anchor_mask": jnp.asarray(model.first_last_mask(2))}
   step = jax.jit(model.gan_step)
   new_state = state
   for index in range(2):

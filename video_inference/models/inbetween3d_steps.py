@@ -186,9 +186,10 @@ class Inbetween3dModel(base.VideoModel):
                        "give each row at least one anchor frame.")
     most = self.config.model.max_anchors
     if (counts > most).any():
+      too_many = sorted({int(c) for c in counts[counts > most]})
       raise ValueError(
           f"This inbetween3d model fuses at most model.max_anchors={most} "
-          f"anchors; got rows with {sorted({int(c) for c in counts[counts > most]})}.")
+          f"anchors; got rows with {too_many}.")
     if self.config.model.variant == "naive" and not np.all(
         mask == self.first_last_mask(len(mask))):
       times = sorted({int(t) for t in np.nonzero(mask)[1]})
