@@ -24,6 +24,13 @@ _METRICS = flags.DEFINE_list(
     "'metrics'); default: every figure the first run has.")
 
 
+def _step_of(path: str) -> int:
+  match = re.search(r"eval_(\d+)\.json$", path)
+  if not match:
+    raise ValueError(f"{path} is not an eval_<step>.json file.")
+  return int(match.group(1))
+
+
 def latest_evaluation(path: str) -> tuple[str, dict]:
   """(file, contents) of a run's newest eval_<step>.json, or of a file."""
   if os.path.isfile(path):
@@ -36,8 +43,7 @@ def latest_evaluation(path: str) -> tuple[str, dict]:
           f"No eval_<step>.json in {path}; it contains: "
           f"{present or 'nothing (or it does not exist)'}. Run "
           "`main --mode=evaluate` on it first.")
-  step_of = lambda name: int(re.findall(r"eval_(\d+)\.json$", name)[0])
-  newest = max(candidates, key=step_of)
+  newest = max(candidates, key=_step_of)
   with open(newest) as f:
     return newest, json.load(f)
 
@@ -59,8 +65,7 @@ def markdown_table(runs: Sequence[str],
   lines = ["| " + " | ".join(header) + " |",
            "|" + "---|" * len(header)]
   for run, (path, evaluation) in zip(runs, evaluations):
-    row = [os.path.basename(os.path.normpath(run)),
-           str(re.findall(r"eval_(\d+)\.json$", path)[0])]
+    row = [os.path.basename(os.path.normpath(run)), str(_step_of(path))]
     row += [_figure(evaluation["metrics"][name])
             if name in evaluation["metrics"] else "-" for name in metrics]
     lines.append("| " + " | ".join(row) + " |")

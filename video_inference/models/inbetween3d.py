@@ -30,7 +30,7 @@ with the gate g_s read at the cell's distance from it, the later plays E(x_e)
 with g_e read at its distance from the end. z(0) gives each cell of the first
 level the encoding of the nearest anchor. With anchors at 0 and T-1 every
 index is the paper's own, so the paper's model is the special case M = 2
-(a test checks it against a direct transcription of eq. 4).
+(a test checks that the fusion plan is then the identity at every level).
 
 Baselines (section 4.2), chosen by `variant`:
 - "no_fusion": no gates; eq. 4 becomes z_in = z + n.
@@ -135,11 +135,17 @@ class FusionPlan(NamedTuple):
   end_gate_index: jnp.ndarray
 
 
+def _cell_centres(num_frames: int, length: int):
+  """(frames per cell, frame-time centre of each of `length` cells)."""
+  frames_per_cell = num_frames // length
+  return frames_per_cell, (jnp.arange(length) * frames_per_cell
+                           + (frames_per_cell - 1) / 2)
+
+
 def fusion_plan(times, valid, num_frames: int, length: int) -> FusionPlan:
   """The segment of each of `length` cells covering `num_frames` frames."""
-  frames_per_cell = num_frames // length
+  frames_per_cell, centres = _cell_centres(num_frames, length)
   cells = jnp.arange(length)
-  centres = cells * frames_per_cell + (frames_per_cell - 1) / 2
   t = times[:, None, :]
   before = jnp.sum(valid[:, None] & (t < centres[None, :, None]), -1)
   at_or_before = jnp.sum(valid[:, None] & (t <= centres[None, :, None]), -1)
@@ -161,8 +167,7 @@ def fusion_plan(times, valid, num_frames: int, length: int) -> FusionPlan:
 
 def nearest_anchor_slot(times, valid, num_frames: int, length: int):
   """[B, length]: the slot of the anchor nearest each cell (ties: earlier)."""
-  frames_per_cell = num_frames // length
-  centres = jnp.arange(length) * frames_per_cell + (frames_per_cell - 1) / 2
+  _, centres = _cell_centres(num_frames, length)
   distance = jnp.abs(times[:, None, :] - centres[None, :, None])
   return jnp.argmin(jnp.where(valid[:, None], distance, jnp.inf), axis=-1)
 

@@ -34,6 +34,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from video_inference import anchors as anchors_lib
 from video_inference.models import base
 from video_inference.models import inbetween3d
 
@@ -89,9 +90,10 @@ class Inbetween3dModel(base.VideoModel):
                        "(anchors.min_anchors >= 1): it has no prior.")
 
   def first_last_mask(self, batch: int) -> np.ndarray:
-    mask = np.zeros((batch, self.num_frames), bool)
-    mask[:, [0, -1]] = True
-    return mask
+    """[batch, T]: the paper's anchors, the first and last frames."""
+    mask = anchors_lib.mask_from_times([0, self.num_frames - 1],
+                                       self.num_frames)
+    return np.tile(mask, (batch, 1))
 
   def create_state(self, rng):
     frames = jnp.zeros((1, self.resolution, self.resolution, self.channels))
