@@ -11,6 +11,9 @@ INSTALL_REQUIRES = [
   "tensorflow-cpu>=2.20,<2.22",
   "tensorflow-datasets>=4.9.9,<4.10",
   "array-record>=0.7",
+  # Decodes the datasets' AVI videos; its wheels carry the FFmpeg libraries,
+  # so no system ffmpeg is needed.
+  "av>=12",
   "clu>=0.0.12",
   "ml-collections>=1.0",
   "dm-pix>=0.4.4",
