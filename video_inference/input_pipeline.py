@@ -34,13 +34,22 @@ class DatasetSpec:
   note: str = ""
 
 
+# One entry per builder in tfds_builders/; the README's dataset table lists
+# their configs, prepare commands and sizes.
 DATASETS: dict[str, DatasetSpec] = {
-    "shape_motion": DatasetSpec(procedural=True),
-    "mocogan_shapes": DatasetSpec(manual=True),
-    "kth": DatasetSpec(note="KTH actions"),
-    "ucf101": DatasetSpec(note="UCF101"),
-    "mug": DatasetSpec(manual=True, note="MUG facial expressions"),
+    "shape_motion": DatasetSpec(procedural=True,
+                                note="procedural Shape Motion"),
+    "mocogan_shapes": DatasetSpec(manual=True,
+                                  note="MoCoGAN's Shape Motion files"),
+    "mocogan_actions": DatasetSpec(manual=True,
+                                   note="MoCoGAN's Weizmann action strips"),
+    "kth": DatasetSpec(note="KTH human actions"),
+    "ucf101": DatasetSpec(note="UCF101 action recognition"),
     "bair": DatasetSpec(note="BAIR robot pushing"),
+    "mug": DatasetSpec(manual=True, note="MUG facial expressions"),
+    "weizmann": DatasetSpec(note="Weizmann human actions"),
+    "chairs": DatasetSpec(note="Chair-CAD rendered chairs"),
+    "golf": DatasetSpec(note="VGAN golf scenes"),
 }
 
 
