@@ -1,7 +1,7 @@
 r"""sdvi on KTH hand-waving (section IV-A-2): 64x64 grayscale, 16-frame clips.
 
 Run:
-  python -m video_inference.prepare --dataset=kth   # once
+  python -m video_inference.prepare --dataset=kth/handwaving   # once
   python -m video_inference.main --config=configs/sdvi_kth.py \
       --workdir=runs/sdvi_kth
 Runtime: the paper reports ~72 h on a GTX 1080Ti for 6 anchors x 16 frames;

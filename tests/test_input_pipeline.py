@@ -137,8 +137,14 @@ def test_unprepared_dataset_says_how_to_prepare(tiny_config):
     input_pipeline.load_source(tiny_config.dataset, "train")
 
 
-def test_dataset_without_builder_says_so(tiny_config):
-  tiny_config.dataset.name = "ucf101"
+def test_unprepared_download_dataset_says_how_to_prepare(tiny_config):
+  tiny_config.dataset.name = "kth/handwaving"
   with pytest.raises(input_pipeline.DatasetNotPreparedError,
-                     match="--dataset=ucf101"):
+                     match="--dataset=kth/handwaving --data_dir="):
+    input_pipeline.load_source(tiny_config.dataset, "train")
+
+
+def test_unknown_builder_config_lists_valid_ones(tiny_config):
+  tiny_config.dataset.name = "kth/waving"
+  with pytest.raises(ValueError, match="kth/inbetween3d, kth/handwaving"):
     input_pipeline.load_source(tiny_config.dataset, "train")
