@@ -6,6 +6,8 @@ TFDS, so `tfds.builder("kth")` works after `import tfds_builders`, except for
 `ucf101`, whose name TFDS's own builder holds (see its module).
 """
 
+from tfds_builders.bair import Bair
+from tfds_builders.golf import Golf
 from tfds_builders.kth import Kth
 from tfds_builders.mocogan_shapes import MocoganShapes
 from tfds_builders.shape_motion import ShapeMotion
@@ -16,4 +18,6 @@ BUILDERS = {
   "mocogan_shapes": MocoganShapes,
   "kth": Kth,
   "ucf101": Ucf101,
+  "bair": Bair,
+  "golf": Golf,
 }

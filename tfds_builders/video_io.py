@@ -35,6 +35,7 @@ from PIL import Image
 # A file may declare one frame more than it decodes (seen with some AVI
 # muxers); fewer than this is treated as a truncated file.
 _MISSING_FRAMES_TOLERATED = 1
+_NAMED_IN_SUMMARY = 10
 
 
 class CorruptVideoError(ValueError):
@@ -169,7 +170,12 @@ class SkippedFiles:
     message = (f"{self.dataset}/{self.split}: skipped {len(self.skipped)} of "
                f"{self.seen} source files")
     if self.skipped:
-      message += ": " + ", ".join(name for name, _ in self.skipped)
+      # Each skip was logged when it happened; the summary names only the
+      # first few, so a badly damaged source does not make one huge line.
+      names = [name for name, _ in self.skipped]
+      message += ": " + ", ".join(names[:_NAMED_IN_SUMMARY])
+      if len(names) > _NAMED_IN_SUMMARY:
+        message += f" and {len(names) - _NAMED_IN_SUMMARY} more"
       logging.warning(message)
     else:
       logging.info(message)
