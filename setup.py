@@ -26,6 +26,8 @@ INSTALL_REQUIRES = [
   "tensorboard>=2.20",
   "numpy>=1.26",
   "pillow>=10",
+  # Reads Chair-CAD's model index (all_chair_names.mat).
+  "scipy>=1.11",
   "absl-py>=2",
   # TFDS needs it to prepare builders that live outside its own package.
   "importlib_resources>=6",

@@ -7,9 +7,11 @@ TFDS, so `tfds.builder("kth")` works after `import tfds_builders`, except for
 """
 
 from tfds_builders.bair import Bair
+from tfds_builders.chairs import Chairs
 from tfds_builders.golf import Golf
 from tfds_builders.kth import Kth
 from tfds_builders.mocogan_shapes import MocoganShapes
+from tfds_builders.mug import Mug
 from tfds_builders.shape_motion import ShapeMotion
 from tfds_builders.ucf101 import Ucf101
 
@@ -20,4 +22,6 @@ BUILDERS = {
   "ucf101": Ucf101,
   "bair": Bair,
   "golf": Golf,
+  "mug": Mug,
+  "chairs": Chairs,
 }
