@@ -10,10 +10,12 @@ from tfds_builders.bair import Bair
 from tfds_builders.chairs import Chairs
 from tfds_builders.golf import Golf
 from tfds_builders.kth import Kth
+from tfds_builders.mocogan_actions import MocoganActions
 from tfds_builders.mocogan_shapes import MocoganShapes
 from tfds_builders.mug import Mug
 from tfds_builders.shape_motion import ShapeMotion
 from tfds_builders.ucf101 import Ucf101
+from tfds_builders.weizmann import Weizmann
 
 BUILDERS = {
   "shape_motion": ShapeMotion,
@@ -24,4 +26,6 @@ BUILDERS = {
   "golf": Golf,
   "mug": Mug,
   "chairs": Chairs,
+  "weizmann": Weizmann,
+  "mocogan_actions": MocoganActions,
 }

@@ -67,17 +67,27 @@ def read_video(path: epath.PathLike) -> np.ndarray:
 
 
 def write_video(path: epath.PathLike, video: np.ndarray, fps: int = 25,
-                codec: str = "mpeg4") -> None:
-  """Encodes uint8 [T, H, W, 3] frames into `path` (container from suffix)."""
+                codec: str = "mpeg4", key_frame_interval: int | None = None,
+                container_options: dict[str, str] | None = None) -> None:
+  """Encodes uint8 [T, H, W, 3] frames into `path` (container from suffix).
+
+  For tiny dummy files: `key_frame_interval=64` makes one key frame per file
+  (key frames are most of the bytes) and `container_options=
+  {"reserve_index_space": "64"}` stops FFmpeg's AVI muxer reserving ~4 KB
+  for an OpenDML index.
+  """
   video = np.asarray(video)
   if video.dtype != np.uint8 or video.ndim != 4 or video.shape[-1] != 3:
     raise ValueError(f"Expected uint8 [T, H, W, 3], got {video.dtype} "
                      f"{video.shape}.")
   path = epath.Path(path)
-  with av.open(str(path), mode="w") as container:
+  with av.open(str(path), mode="w",
+               options=container_options or {}) as container:
     stream = container.add_stream(codec, rate=fps)
     stream.height, stream.width = video.shape[1:3]
     stream.pix_fmt = "yuv420p"
+    if key_frame_interval:
+      stream.codec_context.gop_size = key_frame_interval
     for frame in video:
       for packet in stream.encode(av.VideoFrame.from_ndarray(frame, "rgb24")):
         container.mux(packet)

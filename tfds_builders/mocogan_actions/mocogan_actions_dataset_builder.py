@@ -1,0 +1,224 @@
+"""MoCoGAN's Weizmann action strips (manual download).
+
+MoCoGAN (Tulyakov et al., CVPR 2018) trains on Weizmann human actions
+(Gorelick et al., TPAMI 2007) and ships a preprocessed subset in its
+repository as `data/actions/{0,1,3,4}/NNNNNNNN.jpg`: 72 files, each a PNG
+despite the name, an RGBA strip of one video's frames of 64x64 side by side
+(frame t is columns 64t .. 64t+63), 51-146 frames (5290 in all), alpha
+always 255. MoCoGAN reads the
+folder with torchvision's `ImageFolder`, so its category is the folder's
+rank (0, 1, 3, 4 -> 0, 1, 2, 3), and it uses every file for training.
+
+What the files tell (checked on all 72; `test_real_files` pins it):
+
+* `action` from the folder, named by looking at the frames: 0 = wave1 (one
+  hand waves), 1 = wave2 (both hands), 3 = jack (jumping jack: legs spread
+  as the arms go up), 4 = bend. Our ClassLabel index is MoCoGAN's category.
+* File numbers come in blocks of 8 with period 8 across folders: numbers
+  8k+0, 8k+1 are in 1/, 8k+2, 8k+3 in 0/, 8k+4, 8k+5 in 3/, 8k+6, 8k+7 in
+  4/, for k = 0..8. Every odd file is exactly (pixel for pixel) the
+  horizontal mirror of the even file before it, a flip MoCoGAN added to
+  the data. So 36 distinct videos, 9 blocks x 4 actions.
+* `person` = k = number // 8: in each block the wave1, wave2 and bend
+  videos show one performer in the same clothes against the same wall,
+  and Weizmann has 9 performers. The jack video of 4 blocks (k = 0, 1, 3,
+  6) shows other clothes and another wall colour; the Weizmann set
+  recorded the jack of 4 performers in another session (other
+  backgrounds), so we read those as the same person on another day. The
+  files name no one and the blocks are not in alphabetical order of the
+  Weizmann names (those 4 performers, eli, lena, moshe and shahar, would
+  then be blocks 2, 5, 7, 8), so `person` is the block index, not a name.
+* `mirrored` = number is odd.
+
+Split: MoCoGAN trains on all of it and has no test set, so one split,
+`train` (72 examples; 36 distinct videos and their mirrors). Strips are
+stored whole (its training draws random sub-clips). A strip shorter than
+32 frames, the least MoCoGAN's loader accepts (`min_len`), is dropped with
+a warning (none of the 72 is); a strip that cannot be decoded or is not
+64 pixels high and a multiple of 64 wide is skipped with a warning; both
+are counted in the log.
+"""
+
+from __future__ import annotations
+
+from etils import epath
+import numpy as np
+import tensorflow_datasets as tfds
+
+from tfds_builders import video_io
+from tfds_builders import video_utils
+
+FRAME_SIZE = 64
+FOLDER_TO_ACTION = {"0": "wave1", "1": "wave2", "3": "jack", "4": "bend"}
+ACTIONS = tuple(FOLDER_TO_ACTION.values())  # MoCoGAN's category order.
+NUM_PERSONS = 9
+PERSONS = tuple(f"person{k}" for k in range(NUM_PERSONS))
+# Within a block of 8 file numbers, the folder of each: 2 files per action.
+BLOCK_FOLDERS = ("1", "1", "0", "0", "3", "3", "4", "4")
+MIN_FRAMES = 32
+
+_EXPECTED = (
+  f"an RGBA PNG strip (named .jpg) {FRAME_SIZE} pixels high holding "
+  f"frames of {FRAME_SIZE}x{FRAME_SIZE} side by side"
+)
+
+_INSTRUCTIONS = f"""\
+Put MoCoGAN's Weizmann action strips in the manual dir, as four folders:
+
+  <manual_dir>/0/*.jpg   wave1 (18 files in the original)
+  <manual_dir>/1/*.jpg   wave2 (18)
+  <manual_dir>/3/*.jpg   jack  (18)
+  <manual_dir>/4/*.jpg   bend  (18)
+
+Each file, e.g. `1/00000000.jpg`, is {_EXPECTED}.
+They are the folder `data/actions/` of
+https://github.com/sergeytulyakov/mocogan; that folder may also be put in
+the manual dir whole (`<manual_dir>/actions/0`). In this project:
+
+  python -m video_inference.prepare --dataset=mocogan_actions \\
+      --manual_dir=../shared/data/mocogan/actions
+"""
+
+
+def find_root(manual_dir: epath.PathLike) -> epath.Path:
+  """The folder holding 0/ 1/ 3/ 4/: manual_dir or manual_dir/actions."""
+  manual_dir = epath.Path(manual_dir)
+  nested = manual_dir / "actions"
+  if not (manual_dir / "0").is_dir() and (nested / "0").is_dir():
+    return nested
+  return manual_dir
+
+
+def list_strips(root: epath.PathLike) -> list[tuple[str, str]]:
+  """Sorted (folder, filename) pairs; every folder missing or empty is listed."""
+  root = epath.Path(root)
+  pairs, empty = [], []
+  for folder, action in FOLDER_TO_ACTION.items():
+    directory = root / folder
+    names = (
+      sorted(p.name for p in directory.iterdir() if p.suffix == ".jpg")
+      if directory.is_dir()
+      else []
+    )
+    if not names:
+      empty.append(f"  {directory}/*.jpg ({action})")
+    pairs.extend((folder, name) for name in names)
+  if empty:
+    raise FileNotFoundError(
+      f"No strips in the manual dir {root} for:\n"
+      + "\n".join(empty)
+      + f"\n{_INSTRUCTIONS}"
+    )
+  return sorted(pairs)
+
+
+def split_strips(
+  pairs: list[tuple[str, str]],
+) -> dict[str, list[tuple[str, str]]]:
+  """MoCoGAN trains on every strip: one split, sorted."""
+  return {"train": sorted(pairs)}
+
+
+def identity(filename: str) -> tuple[int, bool]:
+  """'00000013.jpg' -> (person 1, mirrored True), from the file number."""
+  stem = filename.rsplit(".", 1)[0]
+  if not stem.isdigit() or int(stem) >= 8 * NUM_PERSONS:
+    raise ValueError(
+      f"{filename}: MoCoGAN's strips are numbered 00000000 .. "
+      f"{8 * NUM_PERSONS - 1:08d}; the person comes from the number."
+    )
+  number = int(stem)
+  return number // 8, number % 2 == 1
+
+
+def decode_strip(data: bytes, name: str) -> np.ndarray:
+  """Strip bytes -> uint8 video [T, 64, 64, 3]; errors name the file."""
+  pixels = video_io.read_image(data, name)
+  if pixels.ndim == 2:
+    pixels = pixels[..., None]
+  height, width, channels = pixels.shape
+  if height != FRAME_SIZE or width % FRAME_SIZE or channels not in (3, 4):
+    raise video_io.CorruptVideoError(
+      f"{name} is {width}x{height} with {channels} channels; expected "
+      f"{_EXPECTED}."
+    )
+  frames = pixels[..., :3].reshape(
+    FRAME_SIZE, width // FRAME_SIZE, FRAME_SIZE, 3
+  )
+  return np.ascontiguousarray(frames.transpose(1, 0, 2, 3))
+
+
+def load_example(root: epath.PathLike, folder: str, filename: str) -> dict:
+  """One strip as an example with a numpy `video` (not yet PNG-encoded)."""
+  path = epath.Path(root) / folder / filename
+  person, mirrored = identity(filename)
+  return {
+    "video": decode_strip(path.read_bytes(), str(path)),
+    "action": FOLDER_TO_ACTION[folder],
+    "person": PERSONS[person],
+    "mirrored": mirrored,
+    "id": f"{folder}/{filename.rsplit('.', 1)[0]}",
+  }
+
+
+class MocoganActions(
+  video_utils.NumpyVideoDataSourceMixin, tfds.core.GeneratorBasedBuilder
+):
+  """MoCoGAN's Weizmann action strips, read from the manual dir."""
+
+  VERSION = tfds.core.Version("1.0.0")
+  RELEASE_NOTES = {
+    "1.0.0": "Initial release.",
+  }
+  MANUAL_DOWNLOAD_INSTRUCTIONS = _INSTRUCTIONS
+
+  def _info(self) -> tfds.core.DatasetInfo:
+    return self.dataset_info_from_configs(
+      features=tfds.features.FeaturesDict(
+        {
+          "video": tfds.features.Video(
+            shape=(None, FRAME_SIZE, FRAME_SIZE, 3), encoding_format="png"
+          ),
+          "action": tfds.features.ClassLabel(names=list(ACTIONS)),
+          "person": tfds.features.ClassLabel(names=list(PERSONS)),
+          "mirrored": tfds.features.Scalar(
+            dtype=np.bool_, doc="The horizontal flip of the strip before it."
+          ),
+          "id": tfds.features.Text(),
+        }
+      ),
+      supervised_keys=None,
+      homepage="https://github.com/sergeytulyakov/mocogan",
+    )
+
+  def _split_generators(self, dl_manager: tfds.download.DownloadManager):
+    root = find_root(dl_manager.manual_dir)
+    splits = split_strips(list_strips(root))
+    return {
+      name: self._generate_examples(root, name, pairs)
+      for name, pairs in splits.items()
+    }
+
+  def _generate_examples(self, root: epath.Path, split: str, pairs):
+    skipped = video_io.SkippedFiles("mocogan_actions", split)
+    for folder, filename in pairs:
+      path = root / folder / filename
+      try:
+        example = load_example(root, folder, filename)
+      # CorruptVideoError (undecodable, wrong size) is a ValueError too, as
+      # is a file number outside MoCoGAN's, which names no person.
+      except ValueError as e:
+        skipped.skip(str(path), e)
+        continue
+      if len(example["video"]) < MIN_FRAMES:
+        skipped.skip(
+          str(path),
+          f"{len(example['video'])} frames, fewer than the "
+          f"{MIN_FRAMES} MoCoGAN's loader accepts",
+        )
+        continue
+      skipped.ok()
+      # TFDS's own per-frame PNG encoding is ~25x slower.
+      example["video"] = video_utils.encode_png_frames(example["video"])
+      yield example["id"], example
+    skipped.summary()

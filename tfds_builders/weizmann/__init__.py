@@ -1,0 +1,5 @@
+"""weizmann: Weizmann human actions (download), navsynth and videovae configs."""
+
+from tfds_builders.weizmann.weizmann_dataset_builder import Weizmann
+
+__all__ = ["Weizmann"]
