@@ -1,6 +1,8 @@
 """Tests of the shared video helpers."""
 
 import io
+import struct
+import zlib
 
 import numpy as np
 from PIL import Image
@@ -59,3 +61,33 @@ def test_stack_frames_decodes_a_video_feature_to_one_array():
     serialized, decoders={"video": video_utils.StackFrames()}
   )["video"]
   np.testing.assert_array_equal(tensor.numpy(), video)
+
+
+def _filter_types(png: bytes) -> set[int]:
+  """The scanline filter types of a PNG of ours (one IDAT chunk)."""
+  with Image.open(io.BytesIO(png)) as image:
+    width, height = image.size
+    channels = len(image.getbands())
+  length = struct.unpack(">I", png[33:37])[0]
+  assert png[37:41] == b"IDAT"
+  raw = zlib.decompress(png[41:41 + length])
+  stride = 1 + width * channels
+  return {raw[row * stride] for row in range(height)}
+
+
+@pytest.mark.parametrize("content, filter_type", [
+    ("flat", 0),      # A drawn shape on black: no filter is smaller.
+    ("gradient", 2),  # Smooth filmed-like content: "Up" is smaller.
+])
+def test_png_filter_is_chosen_per_video_and_decodes(content, filter_type):
+  video = np.zeros((3, 32, 32, 3), np.uint8)
+  if content == "flat":
+    video[:, 8:20, 10:22] = (40, 200, 90)
+  else:
+    rng = np.random.default_rng(0)
+    video += np.arange(32, dtype=np.uint8)[None, None, :, None] * 7
+    video += rng.integers(0, 3, video.shape, dtype=np.uint8)
+  frames = video_utils.encode_png_frames(video)
+  for frame, expected in zip(frames, video):
+    assert _filter_types(frame) == {filter_type}
+    np.testing.assert_array_equal(tf.io.decode_png(frame).numpy(), expected)
