@@ -16,6 +16,7 @@ import time
 
 from absl import app
 from absl import flags
+from absl import logging
 import tensorflow_datasets as tfds
 
 from video_inference import input_pipeline
@@ -64,9 +65,10 @@ def prepare(name: str, data_dir: str | None = None,
 
 def list_datasets(data_dir: str | None = None) -> list[str]:
   """One line per dataset config: name, source, prepared or not."""
+  import tfds_builders  # pylint: disable=g-import-not-at-top
   lines = []
   for name, spec in sorted(input_pipeline.DATASETS.items()):
-    builder_class = type(input_pipeline.get_builder(name, data_dir))
+    builder_class = tfds_builders.BUILDERS[name]
     configs = [c.name for c in builder_class.BUILDER_CONFIGS] or [None]
     for config in configs:
       full = f"{name}/{config}" if config else name
@@ -81,6 +83,7 @@ def list_datasets(data_dir: str | None = None) -> list[str]:
 def main(argv):
   del argv
   if _LIST.value:
+    logging.set_verbosity(logging.WARNING)  # TFDS logs every info it loads.
     print("\n".join(list_datasets(_DATA_DIR.value)))
     return
   if not _DATASET.value:
