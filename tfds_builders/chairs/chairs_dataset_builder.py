@@ -53,13 +53,27 @@ What we chose where the papers are silent:
   side (at most the whole render). videovae: the square centred on the
   union's bounding box, its longer side plus 5% on each side ("a small
   border"), white beyond the render's edge. Then `video_io.resize` to 64.
+  navsynth's per-model side departs from a plain reading of "center-
+  cropped", one fixed square for every model: ours scales each chair to
+  fill about the same share of the frame, so the relative sizes of chairs
+  in the renders are not kept. We found no source saying whether Aubry et
+  al. scaled the models to a common size before rendering, so we cannot
+  claim this loses nothing: it is our choice, not the paper's.
+* Each model is decoded and cropped once, whichever split needs it first;
+  videovae's other split takes its examples from memory (`_MadeOnce`).
 * Labels: `chair` is the model's index in the sorted index (the same chair
   has the same label in both configs), `elevation` '20' or '30' (degrees),
   `direction` as above; `id` is `<model>/p<elev>/<direction>`.
-* Bad input: a missing index, or renders listed in it but absent (an
-  incomplete extraction) raise an error listing them; a render that cannot
-  be decoded is skipped with a warning naming it (`video_io.SkippedFiles`)
-  and the sequences that need it are left out.
+* Bad input: a missing or unreadable index, or one naming a model folder
+  twice (its examples would share keys), is an error. A model folder that
+  lacks some of the index's render names is read from its own listing
+  instead if that is a full set (62 names in the render pattern, 31
+  azimuths at each elevation), with a warning, so an index whose names
+  differ from the files does not stop the build; a folder with neither
+  raises an error listing the missing renders and what both tries found
+  (an incomplete extraction). A render that cannot be read (unreadable, a
+  broken link) or decoded is skipped with a warning naming it
+  (`video_io.SkippedFiles`) and the sequences that need it are left out.
 """
 
 from __future__ import annotations
@@ -67,6 +81,7 @@ from __future__ import annotations
 import collections
 import dataclasses
 import io
+import logging
 import re
 
 from etils import epath
@@ -141,29 +156,80 @@ def read_index(root: epath.PathLike) -> tuple[list[str], list[str]]:
     mat = scipy.io.loadmat(io.BytesIO(path.read_bytes()))
   except (ValueError, NotImplementedError, OSError) as e:
     raise ValueError(f"Cannot read {path} ({e}).\n{_instructions(root)}") from e
-  return (_cell_strings(mat.get("folder_names"), "folder_names", path),
-          _cell_strings(mat.get("instance_names"), "instance_names", path))
+  models = _cell_strings(mat.get("folder_names"), "folder_names", path)
+  repeated = sorted(name for name, count in collections.Counter(models).items()
+                    if count > 1)
+  if repeated:
+    # Their examples would share keys, and TFDS would fail at the end of a
+    # long build; the archive has each model once.
+    raise ValueError(
+      f"{path} lists {len(repeated)} model folders more than once in "
+      f"'folder_names': {', '.join(repeated[:_LISTED_MISSING])}"
+      + (" ..." if len(repeated) > _LISTED_MISSING else "")
+      + f".\n{_instructions(root)}")
+  return models, _cell_strings(mat.get("instance_names"), "instance_names",
+                               path)
 
 
-def check_complete(root: epath.PathLike, models, renders) -> None:
-  """Raises an error listing the renders the index names but the disk lacks."""
+def model_sweeps(root: epath.PathLike, models,
+                 renders) -> dict[str, dict[int, list[str]]]:
+  """Each model's sweeps; raises an error listing what is missing.
+
+  A model's render names are the index's `instance_names` when its folder
+  holds them all. Otherwise, in case the index and the files disagree on
+  the names, the folder's own listing is used if it is a full set (62 names
+  image_<NNN>_p<elev>_t<azim>_r<dist>.png, 31 azimuths at each elevation),
+  with a warning. A model with neither is an error saying what both tries
+  found.
+  """
   root = epath.Path(root)
-  missing_models, missing = [], []
+  try:
+    index_sweeps, index_problem = sweeps(renders), None
+  except ValueError as e:
+    index_sweeps, index_problem = None, e
+  result, from_listing, lacking, empty, missing = {}, [], [], 0, []
   for model in models:
     folder = root / model / "renders"
     present = {p.name for p in folder.iterdir()} if folder.is_dir() else set()
-    if not present:
-      missing_models.append(model)
+    if index_sweeps and all(name in present for name in renders):
+      result[model] = index_sweeps
+      continue
+    listed = sorted(name for name in present if _RENDER_NAME.fullmatch(name))
+    try:
+      result[model] = sweeps(listed)
+      from_listing.append(model)
+      continue
+    except ValueError:
+      pass
+    lacking.append(f"{model}/renders/: {len(listed)} such renders")
+    empty += not present
     missing.extend(f"{model}/renders/{name}" for name in renders
                    if name not in present)
-  if missing:
+  if lacking:
+    if index_problem:
+      first_try = (f"the index's instance_names are unusable "
+                   f"({index_problem})")
+    else:
+      first_try = (
+        f"{len(missing)} of the {len(lacking) * len(renders)} renders that "
+        f"instance_names in {root / INDEX_NAME} names for them are missing, "
+        "e.g.:\n  " + "\n  ".join(missing[:_LISTED_MISSING]))
     raise FileNotFoundError(
-      f"{len(missing)} of {len(models) * len(renders)} renders listed in "
-      f"{root / INDEX_NAME} are missing ({len(missing_models)} of "
-      f"{len(models)} model folders have none), e.g.:\n  "
-      + "\n  ".join(missing[:_LISTED_MISSING])
+      f"{len(lacking)} of {len(models)} model folders lack renders "
+      f"({empty} of them empty). Tried, for each: (1) the index: {first_try}"
+      f"\n(2) the folder's own listing, which needs {2 * NUM_AZIMUTHS} "
+      "renders named image_<NNN>_p<elev>_t<azim>_r<dist>.png, "
+      f"{NUM_AZIMUTHS} azimuths at each elevation {ELEVATIONS}; found, "
+      "e.g.:\n  " + "\n  ".join(lacking[:_LISTED_MISSING])
       + f"\n{_instructions(root)}"
     )
+  if from_listing:
+    logging.warning(
+      "chairs: %d of %d model folders (e.g. %s) lack the render names of "
+      "instance_names in %s but hold a full set of %d renders; their own "
+      "file names are used.", len(from_listing), len(models),
+      from_listing[0], root / INDEX_NAME, 2 * NUM_AZIMUTHS)
+  return result
 
 
 def parse_render_name(name: str) -> tuple[int, int]:
@@ -216,7 +282,7 @@ def sequence_ids(models) -> list[str]:
 
 def choose_models(models, paper_count: int) -> tuple[list[str], list[str]]:
   """(chosen, rest): the first of a seeded permutation of the sorted names."""
-  names = sorted(models)
+  names = sorted(set(models))  # A function of the set, as documented.
   count = round(paper_count * len(names) / NUM_MODELS)
   order = np.random.default_rng(SPLIT_SEED).permutation(len(names))
   chosen = sorted(names[i] for i in order[:count])
@@ -314,6 +380,78 @@ def crop_chairs(frames, crop: str) -> np.ndarray:
   return video_io.resize(cropped, FRAME_SIZE)
 
 
+def make_model_examples(root, model, sweeps_of_model, label, crop):
+  """(reads, examples) of one model: reads has (path, error or None) for
+  each render, examples a seq id -> example for each of its sequences whose
+  renders could all be read."""
+  names = [n for e in ELEVATIONS for n in sweeps_of_model[e]]
+  reads, decoded = [], {}
+  for name in names:
+    path = epath.Path(root) / model / "renders" / name
+    try:
+      frame = decode_render(path.read_bytes(), str(path))
+      shape = next(iter(decoded.values())).shape if decoded else None
+      if shape and frame.shape != shape:
+        raise video_io.CorruptVideoError(
+          f"{path}: {frame.shape[1]}x{frame.shape[0]}, unlike the "
+          f"{shape[1]}x{shape[0]} of the model's other renders.")
+    # OSError: listed but unreadable (permissions, a broken link); like an
+    # undecodable render it costs the sequences that need it, not the build.
+    except (video_io.CorruptVideoError, OSError) as e:
+      reads.append((str(path), e))
+      continue
+    decoded[name] = frame
+    reads.append((str(path), None))
+  if not decoded:
+    return reads, {}
+  frames = dict(zip(decoded, crop_chairs(list(decoded.values()), crop)))
+  examples = {}
+  for elevation in ELEVATIONS:
+    for direction in DIRECTIONS:
+      wanted = sequence_frames(sweeps_of_model[elevation], direction)
+      if any(name not in frames for name in wanted):
+        continue
+      seq_id = sequence_id(model, elevation, direction)
+      examples[seq_id] = {
+        "video": video_utils.encode_png_frames(
+          np.stack([frames[n] for n in wanted])),
+        "chair": label,
+        "elevation": str(elevation),
+        "direction": direction,
+        "id": seq_id,
+      }
+  return reads, examples
+
+
+class _MadeOnce:
+  """Makes each model's examples once, for whichever split asks first.
+
+  videovae puts 3 sequences of each of its models in `train` and 1 in
+  `test`; decoding all 62 renders of all 809 models for each split would
+  double its prepare time. The examples a later split still needs wait here
+  as PNG bytes (~30 kB a sequence: ~25 MB for videovae's `test`, ~75 MB if
+  `test` were built first); navsynth's splits share no model, so nothing
+  waits.
+  """
+
+  def __init__(self, splits: dict[str, list[str]], make):
+    self._make = make
+    self._made = {}
+    # How many splits have yet to ask for each model.
+    self._askers = collections.Counter(
+      model for ids in splits.values()
+      for model in {parse_sequence_id(s)[0] for s in ids})
+
+  def take(self, model: str):
+    if model not in self._made:
+      self._made[model] = self._make(model)
+    made = self._made[model]
+    self._askers[model] -= 1
+    if self._askers[model] <= 0:
+      del self._made[model]
+    return made
+
+
 class Chairs(
   video_utils.NumpyVideoDataSourceMixin, tfds.core.GeneratorBasedBuilder
 ):
@@ -362,52 +500,32 @@ class Chairs(
     if len(models) > NUM_MODELS:
       raise ValueError(f"{root / INDEX_NAME} lists {len(models)} models; the "
                        f"chairs archive has {NUM_MODELS}.")
-    check_complete(root, models, renders)
-    model_sweeps = sweeps(renders)
+    sweeps_by_model = model_sweeps(root, models, renders)
     labels = {m: i for i, m in enumerate(sorted(models))}
-    return {
-      split: self._generate_examples(root, split, ids, model_sweeps, labels)
-      for split, ids in split_sequences(self.builder_config, models).items()
-    }
+    splits = split_sequences(self.builder_config, models)
+    made = _MadeOnce(splits, lambda model: make_model_examples(
+      root, model, sweeps_by_model[model], labels[model],
+      self.builder_config.crop))
+    return {split: self._generate_examples(split, ids, made)
+            for split, ids in splits.items()}
 
-  def _generate_examples(self, root, split, seq_ids, model_sweeps, labels):
+  def _generate_examples(self, split, seq_ids, made):
     skipped = video_io.SkippedFiles(f"chairs/{self.builder_config.name}",
                                     split)
     by_model = collections.defaultdict(list)
     for seq_id in seq_ids:
       by_model[parse_sequence_id(seq_id)[0]].append(seq_id)
     for model in sorted(by_model):
-      names = [n for e in ELEVATIONS for n in model_sweeps[e]]
-      decoded = {}
-      for name in names:
-        path = root / model / "renders" / name
-        try:
-          frame = decode_render(path.read_bytes(), str(path))
-          shape = next(iter(decoded.values())).shape if decoded else None
-          if shape and frame.shape != shape:
-            raise video_io.CorruptVideoError(
-              f"{path}: {frame.shape[1]}x{frame.shape[0]}, unlike the "
-              f"{shape[1]}x{shape[0]} of the model's other renders.")
-        except video_io.CorruptVideoError as e:
-          skipped.skip(str(path), e)
-          continue
-        decoded[name] = frame
-        skipped.ok()
-      if not decoded:
-        continue
-      frames = dict(zip(decoded, crop_chairs(list(decoded.values()),
-                                             self.builder_config.crop)))
+      reads, examples = made.take(model)
+      # Replayed for the second split of a model, so each split's log
+      # names and counts the renders its examples needed.
+      for path, error in reads:
+        if error is None:
+          skipped.ok()
+        else:
+          skipped.skip(path, error)
       for seq_id in sorted(by_model[model]):
-        _, elevation, direction = parse_sequence_id(seq_id)
-        wanted = sequence_frames(model_sweeps[elevation], direction)
-        if any(name not in frames for name in wanted):
-          continue  # Its undecodable render was logged above.
-        yield seq_id, {
-          "video": video_utils.encode_png_frames(
-            np.stack([frames[n] for n in wanted])),
-          "chair": labels[model],
-          "elevation": str(elevation),
-          "direction": direction,
-          "id": seq_id,
-        }
+        if seq_id in examples:  # Else an unreadable render, logged above.
+          yield seq_id, examples.pop(seq_id)
     skipped.summary()
+

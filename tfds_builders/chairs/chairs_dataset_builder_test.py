@@ -100,7 +100,8 @@ def test_model_choice_on_the_real_count():
     820, 573, 809, 584)
   assert set(vae) < set(nav)  # One permutation, two prefixes.
   assert not set(nav) & set(nav_rest)
-  assert cb.choose_models(models[::3] + models, 820)[0] != nav  # Set-based.
+  # A function of the set of names: repeats and order change nothing.
+  assert cb.choose_models(models[::3] + models, 820) == (nav, nav_rest)
   assert cb.choose_models(sorted(models, key=hash), 820) == (nav, nav_rest)
 
 
@@ -159,8 +160,27 @@ def test_alpha_renders_are_composited_on_white(tmp_path):
   assert (frame[0, 0] == 255).all() and tuple(frame[3, 3]) == (10, 20, 30)
 
 
+def _write_index(root, models, renders):
+  scipy.io.savemat(str(root / cb.INDEX_NAME),
+                   {"folder_names": np.array(models, dtype=object)[None],
+                    "instance_names": np.array(renders, dtype=object)[None]})
+
+
+def test_index_naming_a_model_twice_is_an_error(tmp_path):
+  models, renders = cb.read_index(DUMMY_ROOT)
+  _write_index(tmp_path, models + [models[2]], renders)
+  with pytest.raises(ValueError, match=f"more than once.*: {models[2]}"):
+    cb.read_index(tmp_path)
+
+
 def test_built_data_labels_keys_and_frames(tmp_path):
-  builder = _prepare(DUMMY, tmp_path, "videovae", file_format="array_record")
+  decode = mock.Mock(side_effect=cb.decode_render)
+  with mock.patch.object(cb, "decode_render", decode):
+    builder = _prepare(DUMMY, tmp_path, "videovae",
+                       file_format="array_record")
+  # Both splits hold sequences of the same 3 models; each render is decoded
+  # once, not once per split.
+  assert decode.call_count == 3 * 62
   models, renders = cb.read_index(DUMMY_ROOT)
   expected = cb.split_sequences(builder.builder_config, models)
   sweeps = cb.sweeps(renders)
@@ -185,7 +205,9 @@ def test_built_data_labels_keys_and_frames(tmp_path):
         ex["video"], np.stack([crops[model][n] for n in wanted]))
 
 
-def test_corrupt_render_drops_its_sequences_with_a_warning(tmp_path, caplog):
+@pytest.mark.parametrize("breakage", ["truncated", "broken_link"])
+def test_bad_render_drops_its_sequences_with_a_warning(tmp_path, caplog,
+                                                       breakage):
   copy = tmp_path / "extracted"
   shutil.copytree(DUMMY, copy)
   models, renders = cb.read_index(copy / cb.ROOT_NAME)
@@ -193,7 +215,11 @@ def test_corrupt_render_drops_its_sequences_with_a_warning(tmp_path, caplog):
   # Azimuth index 20 at elevation 20: only that sweep's forward sequence.
   bad = (copy / cb.ROOT_NAME / held_out[0] / "renders"
          / cb.sweeps(renders)[20][20])
-  bad.write_bytes(bad.read_bytes()[:200])
+  if breakage == "truncated":
+    bad.write_bytes(bad.read_bytes()[:200])
+  else:  # Listed, but reading it is an OSError.
+    bad.unlink()
+    bad.symlink_to(tmp_path / "nowhere.png")
   with caplog.at_level(logging.WARNING):
     builder = _prepare(copy, tmp_path / "data")
   assert builder.info.splits["test"].num_examples == 7
@@ -213,11 +239,39 @@ def test_incomplete_extraction_lists_what_is_missing(tmp_path):
   with pytest.raises(FileNotFoundError) as err:
     _prepare(copy, tmp_path / "data")
   message = str(err.value)
-  assert "63 of 310 renders listed" in message
-  assert "(1 of 5 model folders have none)" in message
+  assert "2 of 5 model folders lack renders (1 of them empty)" in message
+  assert "63 of the 124 renders that instance_names" in message
   assert f"{models[0]}/renders/{renders[5]}" in message
   assert f"{models[1]}/renders/{renders[0]}" in message
+  # What the fallback to each folder's own listing found.
+  assert f"{models[0]}/renders/: 61 such renders" in message
+  assert f"{models[1]}/renders/: 0 such renders" in message
   assert "rendered_chairs.tar" in message
+
+
+def test_index_names_unlike_the_files_fall_back_to_the_listing(tmp_path,
+                                                               caplog):
+  copy = tmp_path / "extracted"
+  shutil.copytree(DUMMY, copy)
+  root = copy / cb.ROOT_NAME
+  models, renders = cb.read_index(root)
+  # An index whose render names match no file (another distance field).
+  _write_index(root, models, [n.replace("_r096", "_r100") for n in renders])
+  with caplog.at_level(logging.WARNING):
+    builder = _prepare(copy, tmp_path / "data")
+  assert builder.info.splits["train"].num_examples == 12
+  assert builder.info.splits["test"].num_examples == 8
+  assert any("5 of 5 model folders" in r.getMessage()
+             and "their own file names are used" in r.getMessage()
+             for r in caplog.records)
+  # With one render gone as well, neither try works for that model.
+  (root / models[3] / "renders" / renders[7]).unlink()
+  with pytest.raises(FileNotFoundError) as err:
+    _prepare(copy, tmp_path / "data2")
+  message = str(err.value)
+  assert "1 of 5 model folders lack renders" in message
+  assert "62 of the 62 renders that instance_names" in message
+  assert f"{models[3]}/renders/: 61 such renders" in message
 
 
 def test_missing_index_says_what_and_where(tmp_path):

@@ -22,24 +22,37 @@ What the files tell (checked on all 72; `test_real_files` pins it):
 * `person` = k = number // 8: in each block the wave1, wave2 and bend
   videos show one performer in the same clothes against the same wall,
   and Weizmann has 9 performers. The jack video of 4 blocks (k = 0, 1, 3,
-  6) shows other clothes and another wall colour; the Weizmann set
-  recorded the jack of 4 performers in another session (other
-  backgrounds), so we read those as the same person on another day. The
-  files name no one and the blocks are not in alphabetical order of the
-  Weizmann names (those 4 performers, eli, lena, moshe and shahar, would
-  then be blocks 2, 5, 7, 8), so `person` is the block index, not a name.
+  6) shows other clothes and another wall colour. We give it its block's
+  label, as the numbering groups it with them; perhaps that performer's
+  jack was recorded on another day, but we found no source saying so, so
+  the `person` label of those 8 jack files (4 videos and their mirrors)
+  is uncertain. The files name no one and we found no mapping from blocks
+  to Weizmann's names, so `person` is the block index, not a name.
 * `mirrored` = number is odd.
 
 Split: MoCoGAN trains on all of it and has no test set, so one split,
 `train` (72 examples; 36 distinct videos and their mirrors). Strips are
 stored whole (its training draws random sub-clips). A strip shorter than
 32 frames, the least MoCoGAN's loader accepts (`min_len`), is dropped with
-a warning (none of the 72 is); a strip that cannot be decoded or is not
-64 pixels high and a multiple of 64 wide is skipped with a warning; both
-are counted in the log.
+a warning (none of the 72 is); a strip that cannot be read (unreadable, a
+broken link) or decoded, is not 64 pixels high and a multiple of 64 wide,
+or is numbered outside 0-71 is skipped with a warning; all are counted in
+the log.
+
+Completeness: the full set is known (numbers 0-71, folder
+`BLOCK_FOLDERS[n % 8]`), so the manual dir is checked before building.
+Every block of 8 numbers that has a file must have all 8, in their
+folders; a missing strip is an error listing each absent
+`<folder>/NNNNNNNN.jpg`. A strip in a folder its number does not belong to
+is an error too, since the folder gives the action label. Fewer than the
+9 blocks is only a warning (the dummy data has 2). Files in the four
+folders that are not `*.jpg` (`.png`, `.JPG`, ...) are ignored with a
+warning naming them.
 """
 
 from __future__ import annotations
+
+import logging
 
 from etils import epath
 import numpy as np
@@ -56,6 +69,7 @@ PERSONS = tuple(f"person{k}" for k in range(NUM_PERSONS))
 # Within a block of 8 file numbers, the folder of each: 2 files per action.
 BLOCK_FOLDERS = ("1", "1", "0", "0", "3", "3", "4", "4")
 MIN_FRAMES = 32
+_LISTED = 10
 
 _EXPECTED = (
   f"an RGBA PNG strip (named .jpg) {FRAME_SIZE} pixels high holding "
@@ -90,26 +104,84 @@ def find_root(manual_dir: epath.PathLike) -> epath.Path:
 
 
 def list_strips(root: epath.PathLike) -> list[tuple[str, str]]:
-  """Sorted (folder, filename) pairs; every folder missing or empty is listed."""
+  """Sorted (folder, filename) pairs of the *.jpg files, checked.
+
+  Every folder missing or empty is listed in an error; so are the strips
+  missing from a block that has some (`check_blocks`). Other files in the
+  folders are ignored with a warning.
+  """
   root = epath.Path(root)
-  pairs, empty = [], []
+  pairs, empty, others = [], [], []
   for folder, action in FOLDER_TO_ACTION.items():
     directory = root / folder
-    names = (
-      sorted(p.name for p in directory.iterdir() if p.suffix == ".jpg")
-      if directory.is_dir()
-      else []
-    )
+    entries = sorted(directory.iterdir()) if directory.is_dir() else []
+    names = [p.name for p in entries if p.suffix == ".jpg"]
+    # A strip saved as .png or .JPG would silently vanish from the data.
+    others += [f"{folder}/{p.name}" + ("/" if p.is_dir() else "")
+               for p in entries if p.name not in names]
     if not names:
       empty.append(f"  {directory}/*.jpg ({action})")
     pairs.extend((folder, name) for name in names)
+  if others:
+    logging.warning(
+      "mocogan_actions: ignoring %d entries of %s that are not *.jpg strips: "
+      "%s", len(others), root, ", ".join(others[:_LISTED])
+      + (" ..." if len(others) > _LISTED else ""))
   if empty:
     raise FileNotFoundError(
       f"No strips in the manual dir {root} for:\n"
       + "\n".join(empty)
       + f"\n{_INSTRUCTIONS}"
     )
+  check_blocks(root, pairs)
   return sorted(pairs)
+
+
+def strip_number(filename: str) -> int | None:
+  """'00000013.jpg' -> 13; None for a name outside MoCoGAN's 0-71."""
+  stem = filename.rsplit(".", 1)[0]
+  if stem.isdigit() and int(stem) < 8 * NUM_PERSONS:
+    return int(stem)
+  return None
+
+
+def check_blocks(root: epath.PathLike, pairs) -> None:
+  """Raises an error listing the strips missing from each block that has
+  any, and strips in a folder their number does not belong to."""
+  present = set(pairs)
+  blocks, misplaced = set(), []
+  for folder, filename in sorted(pairs):
+    number = strip_number(filename)
+    if number is None:
+      continue  # Skipped with a warning when the examples are made.
+    blocks.add(number // 8)
+    expected = BLOCK_FOLDERS[number % 8]
+    if folder != expected:
+      misplaced.append(
+        f"  {folder}/{filename}: its number belongs in {expected}/ "
+        f"({FOLDER_TO_ACTION[expected]}); in {folder}/ it would be labelled "
+        f"{FOLDER_TO_ACTION[folder]}")
+  missing = [
+    f"  {BLOCK_FOLDERS[n % 8]}/{n:08d}.jpg"
+    for block in sorted(blocks) for n in range(8 * block, 8 * block + 8)
+    if (BLOCK_FOLDERS[n % 8], f"{n:08d}.jpg") not in present]
+  if missing or misplaced:
+    message = f"The strips in the manual dir {root} are incomplete:\n"
+    if missing:
+      message += (f"{len(missing)} strips missing from blocks "
+                  f"{sorted(blocks)} (each block of 8 numbers is whole in "
+                  "the original):\n" + "\n".join(missing) + "\n")
+    if misplaced:
+      message += (f"{len(misplaced)} strips in the wrong folder (the folder "
+                  "gives the action label):\n" + "\n".join(misplaced)
+                  + "\n")
+    raise (FileNotFoundError if missing else ValueError)(
+      message + _INSTRUCTIONS)
+  if len(blocks) < NUM_PERSONS:
+    logging.warning(
+      "mocogan_actions: %s holds %d of the %d blocks of 8 strips (blocks "
+      "%s); MoCoGAN's copy has all %d, 72 strips.", root, len(blocks),
+      NUM_PERSONS, sorted(blocks), NUM_PERSONS)
 
 
 def split_strips(
@@ -206,8 +278,9 @@ class MocoganActions(
       try:
         example = load_example(root, folder, filename)
       # CorruptVideoError (undecodable, wrong size) is a ValueError too, as
-      # is a file number outside MoCoGAN's, which names no person.
-      except ValueError as e:
+      # is a file number outside MoCoGAN's, which names no person; OSError
+      # is a listed file that cannot be read (permissions, a broken link).
+      except (ValueError, OSError) as e:
         skipped.skip(str(path), e)
         continue
       if len(example["video"]) < MIN_FRAMES:

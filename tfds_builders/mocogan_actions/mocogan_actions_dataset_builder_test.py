@@ -131,6 +131,7 @@ def test_example_order_is_deterministic(tmp_path):
     ("truncated", "cannot decode image"),
     ("wrong_height", "64x32 with 4 channels"),
     ("short", "31 frames, fewer than the 32"),
+    ("broken_link", "No such file"),
     ("bad_number", "numbered 00000000 .. 00000071"),
   ],
 )
@@ -139,6 +140,7 @@ def test_bad_strip_is_skipped_with_a_warning(
 ):
   manual = _copy_dummy(tmp_path)
   bad = manual / "3" / "00000013.jpg"
+  total = 16
   if breakage == "truncated":
     bad.write_bytes(bad.read_bytes()[:200])
   elif breakage == "wrong_height":
@@ -146,15 +148,62 @@ def test_bad_strip_is_skipped_with_a_warning(
   elif breakage == "short":
     strip = Image.open(bad)
     strip.crop((0, 0, 31 * 64, 64)).save(bad, format="PNG")
-  else:
-    bad = bad.rename(bad.with_name("00000099.jpg"))
+  elif breakage == "broken_link":  # Listed, but reading it is an OSError.
+    bad.unlink()
+    bad.symlink_to(tmp_path / "nowhere.jpg")
+  else:  # A 17th strip, beside a whole set.
+    bad = manual / "3" / "00000099.jpg"
+    shutil.copy(manual / "3" / "00000013.jpg", bad)
+    total = 17
   with caplog.at_level(logging.WARNING):
     builder = _prepare(manual, tmp_path / "data")
   ids = {ex["id"].decode() for ex in builder.as_data_source("train")}
-  assert len(ids) == 15 and "3/00000013" not in ids
+  assert len(ids) == 15 + (total == 17)
+  assert ("3/00000013" in ids) == (total == 17) and "3/00000099" not in ids
   messages = [r.getMessage() for r in caplog.records]
   assert any(str(bad) in m and reason in m for m in messages), messages
-  assert any("mocogan_actions/train: skipped 1 of 16" in m for m in messages)
+  assert any(f"mocogan_actions/train: skipped 1 of {total}" in m
+             for m in messages)
+
+
+def test_missing_strip_of_a_block_is_listed(tmp_path):
+  manual = _copy_dummy(tmp_path)
+  (manual / "3" / "00000012.jpg").unlink()  # 3/ holds 3 of its 4.
+  (manual / "0" / "00000003.jpg").unlink()
+  with pytest.raises(FileNotFoundError) as err:
+    _prepare(manual, tmp_path / "data")
+  message = str(err.value)
+  assert "2 strips missing from blocks [0, 1]" in message
+  assert "\n  0/00000003.jpg\n  3/00000012.jpg\n" in message
+  assert "<manual_dir>/3/*.jpg   jack" in message
+
+
+def test_strip_in_the_wrong_folder_is_an_error(tmp_path):
+  manual = _copy_dummy(tmp_path)
+  # 00000013 belongs in 3/ (jack); in 0/ it would be labelled wave1.
+  (manual / "3" / "00000013.jpg").rename(manual / "0" / "00000013.jpg")
+  with pytest.raises(FileNotFoundError) as err:
+    _prepare(manual, tmp_path / "data")
+  message = str(err.value)
+  assert "\n  3/00000013.jpg\n" in message  # Missing where it belongs.
+  assert ("0/00000013.jpg: its number belongs in 3/ (jack); in 0/ it would "
+          "be labelled wave1") in message
+  # A copy in the wrong folder beside a whole set is still rejected.
+  shutil.copy(manual / "0" / "00000013.jpg", manual / "3" / "00000013.jpg")
+  with pytest.raises(ValueError, match="1 strips in the wrong folder"):
+    _prepare(manual, tmp_path / "data2")
+
+
+def test_other_file_types_are_named_in_a_warning(tmp_path, caplog):
+  manual = _copy_dummy(tmp_path)
+  shutil.copy(manual / "1" / "00000000.jpg", manual / "1" / "00000016.png")
+  shutil.copy(manual / "4" / "00000006.jpg", manual / "4" / "00000022.JPG")
+  with caplog.at_level(logging.WARNING):
+    builder = _prepare(manual, tmp_path / "data")
+  assert len(builder.as_data_source("train")) == 16
+  assert any("ignoring 2 entries" in r.getMessage()
+             and "1/00000016.png, 4/00000022.JPG" in r.getMessage()
+             for r in caplog.records)
 
 
 @pytest.mark.parametrize("case", ["missing", "empty"])

@@ -17,16 +17,22 @@ in total"; 80/20 train/test "as the other two datasets", which are 64x64.
 What we chose where the paper is silent:
 
 * A video is one take folder, its frames sorted by the number in their
-  names, cut into consecutive non-overlapping 16-frame clips; the remainder
-  is dropped and a take under 16 frames gives no clip (both logged).
+  names. A gap in the numbering (a missing `img_<NNNN>.jpg`) is logged as
+  a warning naming the take and the missing numbers, and splits the take
+  into runs of consecutive frames, so no clip jumps over a lost frame. Each
+  run is cut into consecutive non-overlapping 16-frame clips from its first
+  frame; a run's remainder is dropped and a run under 16 frames gives no
+  clip. Clips are numbered in time order across the take's runs. The log
+  counts the clips, the takes that give none and the frames left out.
   `neutral/` and anything that is not a `take<NNN>` folder are not used.
 * Frames: centre crop to a square (a no-op on 896x896) and resize to 64x64
   (`video_io.centre_crop_resize`: PIL's antialiased bilinear filter). The
   JPEG is decoded at 1/8 scale by libjpeg's DCT scaling (PIL's `draft`)
   before the resize: 112x112 instead of 896x896, ~4 ms less per frame
-  (decode and resize; ~9 minutes on the whole set). The 64x64 result differs
-  from a full decode by 0.3 grey levels on average, 6 at most, on our test
-  images (the test bounds it).
+  (decode and resize; ~9 minutes on the whole set). On the test's synthetic
+  896x896 JPEG the 64x64 result differs from a full decode by 0.3 grey
+  levels on average and 6 at most; the test allows 0.5 and 8, slack for
+  other libjpeg builds.
 * Split over subjects, so no clip straddles it: takes of one subject and
   expression are near repeats, so a clip- or take-level split would put
   near-copies of test clips in train. Sort the subject ids, permute them
@@ -35,11 +41,14 @@ What we chose where the paper is silent:
 * Labels: `expression` (the six, alphabetical), `subject` ('001'..'086',
   the folder number), `id` = key = `<take path>/clip<CC>`, e.g.
   `001/anger/take000/clip02` (with `session<N>/` where the data has it).
-* Bad input: no subject folders, or empty subject / expression / take
-  folders (an interrupted extraction), raise an error listing them and
-  saying where the files go; a frame that cannot be decoded is skipped with
-  a warning naming it (`video_io.SkippedFiles`, frames counted per split)
-  and the clip holding it is left out.
+* Bad input: no subject folders (the error lists what the folder holds
+  instead), empty subject or take folders (an interrupted extraction), or
+  a subject number outside 001..086 raise an error listing them and saying
+  where the files go. An expression folder without `take<NNN>` folders is
+  skipped with a warning naming it (a subject may lack a recording). A
+  frame that cannot be read or decoded (unreadable file, broken link,
+  corrupt JPEG) is skipped with a warning naming it (`video_io.SkippedFiles`,
+  frames counted per split) and the clip holding it is left out.
 """
 
 from __future__ import annotations
@@ -90,6 +99,34 @@ manual dir. Then:
 """
 
 
+def frame_number(name: str) -> int:
+  """'img_0105.jpg' -> 105."""
+  return int(_FRAME.fullmatch(name).group(1))
+
+
+def consecutive_runs(frames) -> list[tuple[str, ...]]:
+  """Frame names (sorted by number) cut where the numbering breaks."""
+  runs = []
+  for name in frames:
+    if runs and frame_number(name) == frame_number(runs[-1][-1]) + 1:
+      runs[-1].append(name)
+    else:
+      runs.append([name])
+  return [tuple(run) for run in runs]
+
+
+def _number_ranges(numbers: list[int]) -> str:
+  """[5, 9, 10, 11] -> '5, 9-11', at most _LISTED ranges."""
+  ranges = []
+  for number in numbers:
+    if ranges and number == ranges[-1][1] + 1:
+      ranges[-1][1] = number
+    else:
+      ranges.append([number, number])
+  text = [f"{a}" if a == b else f"{a}-{b}" for a, b in ranges[:_LISTED]]
+  return ", ".join(text) + (" ..." if len(ranges) > _LISTED else "")
+
+
 @dataclasses.dataclass(frozen=True)
 class Take:
   """One video: a take folder and its frame file names in time order."""
@@ -99,16 +136,22 @@ class Take:
   expression: str
   frames: tuple[str, ...]
 
+  def clips(self) -> list[tuple[str, ...]]:
+    """Frame names of each 16-frame clip, cut within runs of consecutive
+    frame numbers so that no clip jumps over a missing frame."""
+    clips = []
+    for run in consecutive_runs(self.frames):
+      clips.extend(tuple(run[start:start + CLIP_LENGTH])
+                   for start in range(0, len(run) - CLIP_LENGTH + 1,
+                                      CLIP_LENGTH))
+    return clips
+
 
 def find_root(manual_dir: epath.PathLike) -> epath.Path:
   """The folder holding the subject folders: manual_dir/subjects3 or itself."""
   manual_dir = epath.Path(manual_dir)
   nested = manual_dir / ROOT_NAME
   return nested if nested.is_dir() else manual_dir
-
-
-def _frame_number(name: str) -> tuple[int, str]:
-  return int(_FRAME.fullmatch(name).group(1)), name
 
 
 def _incomplete(kind: str, root, paths: list[str]) -> FileNotFoundError:
@@ -118,6 +161,41 @@ def _incomplete(kind: str, root, paths: list[str]) -> FileNotFoundError:
     + ("\n  ..." if len(paths) > _LISTED else "") + f"\n{_INSTRUCTIONS}")
 
 
+def _no_subjects(root: epath.Path) -> FileNotFoundError:
+  # What is there instead usually shows the mistake (one level too deep or
+  # too shallow, an unextracted archive).
+  found = sorted(p.name + ("/" if p.is_dir() else "")
+                 for p in root.iterdir()) if root.is_dir() else []
+  if not root.is_dir():
+    holds = "it does not exist"
+  elif not found:
+    holds = "it is empty"
+  else:
+    holds = "it holds: " + ", ".join(found[:_LISTED]) + (
+      f" and {len(found) - _LISTED} more" if len(found) > _LISTED else "")
+  return FileNotFoundError(
+    f"No subject folders (<NNN>/) in {root}; {holds}.\n{_INSTRUCTIONS}")
+
+
+def _warn_about_gaps(path: str, frames: tuple[str, ...]) -> None:
+  numbers = [frame_number(name) for name in frames]
+  present = set(numbers)
+  missing = [n for n in range(numbers[0], numbers[-1] + 1)
+             if n not in present]
+  repeated = sorted(n for n, count in collections.Counter(numbers).items()
+                    if count > 1)
+  if missing:
+    logging.warning(
+      "mug: %s: frame numbers jump over %s (missing img_<NNNN>.jpg); its "
+      "clips are cut only within runs of consecutive frames.", path,
+      _number_ranges(missing))
+  if repeated:
+    logging.warning(
+      "mug: %s: frame numbers %s occur in more than one file name; its clips "
+      "are cut only within runs of consecutive frames.", path,
+      _number_ranges(repeated))
+
+
 def list_takes(root: epath.PathLike) -> list[Take]:
   """Every take of the six expressions under root, sorted by path."""
   root = epath.Path(root)
@@ -125,13 +203,15 @@ def list_takes(root: epath.PathLike) -> list[Take]:
     (p for p in root.iterdir() if p.is_dir() and p.name.isdigit()),
     key=lambda p: p.name) if root.is_dir() else []
   if not subject_dirs:
-    raise FileNotFoundError(
-      f"No subject folders (<NNN>/) in {root}.\n{_INSTRUCTIONS}")
+    raise _no_subjects(root)
   unknown = [p.name for p in subject_dirs
              if f"{int(p.name):03d}" not in SUBJECTS]
   if unknown:
-    raise ValueError(f"Subject folders {unknown} in {root} are outside the "
-                     f"MUG subjects 001..{NUM_SUBJECTS:03d}.")
+    raise ValueError(
+      f"Subject folders {unknown} in {root} are outside the MUG subjects: "
+      f"valid subject numbers are {SUBJECTS[0]} to {SUBJECTS[-1]} (the "
+      f"{NUM_SUBJECTS} classes of the `subject` label). Remove the others "
+      "from the manual dir.")
   takes, empty = [], []
   for subject_dir in subject_dirs:
     subject = f"{int(subject_dir.name):03d}"
@@ -149,17 +229,23 @@ def list_takes(root: epath.PathLike) -> list[Take]:
         take_dirs = sorted(p for p in expression_dir.iterdir()
                            if p.is_dir() and _TAKE.fullmatch(p.name))
         if not take_dirs:
-          empty.append("/".join(parts + (expression,)))
+          # It may be a recording the subject lacks, and no frame of it
+          # could be used anyway: a warning, not a failed build. (An empty
+          # take folder, an interrupted extraction's mark, stays an error.)
+          logging.warning("mug: %s has no take<NNN> folders; skipped.",
+                          expression_dir)
         for take_dir in take_dirs:
           path = "/".join(parts + (expression, take_dir.name))
-          frames = sorted((f.name for f in take_dir.iterdir()
-                           if _FRAME.fullmatch(f.name)), key=_frame_number)
+          frames = tuple(sorted((f.name for f in take_dir.iterdir()
+                                 if _FRAME.fullmatch(f.name)),
+                                key=lambda n: (frame_number(n), n)))
           if not frames:
             empty.append(path)
             continue
-          takes.append(Take(path, subject, expression, tuple(frames)))
+          _warn_about_gaps(path, frames)
+          takes.append(Take(path, subject, expression, frames))
   if empty:
-    raise _incomplete("subject / expression / take folders", root, empty)
+    raise _incomplete("subject / take folders", root, empty)
   if not takes:
     raise FileNotFoundError(
       f"No take folders of the six expressions under {root}.\n{_INSTRUCTIONS}")
@@ -167,15 +253,17 @@ def list_takes(root: epath.PathLike) -> list[Take]:
 
 
 def clip_ids(takes) -> list[str]:
-  """`<take path>/clip<CC>` for each whole 16-frame clip of each take."""
-  ids, too_short = [], 0
+  """`<take path>/clip<CC>` for each 16-frame clip of each take."""
+  ids, no_clip, left_out = [], 0, 0
   for take in takes:
-    num_clips = len(take.frames) // CLIP_LENGTH
-    too_short += num_clips == 0
-    ids.extend(f"{take.path}/clip{c:02d}" for c in range(num_clips))
-  logging.info("mug: %d clips of %d frames from %d takes; %d takes are "
-               "shorter than a clip.", len(ids), CLIP_LENGTH, len(takes),
-               too_short)
+    clips = take.clips()
+    no_clip += not clips
+    left_out += len(take.frames) - CLIP_LENGTH * len(clips)
+    ids.extend(f"{take.path}/clip{c:02d}" for c in range(len(clips)))
+  logging.info("mug: %d clips of %d frames from %d takes; no clip from %d "
+               "takes (under %d consecutive frames); %d frames are in no clip "
+               "(remainders shorter than a clip).", len(ids), CLIP_LENGTH,
+               len(takes), no_clip, CLIP_LENGTH, left_out)
   return ids
 
 
@@ -251,19 +339,21 @@ class Mug(
       clips[path].append(int(clip[len("clip"):]))
     for path in sorted(clips):
       take = takes[path]
+      take_clips = take.clips()
       for clip in sorted(clips[path]):
-        names = take.frames[clip * CLIP_LENGTH:(clip + 1) * CLIP_LENGTH]
         frames = []
-        for name in names:
+        for name in take_clips[clip]:
           file = root / path / name
           try:
             frames.append(decode_frame(file.read_bytes(), str(file)))
-          except video_io.CorruptVideoError as e:
+          # OSError: a file listed but unreadable (permissions, a broken
+          # link); like an undecodable one it costs its clip, not the build.
+          except (video_io.CorruptVideoError, OSError) as e:
             skipped.skip(str(file), e)
             continue
           skipped.ok()
         if len(frames) < CLIP_LENGTH:
-          continue  # Its undecodable frame was logged above.
+          continue  # Its unreadable frame was logged above.
         clip_id = f"{path}/clip{clip:02d}"
         yield clip_id, {
           "video": video_utils.encode_png_frames(np.stack(frames)),

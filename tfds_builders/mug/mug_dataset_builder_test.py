@@ -68,6 +68,28 @@ def test_listing_follows_the_layout():
     "012/session1/anger/take000": 1, "012/session2/happiness/take000": 1}
 
 
+def test_clip_count_and_left_out_frames_are_logged(caplog):
+  takes = mb.list_takes(DUMMY_ROOT)
+  with caplog.at_level(logging.INFO):
+    ids = mb.clip_ids(takes)
+  # Remainders 4+1+1+2+0+8+1+0 and the 10 frames of 004/fear/take001.
+  assert any(f"{len(ids)} clips of 16 frames from 9 takes; no clip from 1 "
+             "takes" in r.getMessage() and "27 frames are in no clip"
+             in r.getMessage() for r in caplog.records)
+
+
+def test_runs_break_where_the_numbering_does():
+  names = [f"img_{n:04d}.jpg" for n in (3, 4, 5, 7, 8, 20)]
+  assert mb.consecutive_runs(names) == [tuple(names[:3]), tuple(names[3:5]),
+                                        (names[5],)]
+  numbers = list(range(1, 41))
+  numbers.remove(10)
+  take = mb.Take("001/anger/take000", "001", "anger",
+                 tuple(f"img_{n:04d}.jpg" for n in numbers))
+  # Runs 1-9 (no clip) and 11-40 (one clip, 14 frames over).
+  assert take.clips() == [tuple(f"img_{n:04d}.jpg" for n in range(11, 27))]
+
+
 def test_split_rule_moves_whole_subjects():
   rng = np.random.default_rng(5)
   ids = [f"{s:03d}/{mb.EXPRESSIONS[e]}/take000/clip{c:02d}"
@@ -97,7 +119,9 @@ def test_full_size_frames_decode_close_to_a_full_decode(tmp_path):
     video_io.read_image(buffer.getvalue(), "frame.jpg")[None], 64)[0]
   assert fast.shape == (64, 64, 3) and fast.dtype == np.uint8
   difference = np.abs(fast.astype(int) - full)
-  assert difference.mean() < 1 and difference.max() < 16
+  # Measured: 0.28 on average, 6 at most (the module docstring's figures);
+  # the bounds leave slack for other libjpeg builds.
+  assert difference.mean() < 0.5 and difference.max() <= 8
 
 
 def test_built_data_labels_keys_and_frames(tmp_path):
@@ -134,6 +158,71 @@ def test_corrupt_frame_drops_its_clip_with_a_warning(tmp_path, caplog):
              for r in caplog.records)
 
 
+def test_missing_frame_splits_its_take_with_a_warning(tmp_path, caplog):
+  manual = _copy_dummy(tmp_path)
+  take = manual / mb.ROOT_NAME / "007/sadness/take000"  # Frames 1..24.
+  (take / "img_0004.jpg").unlink()
+  with caplog.at_level(logging.WARNING):
+    builder = _prepare(manual, tmp_path / "data", file_format="array_record")
+  assert any("007/sadness/take000: frame numbers jump over 4 " in
+             r.getMessage() for r in caplog.records)
+  # Runs 1-3 (no clip) and 5-24: the clip is frames 5-20, not 1-3 and 5-17.
+  clip = next(ex for ex in builder.as_data_source("train")
+              if ex["id"].decode() == "007/sadness/take000/clip00")
+  np.testing.assert_array_equal(clip["video"], np.stack([
+    mb.decode_frame((take / f"img_{n:04d}.jpg").read_bytes(), "")
+    for n in range(5, 21)]))
+  assert builder.info.splits["train"].num_examples == 6
+
+
+def test_unreadable_frame_drops_its_clip_with_a_warning(tmp_path, caplog):
+  manual = _copy_dummy(tmp_path)
+  bad = manual / mb.ROOT_NAME / "002/disgust/take000/img_0003.jpg"
+  bad.unlink()
+  bad.symlink_to(tmp_path / "nowhere.jpg")  # Listed, but cannot be read.
+  with caplog.at_level(logging.WARNING):
+    builder = _prepare(manual, tmp_path / "data")
+  assert builder.info.splits["train"].num_examples == 5
+  assert any(str(bad) in r.getMessage() and "skipping" in r.getMessage()
+             for r in caplog.records)
+  assert any(f"mug/train: skipped 1 of {6 * 16}" in r.getMessage()
+             for r in caplog.records)
+
+
+def test_expression_folder_without_takes_is_skipped(tmp_path, caplog):
+  manual = _copy_dummy(tmp_path)
+  lonely = manual / mb.ROOT_NAME / "002/fear"
+  (lonely / "notes").mkdir(parents=True)  # No take<NNN> folder.
+  with caplog.at_level(logging.WARNING):
+    builder = _prepare(manual, tmp_path / "data")
+  assert builder.info.splits["train"].num_examples == 6
+  assert any(f"{lonely} has no take<NNN> folders; skipped" in r.getMessage()
+             for r in caplog.records)
+
+
+def test_example_keys_are_the_ids():
+  builder = tfds.builder("mug", data_dir="/nonexistent")
+  takes = {t.path: t for t in mb.list_takes(DUMMY_ROOT)}
+  ids = mb.clip_ids(takes.values())
+  pairs = list(builder._generate_examples(DUMMY_ROOT, "all", takes, ids))
+  assert [key for key, _ in pairs] == sorted(ids)
+  assert all(key == example["id"] for key, example in pairs)
+
+
+@pytest.mark.parametrize("content", [None, "readme.txt"])
+def test_root_without_subject_folders_lists_what_it_holds(tmp_path, content):
+  root = tmp_path / "manual" / mb.ROOT_NAME
+  root.mkdir(parents=True)
+  if content:
+    (root / content).write_text("not a subject")
+  with pytest.raises(FileNotFoundError) as err:
+    _prepare(tmp_path / "manual", tmp_path / "data")
+  message = str(err.value)
+  assert f"No subject folders (<NNN>/) in {root}; " in message
+  assert ("it holds: readme.txt." if content else "it is empty.") in message
+  assert "<manual_dir>/subjects3/<subject>/<expression>/take<NNN>/" in message
+
+
 @pytest.mark.parametrize("case", ["missing", "empty"])
 def test_missing_or_empty_manual_dir_says_where_and_what(tmp_path, case):
   manual = tmp_path / "manual"
@@ -156,7 +245,7 @@ def test_interrupted_extraction_lists_the_empty_folders(tmp_path):
   with pytest.raises(FileNotFoundError) as err:
     _prepare(manual, tmp_path / "data")
   message = str(err.value)
-  assert "2 empty subject / expression / take folders" in message
+  assert "2 empty subject / take folders" in message
   assert "\n  007/sadness/take000\n  009\n" in message
   assert "img_<NNNN>.jpg" in message
 
@@ -164,7 +253,8 @@ def test_interrupted_extraction_lists_the_empty_folders(tmp_path):
 def test_unknown_subject_folder_is_an_error(tmp_path):
   manual = _copy_dummy(tmp_path)
   shutil.copytree(manual / mb.ROOT_NAME / "001", manual / mb.ROOT_NAME / "087")
-  with pytest.raises(ValueError, match=r"\['087'\].*001\.\.086"):
+  with pytest.raises(ValueError,
+                     match=r"\['087'\].*valid subject numbers are 001 to 086"):
     _prepare(manual, tmp_path / "data")
 
 

@@ -4,11 +4,12 @@ Source: "Actions as Space-Time Shapes", one zip per action at
 https://www.wisdom.weizmann.ac.il/~vision/VideoAnalysis/Demos/SpaceTimeActions/DB/
 (`bend.zip`, `jack.zip`, `jump.zip`, `pjump.zip`, `run.zip`, `side.zip`,
 `skip.zip`, `walk.zip`, `wave1.zip`, `wave2.zip`), each holding its action's
-AVI files at the top level, named `<person>_<action>.avi`: 9 persons x 10
-actions, 180x144 pixels, 50 fps (deinterlaced), 28-146 frames. Lena has two
-takes of run, skip and walk (`lena_run1.avi`, `lena_run2.avi`, ...): 93
-files. Both papers count 90 videos; we keep take 1 of those three, the
-file the earlier-numbered take names, and drop take 2.
+AVI files at the top level (we also look one folder down), named
+`<person>_<action>.avi`: 9 persons x 10 actions, 180x144 pixels, 50 fps
+(deinterlaced), 28-146 frames. Lena has two takes of run, skip and walk
+(`lena_run1.avi`, `lena_run2.avi`, ...): 93 files. Both papers count 90
+videos; we keep take 1 of those three, the file the earlier-numbered take
+names, and drop take 2.
 
 Configs, one per use in the papers:
 
@@ -30,14 +31,21 @@ Configs, one per use in the papers:
   resized to 64x64x3. `train` = the first 2/3 of each video's frames
   (floor(2n/3)), `test` = the rest; both 90 examples. Its 20 random
   length-10 mini-clips per training video are the input pipeline's job.
+  The crop is computed on the whole video before it is split: the
+  background median uses all frames, the test third's included, so the
+  test frames shape the window of the train part (and the other way
+  round). Only the window's position depends on them, not any pixel
+  value, but it is a use of test frames.
 
 What we chose where the papers are silent: resizing is PIL's antialiased
 bilinear (`video_io.resize`); a video or part shorter than the config's
 `min_frames` (16 for navsynth, 10 for videovae: the clip lengths the papers
 train on) is padded by repeating its last frame, with a warning (no real
 video is: the shortest, 28 frames, gives parts of 18 and 10); a corrupt or
-truncated file is skipped with a warning and counted per split; a missing
-file is an error listing every missing file and where it belongs.
+truncated file, or a videovae part with no frames (a 1-frame file has no
+first two thirds), is skipped with a warning and counted per split; a
+missing file is an error listing every missing file and where it belongs
+(files are found at the top level of their archive or one folder down).
 """
 
 from __future__ import annotations
@@ -155,22 +163,35 @@ def split_files(rule: str, names: Iterable[str]) -> dict[str, list[str]]:
 
 
 def locate_files(extracted: dict[str, epath.PathLike]) -> dict[str, epath.Path]:
-  """Path of each kept file in its extracted archive; lists what is missing."""
+  """Path of each kept file in its extracted archive; lists what is missing.
+
+  A file is looked for at the top level of its archive, then one folder
+  down (`<action>/<name>`), in case an archive wraps its files in a folder.
+  """
   paths, missing = {}, []
   for name in kept_file_names(all_file_names()):
     action = parse_file_name(name)[1]
     root = epath.Path(extracted[action])
-    if video_io.missing_files(root, [name]):
-      missing.append(f"  {root / name}   (from {URL.format(action=action)})")
     paths[name] = root / name
+    if not video_io.missing_files(root, [name]):
+      continue
+    nested = sorted(root.glob(f"*/{name}")) if root.is_dir() else []
+    if nested:
+      if len(nested) > 1:
+        logging.warning("weizmann: %s is in %d folders of %s; using %s.",
+                        name, len(nested), root, nested[0])
+      paths[name] = nested[0]
+    else:
+      missing.append(f"  {root / name}   (from {URL.format(action=action)})")
   if missing:
     raise FileNotFoundError(
       f"weizmann: {len(missing)} of the {len(paths)} videos it needs are "
       "missing from the extracted archives:\n" + "\n".join(missing) + "\n"
-      "Each zip holds its action's .avi files at its top level. Put each "
-      "listed file at the path shown (it is in the zip named beside it), "
-      "or delete that extracted folder and its zip under "
-      "<data_dir>/downloads/ and run again to download them afresh."
+      "Each zip holds its action's .avi files at its top level (one folder "
+      "down is also accepted). Put each listed file at the path shown (it "
+      "is in the zip named beside it), or delete that extracted folder and "
+      "its zip under <data_dir>/downloads/ and run again to download them "
+      "afresh."
     )
   return paths
 
@@ -263,7 +284,14 @@ class Weizmann(
   def _generate_examples(self, split: str, paths: list[epath.Path]):
     config = self.builder_config
     skipped = video_io.SkippedFiles(f"weizmann/{config.name}", split)
-    for path, frames in video_io.read_videos_skipping(paths, skipped):
+    # Not video_io.read_videos_skipping: a file that decodes but leaves this
+    # split no frames must be counted as skipped too.
+    for path in paths:
+      try:
+        frames = video_io.read_video(path)
+      except video_io.CorruptVideoError as e:
+        skipped.skip(str(path), e)
+        continue
       name = epath.Path(path).name
       person, action, _ = parse_file_name(name)
       video = preprocess(frames, config, str(path))
@@ -273,13 +301,10 @@ class Weizmann(
         start, end = two_thirds(len(video))[split]
         video, key = video[start:end], f"{stem}[{start}:{end}]"
         if not len(video):  # A 1-frame file has no first two thirds.
-          logging.warning(
-            "weizmann/%s: %s has no frames for %s; dropped.",
-            config.name,
-            path,
-            split,
-          )
+          skipped.skip(str(path), f"its {len(frames)} frame(s) leave none "
+                       f"for {split} ([{start}:{end}])")
           continue
+      skipped.ok()
       if len(video) < config.min_frames:
         logging.warning(
           "weizmann/%s: %s has %d frames for %s, fewer than %d; padded by "
@@ -301,3 +326,4 @@ class Weizmann(
           "id": key,
         },
       )
+    skipped.summary()

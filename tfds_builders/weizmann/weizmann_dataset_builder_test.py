@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import tensorflow_datasets as tfds
 
+from tfds_builders import video_io
 from tfds_builders.weizmann import make_dummy_data
 from tfds_builders.weizmann import person_crop
 from tfds_builders.weizmann import weizmann_dataset_builder as wz
@@ -323,6 +324,37 @@ def test_example_order_is_deterministic(tmp_path):
     builder = _prepare("navsynth_exchange", DUMMY, tmp_path / run)
     orders.append([ex["id"] for ex in builder.as_data_source("test")])
   assert orders[0] == orders[1] and len(orders[0]) == 14
+
+
+def test_part_with_no_frames_is_counted_as_skipped(tmp_path, caplog):
+  one_frame = tmp_path / "ido_run.avi"
+  video_io.write_video(one_frame, np.zeros((1, 144, 180, 3), np.uint8),
+                       fps=50)
+  builder = tfds.builder("weizmann/videovae", data_dir=tmp_path / "data")
+  with caplog.at_level(logging.WARNING):
+    # frames [0:0] for train, [0:1] for test.
+    train = list(builder._generate_examples("train", [one_frame]))
+    test = list(builder._generate_examples("test", [one_frame]))
+  assert not train and [key for key, _ in test] == ["ido_run[0:1]"]
+  messages = [r.getMessage() for r in caplog.records]
+  assert any(str(one_frame) in m and "leave none for train" in m
+             for m in messages), messages
+  assert any("weizmann/videovae/train: skipped 1 of 1 source files" in m
+             for m in messages), messages
+  assert not any("videovae/test: skipped 1" in m for m in messages)
+
+
+def test_files_one_folder_down_are_found(tmp_path):
+  extracted = tmp_path / "extracted"
+  shutil.copytree(DUMMY, extracted)
+  # As if walk.zip wrapped its files in a folder `walk/`.
+  (extracted / "walk" / "walk").mkdir()
+  for video in (extracted / "walk").glob("*.avi"):
+    video.rename(extracted / "walk" / "walk" / video.name)
+  paths = wz.locate_files({a: extracted / a for a in wz.ACTIONS})
+  assert paths["lena_walk1.avi"] == extracted / "walk/walk/lena_walk1.avi"
+  assert paths["daria_run.avi"] == extracted / "run/daria_run.avi"
+  assert len(paths) == 90 and all(p.exists() for p in paths.values())
 
 
 def test_missing_files_are_listed_with_their_archive(tmp_path):
