@@ -17,35 +17,50 @@ whole 30-frame sequences.
 
 What we chose where the paper is silent:
 
-* Sequence numbers. A file `traj_A_to_B.tfrecords` holds sequences A .. B
-  in record order, so record i of it is sequence A + i. The official test
-  set is the one file `test/traj_0_to_255.tfrecords` and the training files
-  continue at 256, so the paper's test split is exactly the official test
-  set and its validation split is the first 2304 training sequences (files
-  `traj_256_to_511` .. `traj_2304_to_2559`).
+* Sequence order. The paper numbers sequences from 0 without saying how;
+  we read its numbers as positions in the dataset's own order, not as the
+  numbers in the file names: those drift off any grid and skip values
+  (public BAIR readers list train files such as `traj_10174_to_10429`,
+  `traj_12990_to_13245` followed by `traj_13341_to_13596`). So: `test` =
+  the official test files (`test/traj_0_to_255`, 256 sequences, i.e. the
+  paper's 0-255); `validation` = the first 2304 training sequences, taking
+  the train files in order of their start number and the records of a file
+  in file order (the paper's 256-2559); `train` = the rest. A file can be
+  divided between validation and train. Gaps between file numbers are
+  normal. `split_files` is the rule, a pure function of the file names
+  (and, in the build, of the number of records each file holds).
+* Records per file. `traj_A_to_B` promises B - A + 1 records; the build
+  counts them first (from the record headers, without reading the data). A
+  file holding fewer is logged as a warning naming it and the shortfall,
+  and the rule counts the records it does hold; records beyond the promise
+  are ignored, with a warning (their numbers belong to the next file).
 * Camera. `image_aux1`, the view the common BAIR readers take (SVG's
   `convert_bair.py`, tensor2tensor's BAIR problem); `image_main` is a
   second camera and is not stored.
 * `action` and `endeffector_pos` are kept (840 bytes a sequence) for
-  action-conditioned models; `sequence` is the sequence number above.
-* Bad input. A missing `softmotion30_44k/{train,test}`, a missing official
-  test file, a gap or overlap in sequences 0-2559 (the exact test and
-  validation sets) is an error listing what is missing. Gaps above 2559 only
-  shrink `train` and are logged as a warning. A corrupt file (bad CRC) or a
-  truncated one (a partial record at its end) keeps the sequences read
-  before the damage and is reported per split by `video_io.SkippedFiles`; a
-  record without 30 well-formed frames is skipped the same way.
+  action-conditioned models; `sequence` is the number the file name gives
+  the record (A + its index in `traj_A_to_B`), which names the trajectory
+  but is not what the split rule goes by.
+* Bad input. A missing `softmotion30_44k/{train,test}`, no test file, or
+  training files holding no more than the 2304 validation sequences is an
+  error saying what to put where; two files of one folder whose name ranges
+  overlap (an archive mixing versions) is an error naming both. A corrupt
+  file (bad CRC) or a truncated one (a partial record at its end) keeps the
+  sequences read before the damage and is reported per split by
+  `video_io.SkippedFiles`; a record without 30 well-formed frames is
+  skipped the same way.
 * GZIP-compressed TFRecords (recognised by their first two bytes) are read
   too. The real files are plain; compression keeps `dummy_data/` small.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 import dataclasses
-import itertools
+import gzip
 import logging
 import re
+import struct
 
 from etils import epath
 from google.protobuf import message
@@ -61,6 +76,7 @@ DATA_URL = (
 )
 ARCHIVE_NAME = "bair_robot_pushing_dataset_v0.tar"
 ROOT_NAME = "softmotion30_44k"
+# The official test set; named in messages (the rule takes all of test/).
 TEST_FILE = "test/traj_0_to_255.tfrecords"
 NUM_FRAMES = 30
 FRAME_SHAPE = (64, 64, 3)
@@ -70,12 +86,12 @@ ACTION_KEY = "{}/action"
 STATE_KEY = "{}/endeffector_pos"
 ACTION_SIZE = 4
 STATE_SIZE = 3
-# The paper's split: sequences [0, 256) test, [256, 2560) validation.
-TEST_END = 256
-VALIDATION_END = 2560
+# The paper's validation sequences 256-2559: the first 2304 training ones.
+VALIDATION_SIZE = 2304
 SPLIT_NAMES = ("train", "validation", "test")
 # A TFRecord is an 8-byte length, a 4-byte CRC, the data, a 4-byte CRC.
 _RECORD_OVERHEAD = 16
+_HEADER_SIZE = 12  # The length and its CRC.
 _GZIP_MAGIC = b"\x1f\x8b"
 _FILE_PATTERN = re.compile(r"^(train|test)/traj_(\d+)_to_(\d+)\.tfrecords$")
 
@@ -89,18 +105,17 @@ downloading (its size and sha256 are in checksums.tsv):
 The extracted archive must hold
 
   {ROOT_NAME}/test/traj_0_to_255.tfrecords           (the official test set)
-  {ROOT_NAME}/train/traj_<A>_to_<B>.tfrecords        (256, 512, ... onwards)
+  {ROOT_NAME}/train/traj_<A>_to_<B>.tfrecords        (~256 sequences each)
 """
 
 
 @dataclasses.dataclass(frozen=True)
 class FileRange:
-  """The sequences of one TFRecord file that fall in one split."""
+  """The records of one TFRecord file that fall in one split."""
 
-  path: str  # Relative to softmotion30_44k/, e.g. 'train/traj_256_to_511...'.
-  first: int  # Sequence number of the file's first record.
-  last: int  # Sequence number its name gives to its last record.
-  start: int  # First sequence number of this split in the file.
+  path: str  # Under softmotion30_44k/, e.g. 'train/traj_1024_to_1279...'.
+  first: int  # The number its name gives its first record (A).
+  start: int  # Index in the file of this split's first record.
   stop: int  # One past the last one.
 
   @property
@@ -108,17 +123,8 @@ class FileRange:
     return self.stop - self.start
 
 
-def split_of(sequence: int) -> str:
-  """The paper's rule (App. B): 0-255 test, 256-2559 validation, rest train."""
-  if sequence < TEST_END:
-    return "test"
-  if sequence < VALIDATION_END:
-    return "validation"
-  return "train"
-
-
 def parse_file_name(path: str) -> tuple[int, int]:
-  """'train/traj_256_to_511.tfrecords' -> (256, 511)."""
+  """'train/traj_1024_to_1279.tfrecords' -> (1024, 1279)."""
   match = _FILE_PATTERN.match(path)
   if not match:
     raise ValueError(
@@ -130,66 +136,136 @@ def parse_file_name(path: str) -> tuple[int, int]:
   return first, last
 
 
-def _missing_names(start: int, stop: int, folder: str) -> list[str]:
-  """Names of the 256-sequence files that would cover [start, stop)."""
-  return [
-    f"{folder}/traj_{a}_to_{min(a + 255, stop - 1)}.tfrecords"
-    for a in range(start, stop, 256)
-  ]
+def promised_records(path: str) -> int:
+  """How many records `traj_A_to_B` says it holds: B - A + 1."""
+  first, last = parse_file_name(path)
+  return last - first + 1
 
 
-def split_files(paths: Sequence[str]) -> dict[str, list[FileRange]]:
-  """The split rule applied to the file names (paths under softmotion30_44k).
-
-  Returns, per split, the part of each file that belongs to it, in sequence
-  order. Raises if the official test file is missing, if files overlap, or if
-  sequences 0-2559 have a gap (the test and validation sets would not be the
-  paper's); gaps above 2559 are logged.
-  """
-  ranges = sorted((*parse_file_name(p), p) for p in set(paths))
-  if TEST_FILE not in {p for _, _, p in ranges}:
-    raise FileNotFoundError(
-      f"The official test file {ROOT_NAME}/{TEST_FILE} is missing.\n"
-      f"{_INSTRUCTIONS}"
-    )
-  gaps, expected = [], 0
-  for first, last, path in ranges:
-    if first < expected:
-      previous = next(p for a, b, p in ranges if a <= first <= b and p != path)
+def _in_number_order(paths: Sequence[str]) -> list[tuple[int, str]]:
+  """(A, path) of files of one folder by start number; overlaps raise."""
+  ranges = sorted((*parse_file_name(p), p) for p in paths)
+  # In start order, any overlap shows between neighbours.
+  for (_, last, previous), (first, _, path) in zip(ranges, ranges[1:]):
+    if first <= last:
       raise ValueError(
         f"{path} and {previous} both claim sequence {first}; the extracted "
         f"archive mixes files of different versions.\n{_INSTRUCTIONS}"
       )
-    if first > expected:
-      gaps.append((expected, first))
-    expected = last + 1
-  exact = [(a, min(b, VALIDATION_END)) for a, b in gaps if a < VALIDATION_END]
-  if exact:
-    missing = [n for a, b in exact for n in _missing_names(a, b, "train")]
+  return [(first, path) for first, _, path in ranges]
+
+
+def split_files(
+  paths: Sequence[str],
+  counts: Mapping[str, int] | None = None,
+  validation_size: int | None = None,
+) -> dict[str, list[FileRange]]:
+  """The split rule: which records of which files each split takes.
+
+  `paths` are under softmotion30_44k/; `counts` how many records each file
+  holds (the build counts them; by default what the name promises, more is
+  capped to it). test = every test/ file; validation = the first
+  `validation_size` (default VALIDATION_SIZE) training records, files by
+  start number and records in file order; train = the rest. Gaps between
+  numbers are fine; overlapping names, no test file, or no training record
+  left for train are errors.
+  """
+  validation_size = (
+    VALIDATION_SIZE if validation_size is None else validation_size
+  )
+  counts = counts or {}
+  folders = {"train": [], "test": []}
+  for path in sorted(set(paths)):
+    parse_file_name(path)  # Refuses other names before anything else.
+    folders[path.split("/", 1)[0]].append(path)
+  if not folders["test"]:
     raise FileNotFoundError(
-      f"Sequences {', '.join(f'{a}-{b - 1}' for a, b in exact)} are missing, "
-      f"so the test and validation splits (sequences 0-2559) would not be "
-      f"the paper's. Missing files under {ROOT_NAME}/: "
-      f"{', '.join(missing)}.\n{_INSTRUCTIONS}"
+      f"No test file: the official {ROOT_NAME}/{TEST_FILE} is missing.\n"
+      f"{_INSTRUCTIONS}"
     )
-  for a, b in gaps:
-    logging.warning(
-      "bair: sequences %d-%d are missing (e.g. %s); train is smaller.",
-      a,
-      b - 1,
-      _missing_names(a, b, "train")[0],
-    )
+
+  def records(path: str) -> int:
+    return min(counts.get(path, promised_records(path)), promised_records(path))
+
   splits = {name: [] for name in SPLIT_NAMES}
-  bounds = (0, TEST_END, VALIDATION_END, None)
-  for first, last, path in ranges:
-    for low, high in itertools.pairwise(bounds):
-      start = max(first, low)
-      stop = last + 1 if high is None else min(last + 1, high)
-      if start < stop:
-        splits[split_of(start)].append(
-          FileRange(path, first, last, start, stop)
-        )
+  for first, path in _in_number_order(folders["test"]):
+    if records(path):
+      splits["test"].append(FileRange(path, first, 0, records(path)))
+  left = validation_size  # Validation records still to take.
+  for first, path in _in_number_order(folders["train"]):
+    held_out = min(left, records(path))
+    if held_out:
+      splits["validation"].append(FileRange(path, first, 0, held_out))
+    if held_out < records(path):
+      splits["train"].append(FileRange(path, first, held_out, records(path)))
+    left -= held_out
+  if not splits["train"]:
+    num_train = sum(r.size for r in splits["validation"])
+    raise FileNotFoundError(
+      f"The training files hold {num_train} sequences, not more than the "
+      f"{validation_size} that validation takes first, so train would be "
+      f"empty: the extraction of {ARCHIVE_NAME} is incomplete. Delete it and "
+      f"prepare again.\n{_INSTRUCTIONS}"
+    )
   return splits
+
+
+def count_records(path: epath.PathLike) -> int:
+  """The whole records of a TFRecord file, from their length headers.
+
+  Seeks from header to header instead of reading the data (a seek per
+  record, not a read of the 30 GB); stops at a header or record cut by the
+  end of the file. CRCs are not checked here: `read_records` does that.
+  """
+  path = epath.Path(path)
+  with path.open("rb") as raw:
+    compressed = raw.read(2) == _GZIP_MAGIC
+    raw.seek(0)
+    size = None if compressed else path.stat().length
+    f = gzip.GzipFile(fileobj=raw) if compressed else raw
+    count = 0
+    while True:
+      header = f.read(_HEADER_SIZE)
+      if len(header) < _HEADER_SIZE:
+        return count
+      (length,) = struct.unpack("<Q", header[:8])
+      end = f.tell() + length + 4  # The data and its CRC.
+      if size is not None and end > size:
+        return count
+      # A GzipFile stops at its end, so where it stops tells.
+      if f.seek(end) != end:
+        return count
+      count += 1
+
+
+def check_record_counts(
+  root: epath.Path, paths: Sequence[str]
+) -> dict[str, int]:
+  """Counts each file's records, warning where the name promises otherwise."""
+  counts = {}
+  for path in paths:
+    counts[path] = count_records(root / path)
+    promised = promised_records(path)
+    if counts[path] < promised:
+      logging.warning(
+        "bair: %s holds %d records, %d fewer than the %d its name promises; "
+        "the split rule counts the %d it holds.",
+        path,
+        counts[path],
+        promised - counts[path],
+        promised,
+        counts[path],
+      )
+    elif counts[path] > promised:
+      logging.warning(
+        "bair: %s holds %d records, %d more than the %d its name promises; "
+        "the extra ones are not used.",
+        path,
+        counts[path],
+        counts[path] - promised,
+        promised,
+      )
+  return counts
 
 
 def list_files(root: epath.PathLike) -> list[str]:
@@ -339,7 +415,8 @@ class Bair(
 
   def _split_generators(self, dl_manager: tfds.download.DownloadManager):
     root = find_root(dl_manager.download_and_extract(DATA_URL))
-    splits = split_files(list_files(root))
+    paths = list_files(root)
+    splits = split_files(paths, check_record_counts(root, paths))
     return {
       name: self._generate_examples(root, ranges, name)
       for name, ranges in splits.items()
@@ -353,15 +430,9 @@ class Bair(
       index = -1
       try:
         for index, record in enumerate(records):
-          sequence = part.first + index
-          if sequence >= part.stop:
-            if sequence > part.last:
-              damaged.append(
-                f"records after the {part.last - part.first + 1} its name "
-                "promises are ignored"
-              )
+          if index >= part.stop:
             break
-          if sequence < part.start:
+          if index < part.start:
             continue
           example_id = f"{part.path[: -len('.tfrecords')]}/{index}"
           try:
@@ -370,7 +441,7 @@ class Bair(
             damaged.append(str(e))
             continue
           example["video"] = video_utils.encode_png_frames(example["video"])
-          example.update(sequence=sequence, id=example_id)
+          example.update(sequence=part.first + index, id=example_id)
           yield example_id, example
       except video_io.CorruptVideoError as e:
         damaged.append(

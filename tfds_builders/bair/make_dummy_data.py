@@ -1,4 +1,4 @@
-"""Writes dummy_data/: BAIR's TFRecord layout with 14 drawn sequences.
+"""Writes dummy_data/: BAIR's TFRecord layout with 12 drawn sequences.
 
 Run from the repo root:
   python -m tfds_builders.bair.make_dummy_data
@@ -7,15 +7,17 @@ The layout and record format are the real ones: files
 `softmotion30_44k/{train,test}/traj_<A>_to_<B>.tfrecords`, each record a
 `tf.train.Example` of 30 frames with the keys `<t>/image_aux1/encoded` and
 `<t>/image_main/encoded` (64x64x3 raw uint8 bytes), `<t>/action` (4 floats)
-and `<t>/endeffector_pos` (3 floats). Two things differ, to keep the folder
-small: each file holds 1 or 2 records instead of the 256 its name promises,
-and the files are GZIP-compressed (the builder reads both; 30 raw frames are
-369 kB uncompressed). The frames are drawn here (a grey arm pushing a block
-over a table), so the repository redistributes none of the BAIR data.
+and `<t>/endeffector_pos` (3 floats). To keep the folder small, files hold
+1 or 2 records instead of ~256, named by what they hold (`traj_0_to_1`
+holds 2), and are GZIP-compressed (the builder reads both; 30 raw frames
+are 369 kB uncompressed). The frames are drawn here (a grey arm pushing a
+block over a table), so the repository redistributes none of the BAIR data.
 
-Sequences: test 0, 1 (test/traj_0_to_255); validation 256, 512, ..., 2304
-(the nine files train/traj_256_to_511 .. traj_2304_to_2559, one record
-each); train 2560, 2561 and 2816.
+The train file numbers have gaps and start off any grid, as the real ones
+do. With VALIDATION_SIZE (6) standing in for the paper's 2304 (the tests
+patch the builder's constant), the split rule gives: test 0, 1;
+validation 256, 257, 258, 300, 301, 1024; train 1025 (traj_1024_to_1025 is
+divided), 5983, 5984, 6239.
 """
 
 from __future__ import annotations
@@ -26,14 +28,17 @@ import tensorflow as tf
 
 NUM_FRAMES = 30
 SIZE = 64
+# The dummy data's stand-in for the builder's VALIDATION_SIZE (2304).
+VALIDATION_SIZE = 6
 # File name -> the sequence numbers its records hold.
 FILES = {
-  "test/traj_0_to_255.tfrecords": [0, 1],
-  **{
-    f"train/traj_{a}_to_{a + 255}.tfrecords": [a] for a in range(256, 2560, 256)
-  },
-  "train/traj_2560_to_2815.tfrecords": [2560, 2561],
-  "train/traj_2816_to_3071.tfrecords": [2816],
+  "test/traj_0_to_1.tfrecords": [0, 1],
+  "train/traj_256_to_257.tfrecords": [256, 257],
+  "train/traj_258_to_258.tfrecords": [258],
+  "train/traj_300_to_301.tfrecords": [300, 301],
+  "train/traj_1024_to_1025.tfrecords": [1024, 1025],
+  "train/traj_5983_to_5984.tfrecords": [5983, 5984],
+  "train/traj_6239_to_6239.tfrecords": [6239],
 }
 
 
@@ -90,8 +95,10 @@ def to_example(drawn: dict[str, np.ndarray]) -> bytes:
 
 
 def write(out: epath.PathLike, compression: str = "GZIP") -> None:
-  """Writes the dummy files under out/softmotion30_44k/."""
+  """Writes the dummy files under out/softmotion30_44k/ (replacing any)."""
   root = epath.Path(out) / "softmotion30_44k"
+  if root.exists():
+    root.rmtree()  # Files of an older layout would stay otherwise.
   for name, sequences in FILES.items():
     (root / name).parent.mkdir(parents=True, exist_ok=True)
     with tf.io.TFRecordWriter(str(root / name), options=compression) as f:

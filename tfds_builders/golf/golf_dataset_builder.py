@@ -1,12 +1,14 @@
 """VGAN's stabilised Flickr scene clips (Vondrick et al., NIPS 2016).
 
 Source: the project page of "Generating Videos with Scene Dynamics" serves
-one archive and one index per scene category, e.g.
+one archive per scene category, e.g.
 http://data.csail.mit.edu/videogan/golf.tar.bz2 (131 GB, per the authors in
-github.com/cvondrick/videogan issue 2) and
-http://data.csail.mit.edu/videogan/golf.txt; `beach` has the same two files
-and format. The archive holds `frames-stable-many/<video>/<NNNN>.jpg`; the
-index lists those clip paths relative to `frames-stable-many/`, e.g.
+github.com/cvondrick/videogan issue 2), and for golf an index,
+http://data.csail.mit.edu/videogan/golf.txt. Public VGAN scripts confirm
+`golf.txt`, `golf.tar.bz2` and `beach.tar.bz2`; nothing we found confirms a
+`beach.txt`, so the index is optional (below). The archive holds
+`frames-stable-many/<video>/<NNNN>.jpg`; the index lists those clip paths
+relative to `frames-stable-many/`, e.g.
 `videos2/3/2/1/4/7/1/6/7/4632147167.mp4/0000.jpg`. Each JPEG is one clip
 of a video: its 128x128 frames stacked vertically (128 wide, 128 * T tall),
 stabilised with SIFT + RANSAC. The stabilisation script in that repository
@@ -15,7 +17,7 @@ paper and the papers using the data speak of 32. Golf has 20,268 videos and
 583,508 clips (navsynth, section 4.1).
 
 Protocol: navsynth (Aich et al., "Non-Adversarial Video Synthesis with
-Learned Priors", section 4.1) takes 500 random golf videos of 16 frames
+Learned Priors", section 4.1) trains on 500 random golf videos of 16 frames
 resized to 64x64; videovae (He et al., section 5.1) uses the beach and golf
 categories. Preprocessing here: the first 16 frames of a clip, each resized
 128 -> 64 with `video_io.resize`.
@@ -27,12 +29,17 @@ What we chose where the papers are silent:
   distinct videos (a clip's video is its folder), permute them with
   `np.random.default_rng(0)`, first 90% (n * 9 // 10) `train`, the rest
   `test`. Whole videos go to one side, so clips of one video never straddle.
-* A cap (config `max_videos`) takes the first `max_videos - max_videos //
-  10` train videos and the first `max_videos // 10` test videos of that
-  permutation, so a capped test set is part of the full one.
-  `clips_per_video` keeps a video's first clips in file order; `golf_500`
-  keeps one clip of each of 500 videos: navsynth's "500 videos with 16
-  frames each".
+* A cap (config `max_train_videos`, n) takes the first n videos of the
+  train part of that permutation for `train` and the first n // 10 of its
+  test part for `test`, so a capped split is part of the full one.
+  `clips_per_video` keeps a video's first clips in file order. `golf_500`
+  keeps one clip of each of 500 train videos, navsynth's "500 videos with
+  16 frames each" all for training, and of 50 test videos drawn the same
+  seeded way: 550 videos in all.
+* The index. When `<scene>.txt` cannot be downloaded (or is absent, or
+  lists no `.jpg`), the clips are listed from the archive itself, at the
+  cost of one more pass over it, and the log says so. Where the index is
+  there, it is used: it spares that pass.
 * A clip with fewer than 16 frames (the script's minimum is 16, so a damaged
   one), one that is not 128 wide and a multiple of 128 tall, one that does
   not decode, and one the index lists but the archive lacks are skipped with
@@ -52,6 +59,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 import dataclasses
+import logging
 import tarfile
 
 from etils import epath
@@ -76,7 +84,8 @@ class GolfConfig(tfds.core.BuilderConfig):
   """Which category, how many videos and clips, how many frames a clip."""
 
   scene: str = "golf"
-  max_videos: int | None = None  # None: all videos.
+  # None: all videos. Else this many train videos and a tenth as many test.
+  max_train_videos: int | None = None
   clips_per_video: int | None = None  # None: all clips of a video.
   num_frames: int = 16
 
@@ -112,17 +121,21 @@ def video_of(clip: str) -> str:
 
 
 def split_videos(
-  videos: Iterable[str], max_videos: int | None = None
+  videos: Iterable[str], max_train_videos: int | None = None
 ) -> dict[str, list[str]]:
-  """The split rule: seeded permutation of the sorted videos, 90% train."""
+  """The split rule: seeded permutation of the sorted videos, 90% train.
+
+  With a cap n: the first n of the train part, the first n // 10 of the
+  test part (the same permutation, so capped splits are parts of the full).
+  """
   videos = sorted(set(videos))
   order = np.random.default_rng(SPLIT_SEED).permutation(len(videos))
   shuffled = [videos[i] for i in order]
   num_train = len(videos) * 9 // 10
   train, test = shuffled[:num_train], shuffled[num_train:]
-  if max_videos is not None:
-    test = test[: max_videos // 10]
-    train = train[: max_videos - len(test)]
+  if max_train_videos is not None:
+    train = train[:max_train_videos]
+    test = test[: max_train_videos // 10]
   return {"train": sorted(train), "test": sorted(test)}
 
 
@@ -133,7 +146,7 @@ def select_clips(
   by_video: dict[str, list[str]] = {}
   for clip in sorted(set(clips)):
     by_video.setdefault(video_of(clip), []).append(clip)
-  splits = split_videos(by_video, config.max_videos)
+  splits = split_videos(by_video, config.max_train_videos)
   return {
     name: [
       clip
@@ -166,6 +179,29 @@ def decode_clip(data: bytes, name: str, num_frames: int) -> np.ndarray:
   return video_io.resize(frames, FRAME_SIZE)
 
 
+def _archive_damaged(archive: str, count: int, error: Exception):
+  return video_io.CorruptVideoError(
+    f"{archive} is damaged after {count} members ({error}). Delete it from "
+    "the TFDS downloads folder and prepare again."
+  )
+
+
+def list_archive_clips(
+  members: Iterable[tuple[str, object]], archive: str
+) -> list[str]:
+  """The sorted clip paths (.jpg members) of an archive; damage raises."""
+  clips, count = set(), 0
+  try:
+    for name, _ in members:
+      count += 1
+      clip = clip_path(name)
+      if clip.lower().endswith(".jpg"):
+        clips.add(clip)
+  except (tarfile.TarError, OSError, EOFError) as e:
+    raise _archive_damaged(archive, count, e) from e
+  return sorted(clips)
+
+
 def stream_clips(
   members: Iterable[tuple[str, object]], wanted: Iterable[str], archive: str
 ) -> Iterator[tuple[str, bytes | None]]:
@@ -182,10 +218,7 @@ def stream_clips(
         yield clip, fileobj.read()
   except (tarfile.TarError, OSError, EOFError) as e:
     # A cut .bz2 raises EOFError, a bad block OSError, a bad header TarError.
-    raise video_io.CorruptVideoError(
-      f"{archive} is damaged after {count} members ({e}). Delete it from "
-      "the TFDS downloads folder and prepare again."
-    ) from e
+    raise _archive_damaged(archive, count, e) from e
   for clip in sorted(missing):
     yield clip, None
 
@@ -212,9 +245,12 @@ class Golf(
     ),
     GolfConfig(
       name="golf_500",
-      description="500 random golf videos, one clip each (navsynth).",
+      description=(
+        "One clip of each of 500 random golf train videos (navsynth) and "
+        "of 50 test videos."
+      ),
       scene="golf",
-      max_videos=500,
+      max_train_videos=500,
       clips_per_video=1,
     ),
   ]
@@ -240,29 +276,37 @@ class Golf(
 
   def _split_generators(self, dl_manager: tfds.download.DownloadManager):
     config = self.builder_config
-    paths = dl_manager.download(
-      {"archive": archive_url(config.scene), "index": index_url(config.scene)}
-    )
-    index_name = f"{config.scene}.txt"
-    clips = parse_index(epath.Path(paths["index"]).read_text())
-    if not clips:
-      raise ValueError(
-        f"{paths['index']} lists no .jpg clip; expected {index_name} from "
-        f"{index_url(config.scene)}, one clip path per line. Delete it from "
-        "the TFDS downloads folder and prepare again."
-      )
-    splits = select_clips(clips, config)
+    # The index is fetched by a call of its own (`_index_clips`), so that
+    # its absence cannot fail the archive's download.
+    downloaded = dl_manager.download({"archive": archive_url(config.scene)})
+    archive_path = downloaded["archive"]
     archive = tfds.download.Resource(
-      path=paths["archive"],
+      path=archive_path,
       extract_method=tfds.download.ExtractMethod.TAR_STREAM,
     )
-    archive_name = f"{config.scene}.tar.bz2 ({paths['archive']})"
+    archive_name = f"{config.scene}.tar.bz2 ({archive_path})"
+    index_name = f"{config.scene}.txt"
+    clips = self._index_clips(dl_manager)
+    from_index = bool(clips)
+    if not from_index:
+      clips = list_archive_clips(dl_manager.iter_archive(archive), archive_name)
+      logging.info(
+        "golf/%s: %s lists %d clips.", config.name, archive_name, len(clips)
+      )
+      if not clips:
+        raise FileNotFoundError(
+          f"{archive_name} holds no .jpg under {ROOT_NAME}/; it is not a "
+          "VGAN scene archive. Delete it from the TFDS downloads folder and "
+          "prepare again."
+        )
+      index_name = "the archive's listing"
+    splits = select_clips(clips, config)
     wanted = [clip for split in splits.values() for clip in split]
     if len(wanted) <= _MAX_BUFFERED_CLIPS:
       files = dict(
         stream_clips(dl_manager.iter_archive(archive), wanted, archive_name)
       )
-      if not any(data is not None for data in files.values()):
+      if from_index and not any(data is not None for data in files.values()):
         raise FileNotFoundError(
           f"{archive_name} holds none of the {len(wanted)} clips "
           f"{index_name} lists (e.g. {ROOT_NAME}/{wanted[0]}): it is not the "
@@ -284,6 +328,37 @@ class Golf(
       name: self._generate_examples(sources[name], name, index_name)
       for name in splits
     }
+
+  def _index_clips(
+    self, dl_manager: tfds.download.DownloadManager
+  ) -> list[str]:
+    """The clips the scene's index lists; [] (logged) if it has none."""
+    config = self.builder_config
+    url = index_url(config.scene)
+    try:
+      path = epath.Path(dl_manager.download({"index": url})["index"])
+      text = path.read_text() if path.exists() else None
+    except (tfds.download.DownloadError, OSError) as e:
+      # requests' connection errors are OSErrors too.
+      path, text, reason = None, None, f"cannot be downloaded ({e})"
+    else:
+      reason = f"is absent ({path})"
+    clips = parse_index(text) if text is not None else []
+    if text is not None and not clips:
+      reason = (
+        f"lists no .jpg clip ({path}; delete it from the TFDS downloads "
+        "folder to fetch it again)"
+      )
+    if not clips:
+      logging.warning(
+        "golf/%s: the index %s %s, so the clips are listed from %s.tar.bz2 "
+        "itself: one more pass over the archive.",
+        config.name,
+        url,
+        reason,
+        config.scene,
+      )
+    return clips
 
   def _generate_examples(
     self, source: Iterable[tuple[str, bytes | None]], split: str, index: str

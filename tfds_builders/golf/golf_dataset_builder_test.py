@@ -36,20 +36,29 @@ class Golf500Test(GolfTest):
 
 
 class BeachTest(GolfTest):
+  """No beach.txt in dummy_data (none is known upstream): listed from the
+  archive."""
+
   BUILDER_CONFIG_NAMES_TO_TEST = ["beach"]
   DL_DOWNLOAD_RESULT = {"archive": "beach.tar.bz2", "index": "beach.txt"}
   SPLITS = {"train": 4, "test": 1}
 
 
 def _prepare(config, archive, index, data_dir, monkeypatch, **kwargs):
-  monkeypatch.setattr(
-    tfds.download.DownloadManager,
-    "download",
-    lambda self, urls: {
-      "archive": epath.Path(archive),
-      "index": epath.Path(index),
-    },
-  )
+  """Builds with the downloads replaced by these files.
+
+  An `index` that is an exception is raised by the index's download, as
+  TFDS raises DownloadError for an HTTP 404.
+  """
+
+  def download(self, urls):
+    del self
+    (key,) = urls
+    if key == "index" and isinstance(index, Exception):
+      raise index
+    return {key: epath.Path(archive if key == "archive" else index)}
+
+  monkeypatch.setattr(tfds.download.DownloadManager, "download", download)
   builder = gb.Golf(config=config, data_dir=data_dir)
   builder.download_and_prepare(**kwargs)
   return builder
@@ -72,9 +81,17 @@ def _synthetic_clips(num_videos: int) -> list[str]:
 def test_dummy_data_is_in_the_real_format():
   assert sum(p.stat().st_size for p in DUMMY.iterdir()) < 300e3
   row = re.compile(r"^videos2/((\d/){8})(\d{10})\.mp4/\d{4}\.jpg$")
+  # An index for golf only: nothing public confirms a beach.txt.
+  assert sorted(p.name for p in DUMMY.iterdir()) == [
+    "beach.tar.bz2",
+    "golf.tar.bz2",
+    "golf.txt",
+  ]
+  golf_index = (DUMMY / "golf.txt").read_text().splitlines()
+  assert golf_index == make_dummy_data.clip_names("golf")
   for scene in gb.SCENES:
     members = _members(DUMMY / f"{scene}.tar.bz2")
-    index = (DUMMY / f"{scene}.txt").read_text().splitlines()
+    index = make_dummy_data.clip_names(scene)
     assert sorted(members) == sorted(f"{gb.ROOT_NAME}/{r}" for r in index)
     for name in index:
       match = row.match(name)
@@ -102,8 +119,9 @@ def test_split_rule_on_a_golf_sized_list():
   # Deterministic, and independent of the order the index lists clips in.
   assert gb.select_clips(list(reversed(clips)), CONFIGS["golf"]) == splits
 
+  # navsynth trains on 500 videos; 50 more, drawn the same way, test.
   capped = gb.select_clips(clips, CONFIGS["golf_500"])
-  assert {k: len(v) for k, v in capped.items()} == {"train": 450, "test": 50}
+  assert {k: len(v) for k, v in capped.items()} == {"train": 500, "test": 50}
   assert all(c.endswith("/0000.jpg") for v in capped.values() for c in v)
   # A capped test set is part of the full one, its train set of the full.
   for name in ("train", "test"):
@@ -116,9 +134,15 @@ def test_split_rule_exact_membership():
   splits = gb.split_videos(reversed(videos))
   assert splits["test"] == [videos[order[9]]]
   assert splits["train"] == sorted(videos[i] for i in order[:9])
-  assert gb.split_videos(videos, max_videos=5) == {
+  assert gb.split_videos(videos, max_train_videos=5) == {
     "train": sorted(videos[i] for i in order[:5]),
     "test": [],
+  }
+  videos = [f"v{i:02d}" for i in range(40)]
+  order = np.random.default_rng(0).permutation(40)
+  assert gb.split_videos(videos, max_train_videos=20) == {
+    "train": sorted(videos[i] for i in order[:20]),
+    "test": sorted(videos[i] for i in order[36:38]),  # After the 36 train.
   }
 
 
@@ -229,13 +253,80 @@ def test_beach_is_labelled_beach(tmp_path, monkeypatch):
   builder = _prepare(
     "beach",
     DUMMY / "beach.tar.bz2",
-    DUMMY / "beach.txt",
+    tfds.download.DownloadError("HTTP code: 404."),
     tmp_path,
     monkeypatch,
     file_format="array_record",
   )
   labels = {int(ex["scene"]) for ex in builder.as_data_source("train")}
   assert labels == {gb.SCENES.index("beach")}
+
+
+@pytest.mark.parametrize("index", ["download_error", "absent", "no_clips"])
+def test_without_an_index_the_archive_lists_the_clips(
+  tmp_path, monkeypatch, caplog, index
+):
+  reasons = {
+    "download_error": (
+      tfds.download.DownloadError("Failed to get url. HTTP code: 404."),
+      "cannot be downloaded (Failed to get url. HTTP code: 404.)",
+    ),
+    "absent": (tmp_path / "golf.txt", f"is absent ({tmp_path / 'golf.txt'})"),
+    "no_clips": (tmp_path / "golf.txt", "lists no .jpg clip"),
+  }
+  index_file, reason = reasons[index]
+  if index == "no_clips":
+    index_file.write_text("<html>Not Found</html>\n")
+  with caplog.at_level(logging.WARNING):
+    builder = _prepare(
+      "golf_500",
+      DUMMY / "golf.tar.bz2",
+      index_file,
+      tmp_path / "data",
+      monkeypatch,
+      file_format="array_record",
+    )
+  assert (
+    f"golf/golf_500: the index http://data.csail.mit.edu/videogan/golf.txt "
+    f"{reason}" in caplog.text
+  )
+  assert "listed from golf.tar.bz2 itself: one more pass" in caplog.text
+  # The same examples as with the index.
+  expected = gb.select_clips(
+    make_dummy_data.clip_names("golf"), CONFIGS["golf_500"]
+  )
+  for split, clips in expected.items():
+    ids = [ex["id"].decode() for ex in builder.as_data_source(split)]
+    assert sorted(ids) == clips
+
+
+def test_with_the_index_the_archive_is_read_once(tmp_path, monkeypatch, caplog):
+  passes = []
+  iter_archive = tfds.download.DownloadManager.iter_archive
+  monkeypatch.setattr(
+    tfds.download.DownloadManager,
+    "iter_archive",
+    lambda self, resource: passes.append(1) or iter_archive(self, resource),
+  )
+  with caplog.at_level(logging.WARNING):
+    _prepare(
+      "golf_500",
+      DUMMY / "golf.tar.bz2",
+      DUMMY / "golf.txt",
+      tmp_path,
+      monkeypatch,
+    )
+  assert len(passes) == 1
+  assert "one more pass" not in caplog.text
+
+
+def test_an_archive_without_clips_is_refused(tmp_path, monkeypatch):
+  archive = tmp_path / "golf.tar.bz2"
+  make_dummy_data.write_archive(archive, {"videos2/1/11.mp4/x.txt": b"x"})
+  with pytest.raises(FileNotFoundError, match="holds no .jpg under"):
+    _prepare(
+      "golf", archive, tmp_path / "absent.txt", tmp_path / "data", monkeypatch
+    )
 
 
 def test_bad_and_missing_clips_are_skipped_with_a_warning(
@@ -286,13 +377,6 @@ def test_an_archive_of_another_index_is_refused(tmp_path, monkeypatch):
       tmp_path / "streamed",
       monkeypatch,
     )
-
-
-def test_an_empty_index_is_refused(tmp_path, monkeypatch):
-  index = tmp_path / "golf.txt"
-  index.write_text("<html>Not Found</html>\n")
-  with pytest.raises(ValueError, match="lists no .jpg clip; expected golf.txt"):
-    _prepare("golf", DUMMY / "golf.tar.bz2", index, tmp_path, monkeypatch)
 
 
 def test_a_truncated_archive_is_an_error_naming_it(tmp_path, monkeypatch):

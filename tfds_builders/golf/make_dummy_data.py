@@ -1,4 +1,4 @@
-"""Writes dummy_data/: VGAN's golf and beach archives and indexes, tiny.
+"""Writes dummy_data/: VGAN's golf and beach archives and golf's index, tiny.
 
 Run from the repo root:
   python -m tfds_builders.golf.make_dummy_data
@@ -6,10 +6,12 @@ Run from the repo root:
 The format is the real one: `<scene>.tar.bz2` holding
 `frames-stable-many/videos2/<digits>/<id>.mp4/<NNNN>.jpg`, with the folders
 named after the digits of the id past the second, as in the real row
-`videos2/3/2/1/4/7/1/6/7/4632147167.mp4/0000.jpg`; and `<scene>.txt` listing
-those paths relative to `frames-stable-many/`, one per line. Each JPEG is a
-clip, its 128x128 frames stacked vertically, 16 to 34 frames as the
-stabilisation script writes them. The pictures are drawn here (a golfer
+`videos2/3/2/1/4/7/1/6/7/4632147167.mp4/0000.jpg`; and, for golf only,
+`golf.txt` listing those paths relative to `frames-stable-many/`, one per
+line. Nothing public confirms a `beach.txt`, so there is none here, and
+the beach config's tests cover the builder listing the archive itself. Each
+JPEG is a clip, its 128x128 frames stacked vertically, 16 to 34 frames as
+the stabilisation script writes them. The pictures are drawn here (a golfer
 swinging on grass, waves on a beach), so the repository redistributes none
 of the Flickr videos.
 """
@@ -41,6 +43,8 @@ CLIP_FRAMES = {
   "beach": [[20], [16], [32], [17], [16]],
 }
 JPEG_QUALITY = 90
+# The scenes with an index file upstream (golf.txt is confirmed).
+INDEXED_SCENES = ("golf",)
 
 
 def video_name(scene: str, video: int) -> str:
@@ -121,7 +125,11 @@ def write(out: epath.PathLike) -> None:
           draw_clip(scene, v, c)
         )
     write_archive(out / f"{scene}.tar.bz2", members)
-    (out / f"{scene}.txt").write_text("\n".join(clip_names(scene)) + "\n")
+    index = out / f"{scene}.txt"
+    if scene in INDEXED_SCENES:
+      index.write_text("\n".join(clip_names(scene)) + "\n")
+    else:
+      index.unlink(missing_ok=True)
     print(out / f"{scene}.tar.bz2", len(members), "clips")
 
 

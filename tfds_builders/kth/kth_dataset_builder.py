@@ -39,10 +39,16 @@ What we chose where the papers are silent:
   over clips would put almost the same clip on both sides. Rule: sort the
   video names, permute them with `np.random.default_rng(0)`, the first
   4n//5 are `train` (80 of the 100 hand-waving videos), the rest `test`.
-* The roster is what `00sequences.txt` lists (minus `*missing*`); a listed
-  video absent from the extracted archives is an error that names it, a
-  video that cannot be decoded in full is skipped with a warning naming it
-  (upstream `person01_boxing_d4` is truncated: ~305 of its 370 frames).
+* The roster is what `00sequences.txt` lists (minus `*missing*`). Its
+  free-text lines are skipped, but a line that names a video (`personNN_`)
+  and still does not parse is logged as a warning with its line number, so
+  a malformed entry cannot drop a video unnoticed. The extracted archives
+  are compared with the roster: a listed video absent from them is an
+  error that names it (the split would silently lose it); an
+  `*_uncomp.avi` there that the roster does not list (or lists as
+  `*missing*`) is not used, with a warning naming it. A video that cannot
+  be decoded in full is skipped with a warning naming it (upstream
+  `person01_boxing_d4` is truncated: ~305 of its 370 frames).
 * Class names: actions in the order of the KTH page; `person01`..`person25`
   and `d1`..`d4` as in the file names.
 """
@@ -95,6 +101,10 @@ _STEM = re.compile(r"person(\d{2})_([a-z]+)_d(\d)")
 # `frames` and its ranges, or `*missing*`.
 _LINE = re.compile(r"^\s*(person\d{2}_[a-z]+_d\d)\s+(.*?)\s*$")
 _RANGE = re.compile(r"(\d+)\s*-\s*(\d+)")
+# A line naming a video, as opposed to the header's prose, which mentions
+# persons only as `person11, person12, ...` (the ICPR split).
+_NAMES_A_VIDEO = re.compile(r"person\d*_", re.IGNORECASE)
+_LISTED_IN_MESSAGES = 30
 
 
 def parse_stem(stem: str) -> tuple[str, int, int]:
@@ -120,11 +130,23 @@ class SequenceIndex:
 
 
 def parse_sequences(text: str, name: str = "00sequences.txt") -> SequenceIndex:
-  """Parses the sequences file; its free-text header lines are skipped."""
+  """Parses the sequences file; its free-text header lines are skipped.
+
+  A skipped line that names a video (`personNN_...`) is logged as a warning:
+  it is a malformed entry, and its video would be missing from the roster.
+  """
   ranges, missing = {}, set()
   for number, line in enumerate(text.splitlines(), start=1):
     match = _LINE.match(line)
     if not match:
+      if _NAMES_A_VIDEO.search(line):
+        _LOG.warning(
+          "%s:%d: %r names a video but is not 'personXX_<action>_dY  "
+          "frames a-b, ...'; skipped, so that video is not in the roster.",
+          name,
+          number,
+          line.strip(),
+        )
       continue
     stem, rest = match[1], match[2]
     try:
@@ -226,10 +248,28 @@ def missing_videos(
   return absent
 
 
+def unlisted_videos(
+  video_dirs: Mapping[str, epath.PathLike], stems: Sequence[str]
+) -> list[str]:
+  """Full paths of the `*_uncomp.avi` files in the folders not in `stems`."""
+  listed = {video_filename(stem) for stem in stems}
+  return sorted(
+    str(path)
+    for root in video_dirs.values()
+    for path in epath.Path(root).glob("*_uncomp.avi")
+    if path.name not in listed
+  )
+
+
+def _listing(paths: list[str]) -> str:
+  shown = "\n".join(f"  {path}" for path in paths[:_LISTED_IN_MESSAGES])
+  if len(paths) > _LISTED_IN_MESSAGES:
+    shown += f"\n  ... and {len(paths) - _LISTED_IN_MESSAGES} more"
+  return shown
+
+
 def _missing_message(absent: list[str], num_listed: int) -> str:
-  shown = "\n".join(f"  {path}" for path in absent[:30])
-  if len(absent) > 30:
-    shown += f"\n  ... and {len(absent) - 30} more"
+  shown = _listing(absent)
   return (
     f"KTH: {len(absent)} of the {num_listed} videos that 00sequences.txt "
     f"lists are not in the extracted archives:\n{shown}\n"
@@ -319,6 +359,18 @@ class Kth(
     absent = missing_videos(video_dirs, stems)
     if absent:
       raise FileNotFoundError(_missing_message(absent, len(stems)))
+    unlisted = unlisted_videos(video_dirs, stems)
+    if unlisted:
+      # Not an error: the roster defines the splits, and an extra file is
+      # most likely something added by hand. But never dropped silently.
+      _LOG.warning(
+        "kth/%s: videos in the extracted archives that %s does not list "
+        "(or lists as *missing*) are not used (%d):\n%s",
+        cfg.name,
+        sequences_path,
+        len(unlisted),
+        _listing(unlisted),
+      )
     return {
       split: self._generate_examples(split, split_stems, video_dirs, index)
       for split, split_stems in SPLIT_RULES[cfg.split_rule](stems).items()

@@ -143,6 +143,28 @@ def test_parse_sequences_errors_say_what_is_wrong(text, message):
     kth.parse_sequences(text, "seq.txt")
 
 
+def test_a_video_line_that_does_not_parse_is_named_in_a_warning(caplog):
+  text = (
+    "Training:   person11, person12, person13\n"
+    "person01_boxing_d1\t\tframes\t1-95\n"
+    "person2_boxing_d1\t\tframes\t1-95\n"
+    "person03_boxing_d1frames 1-95\n"
+    "Person04_Boxing_d1\t\tframes\t1-95\n"
+  )
+  with caplog.at_level(logging.WARNING):
+    index = kth.parse_sequences(text, "seq.txt")
+  assert set(index.ranges) == {"person01_boxing_d1"}
+  warned = [r.getMessage() for r in caplog.records]
+  assert len(warned) == 3, warned  # Not the header's list of persons.
+  for number, line in (
+    (3, "person2_boxing_d1\t\tframes\t1-95"),
+    (4, "person03_boxing_d1frames 1-95"),
+    (5, "Person04_Boxing_d1\t\tframes\t1-95"),
+  ):
+    assert any(w.startswith(f"seq.txt:{number}: {line!r}") for w in warned)
+  assert "not in the roster" in warned[0]
+
+
 def _full_roster(actions=kth.ACTIONS) -> list[str]:
   """The 599 upstream videos: 6 x 25 x 4 less the one marked missing."""
   return [
@@ -222,6 +244,8 @@ def test_built_clips_labels_keys_and_pixels(tmp_path, caplog):
   }
   # The 12-frame video gives no clip, and says so.
   assert "person22_handclapping_d3_uncomp.avi has 12 frames" in caplog.text
+  # dummy_data's folders hold exactly the roster.
+  assert "not used" not in caplog.text
   by_split = kth.split_by_person(list(FRAMES))
   decoded = {}
   for split, stems in by_split.items():
@@ -314,6 +338,27 @@ def test_missing_videos_are_listed_with_where_they_belong(tmp_path):
   assert "https://www.csc.kth.se/cvap/actions/" in message
   # The video upstream lacks is expected to be absent, not reported.
   assert "person13_handclapping_d3" not in message
+
+
+def test_videos_the_roster_lacks_are_named_and_not_used(tmp_path, caplog):
+  root = _copy_dummy(tmp_path)
+  extra = root / "handwaving" / "person02_handwaving_d1_uncomp.avi"
+  shutil.copy(root / "handwaving" / "person01_handwaving_d1_uncomp.avi", extra)
+  other_action = root / "boxing" / "person02_boxing_d1_uncomp.avi"
+  shutil.copy(root / "boxing" / "person05_boxing_d4_uncomp.avi", other_action)
+  with caplog.at_level(logging.WARNING):
+    builder = _prepare(
+      "handwaving", root, tmp_path / "data", file_format="array_record"
+    )
+  assert (
+    "kth/handwaving: videos in the extracted archives that "
+    f"{root / '00sequences.txt'} does not list (or lists as *missing*) are "
+    f"not used (1):\n  {extra}\n" in caplog.text + "\n"
+  )
+  # Only the config's archives are compared.
+  assert str(other_action) not in caplog.text
+  ids = _ids(builder, "train") | _ids(builder, "test")
+  assert ids == _expected_ids(s for s in FRAMES if "handwaving" in s)
 
 
 def test_sequences_file_without_videos_is_an_error(tmp_path):

@@ -61,6 +61,17 @@ def test_project_name_is_ours_and_tfds_own_builder_is_untouched():
   assert tfds.builder_cls("ucf101") is not ucf.Ucf101
 
 
+def test_readme_way_to_get_the_builder(tmp_path):
+  # README.md tells users to get it this way, not by tfds.builder("ucf101").
+  # pylint: disable-next=g-import-not-at-top
+  from video_inference import input_pipeline
+
+  builder = input_pipeline.get_builder("ucf101", data_dir=str(tmp_path))
+  assert isinstance(builder, ucf.Ucf101)
+  assert builder.data_dir.startswith(str(tmp_path / "ucf101" / "1.0.0"))
+  assert not isinstance(tfds.builder("ucf101", data_dir=tmp_path), ucf.Ucf101)
+
+
 def test_dummy_data_is_in_the_real_format():
   files = sorted(DUMMY_VIDEOS.iterdir())
   assert len(files) == 36
