@@ -12,6 +12,7 @@ import pytest
 import scipy.io
 import tensorflow_datasets as tfds
 
+from tfds_builders import testing
 from tfds_builders.chairs import chairs_dataset_builder as cb
 from tfds_builders.chairs import make_dummy_data
 
@@ -35,14 +36,6 @@ class ChairsVideovaeTest(tfds.testing.DatasetBuilderTestCase):
   BUILDER_CONFIG_NAMES_TO_TEST = ["videovae"]
   SPLITS = {"train": 9, "test": 3}
   SKIP_CHECKSUMS = True
-
-
-def _prepare(extracted, data_dir, config="navsynth", **kwargs):
-  builder = tfds.builder(f"chairs/{config}", data_dir=data_dir)
-  with mock.patch.object(tfds.download.DownloadManager,
-                         "download_and_extract", return_value=extracted):
-    builder.download_and_prepare(**kwargs)
-  return builder
 
 
 def _models(count):
@@ -176,8 +169,9 @@ def test_index_naming_a_model_twice_is_an_error(tmp_path):
 def test_built_data_labels_keys_and_frames(tmp_path):
   decode = mock.Mock(side_effect=cb.decode_render)
   with mock.patch.object(cb, "decode_render", decode):
-    builder = _prepare(DUMMY, tmp_path, "videovae",
-                       file_format="array_record")
+    builder = testing.prepare_with_fake_downloads(
+      tfds.builder("chairs/videovae", data_dir=tmp_path), DUMMY,
+      file_format="array_record")
   # Both splits hold sequences of the same 3 models; each render is decoded
   # once, not once per split.
   assert decode.call_count == 3 * 62
@@ -208,8 +202,7 @@ def test_built_data_labels_keys_and_frames(tmp_path):
 @pytest.mark.parametrize("breakage", ["truncated", "broken_link"])
 def test_bad_render_drops_its_sequences_with_a_warning(tmp_path, caplog,
                                                        breakage):
-  copy = tmp_path / "extracted"
-  shutil.copytree(DUMMY, copy)
+  copy = testing.copy_dummy_data(DUMMY, tmp_path, "extracted")
   models, renders = cb.read_index(copy / cb.ROOT_NAME)
   _, held_out = cb.choose_models(models, 820)
   # Azimuth index 20 at elevation 20: only that sweep's forward sequence.
@@ -221,7 +214,8 @@ def test_bad_render_drops_its_sequences_with_a_warning(tmp_path, caplog,
     bad.unlink()
     bad.symlink_to(tmp_path / "nowhere.png")
   with caplog.at_level(logging.WARNING):
-    builder = _prepare(copy, tmp_path / "data")
+    builder = testing.prepare_with_fake_downloads(
+      tfds.builder("chairs/navsynth", data_dir=tmp_path / "data"), copy)
   assert builder.info.splits["test"].num_examples == 7
   assert builder.info.splits["train"].num_examples == 12
   assert any(str(bad) in r.getMessage() and "skipping" in r.getMessage()
@@ -231,13 +225,13 @@ def test_bad_render_drops_its_sequences_with_a_warning(tmp_path, caplog,
 
 
 def test_incomplete_extraction_lists_what_is_missing(tmp_path):
-  copy = tmp_path / "extracted"
-  shutil.copytree(DUMMY, copy)
+  copy = testing.copy_dummy_data(DUMMY, tmp_path, "extracted")
   models, renders = cb.read_index(copy / cb.ROOT_NAME)
   shutil.rmtree(copy / cb.ROOT_NAME / models[1])
   (copy / cb.ROOT_NAME / models[0] / "renders" / renders[5]).unlink()
   with pytest.raises(FileNotFoundError) as err:
-    _prepare(copy, tmp_path / "data")
+    testing.prepare_with_fake_downloads(
+      tfds.builder("chairs/navsynth", data_dir=tmp_path / "data"), copy)
   message = str(err.value)
   assert "2 of 5 model folders lack renders (1 of them empty)" in message
   assert "63 of the 124 renders that instance_names" in message
@@ -251,14 +245,14 @@ def test_incomplete_extraction_lists_what_is_missing(tmp_path):
 
 def test_index_names_unlike_the_files_fall_back_to_the_listing(tmp_path,
                                                                caplog):
-  copy = tmp_path / "extracted"
-  shutil.copytree(DUMMY, copy)
+  copy = testing.copy_dummy_data(DUMMY, tmp_path, "extracted")
   root = copy / cb.ROOT_NAME
   models, renders = cb.read_index(root)
   # An index whose render names match no file (another distance field).
   _write_index(root, models, [n.replace("_r096", "_r100") for n in renders])
   with caplog.at_level(logging.WARNING):
-    builder = _prepare(copy, tmp_path / "data")
+    builder = testing.prepare_with_fake_downloads(
+      tfds.builder("chairs/navsynth", data_dir=tmp_path / "data"), copy)
   assert builder.info.splits["train"].num_examples == 12
   assert builder.info.splits["test"].num_examples == 8
   assert any("5 of 5 model folders" in r.getMessage()
@@ -267,7 +261,8 @@ def test_index_names_unlike_the_files_fall_back_to_the_listing(tmp_path,
   # With one render gone as well, neither try works for that model.
   (root / models[3] / "renders" / renders[7]).unlink()
   with pytest.raises(FileNotFoundError) as err:
-    _prepare(copy, tmp_path / "data2")
+    testing.prepare_with_fake_downloads(
+      tfds.builder("chairs/navsynth", data_dir=tmp_path / "data2"), copy)
   message = str(err.value)
   assert "1 of 5 model folders lack renders" in message
   assert "62 of the 62 renders that instance_names" in message
@@ -275,11 +270,11 @@ def test_index_names_unlike_the_files_fall_back_to_the_listing(tmp_path,
 
 
 def test_missing_index_says_what_and_where(tmp_path):
-  copy = tmp_path / "extracted"
-  shutil.copytree(DUMMY, copy)
+  copy = testing.copy_dummy_data(DUMMY, tmp_path, "extracted")
   (copy / cb.ROOT_NAME / cb.INDEX_NAME).unlink()
   with pytest.raises(FileNotFoundError) as err:
-    _prepare(copy, tmp_path / "data")
+    testing.prepare_with_fake_downloads(
+      tfds.builder("chairs/navsynth", data_dir=tmp_path / "data"), copy)
   assert f"Missing {copy / cb.ROOT_NAME / cb.INDEX_NAME}" in str(err.value)
   assert "<model>/renders/image_<NNN>_p<elev>" in str(err.value)
 

@@ -3,13 +3,13 @@
 import logging
 import pathlib
 import shutil
-from unittest import mock
 
 import av
 import numpy as np
 import pytest
 import tensorflow_datasets as tfds
 
+from tfds_builders import testing
 from tfds_builders import video_io
 from tfds_builders.kth import kth_dataset_builder as kth
 from tfds_builders.kth import make_dummy_data
@@ -40,30 +40,16 @@ class KthHandwavingTest(tfds.testing.DatasetBuilderTestCase):
   SPLITS = {"train": 8, "test": 4}
 
 
-def _prepare(config, root, data_dir, requested=None, **kwargs):
-  """Builds kth/config with the downloads replaced by the folders in root."""
+def _extracted(root, requested=None):
+  """download_and_extract's stand-in: the folders in root; records the URLs."""
   root = pathlib.Path(root)
 
-  def fake_download_and_extract(self, urls):
-    del self
+  def extracted(urls):
     if requested is not None:
       requested.update(urls)
     return {key: root / DL_RESULT[key] for key in urls}
 
-  builder = tfds.builder(f"kth/{config}", data_dir=data_dir)
-  with mock.patch.object(
-    tfds.download.DownloadManager,
-    "download_and_extract",
-    fake_download_and_extract,
-  ):
-    builder.download_and_prepare(**kwargs)
-  return builder
-
-
-def _copy_dummy(tmp_path) -> pathlib.Path:
-  root = tmp_path / "downloads"
-  shutil.copytree(DUMMY, root)
-  return root
+  return extracted
 
 
 def _expected_ids(stems) -> set[str]:
@@ -231,11 +217,9 @@ def test_clip_rule_and_subsequence_index():
 def test_built_clips_labels_keys_and_pixels(tmp_path, caplog):
   requested = {}
   with caplog.at_level(logging.WARNING):
-    builder = _prepare(
-      "inbetween3d",
-      DUMMY,
-      tmp_path,
-      requested=requested,
+    builder = testing.prepare_with_fake_downloads(
+      tfds.builder("kth/inbetween3d", data_dir=tmp_path),
+      _extracted(DUMMY, requested),
       file_format="array_record",
     )
   assert requested == {
@@ -281,11 +265,9 @@ def test_built_clips_labels_keys_and_pixels(tmp_path, caplog):
 
 def test_handwaving_config_downloads_only_its_archive(tmp_path):
   requested = {}
-  builder = _prepare(
-    "handwaving",
-    DUMMY,
-    tmp_path,
-    requested=requested,
+  builder = testing.prepare_with_fake_downloads(
+    tfds.builder("kth/handwaving", data_dir=tmp_path),
+    _extracted(DUMMY, requested),
     file_format="array_record",
   )
   assert set(requested) == {"sequences", "handwaving"}
@@ -297,7 +279,7 @@ def test_handwaving_config_downloads_only_its_archive(tmp_path):
 
 
 def test_corrupt_and_truncated_videos_are_skipped_and_named(tmp_path, caplog):
-  root = _copy_dummy(tmp_path)
+  root = testing.copy_dummy_data(DUMMY, tmp_path, "downloads")
   truncated = root / "handwaving" / "person04_handwaving_d2_uncomp.avi"
   # Cut inside the last frames, as upstream person01_boxing_d4 is cut.
   data = truncated.read_bytes()
@@ -305,8 +287,10 @@ def test_corrupt_and_truncated_videos_are_skipped_and_named(tmp_path, caplog):
   garbage = root / "handwaving" / "person17_handwaving_d4_uncomp.avi"
   garbage.write_bytes(b"not an avi at all")
   with caplog.at_level(logging.WARNING):
-    builder = _prepare(
-      "handwaving", root, tmp_path / "data", file_format="array_record"
+    builder = testing.prepare_with_fake_downloads(
+      tfds.builder("kth/handwaving", data_dir=tmp_path / "data"),
+      _extracted(root),
+      file_format="array_record",
     )
   assert str(truncated) in caplog.text and str(garbage) in caplog.text
   assert "truncated, decoded" in caplog.text
@@ -322,11 +306,14 @@ def test_corrupt_and_truncated_videos_are_skipped_and_named(tmp_path, caplog):
 
 
 def test_missing_videos_are_listed_with_where_they_belong(tmp_path):
-  root = _copy_dummy(tmp_path)
+  root = testing.copy_dummy_data(DUMMY, tmp_path, "downloads")
   (root / "boxing" / "person16_boxing_d1_uncomp.avi").unlink()
   shutil.rmtree(root / "running")
   with pytest.raises(FileNotFoundError) as err:
-    _prepare("inbetween3d", root, tmp_path / "data")
+    testing.prepare_with_fake_downloads(
+      tfds.builder("kth/inbetween3d", data_dir=tmp_path / "data"),
+      _extracted(root),
+    )
   message = str(err.value)
   assert "3 of the 14 videos that 00sequences.txt lists" in message
   for path in (
@@ -341,14 +328,16 @@ def test_missing_videos_are_listed_with_where_they_belong(tmp_path):
 
 
 def test_videos_the_roster_lacks_are_named_and_not_used(tmp_path, caplog):
-  root = _copy_dummy(tmp_path)
+  root = testing.copy_dummy_data(DUMMY, tmp_path, "downloads")
   extra = root / "handwaving" / "person02_handwaving_d1_uncomp.avi"
   shutil.copy(root / "handwaving" / "person01_handwaving_d1_uncomp.avi", extra)
   other_action = root / "boxing" / "person02_boxing_d1_uncomp.avi"
   shutil.copy(root / "boxing" / "person05_boxing_d4_uncomp.avi", other_action)
   with caplog.at_level(logging.WARNING):
-    builder = _prepare(
-      "handwaving", root, tmp_path / "data", file_format="array_record"
+    builder = testing.prepare_with_fake_downloads(
+      tfds.builder("kth/handwaving", data_dir=tmp_path / "data"),
+      _extracted(root),
+      file_format="array_record",
     )
   assert (
     "kth/handwaving: videos in the extracted archives that "
@@ -362,10 +351,13 @@ def test_videos_the_roster_lacks_are_named_and_not_used(tmp_path, caplog):
 
 
 def test_sequences_file_without_videos_is_an_error(tmp_path):
-  root = _copy_dummy(tmp_path)
+  root = testing.copy_dummy_data(DUMMY, tmp_path, "downloads")
   (root / "00sequences.txt").write_text("<html>moved</html>\n")
   with pytest.raises(ValueError, match="00sequences.txt lists no video"):
-    _prepare("handwaving", root, tmp_path / "data")
+    testing.prepare_with_fake_downloads(
+      tfds.builder("kth/handwaving", data_dir=tmp_path / "data"),
+      _extracted(root),
+    )
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from PIL import Image
 import pytest
 import tensorflow_datasets as tfds
 
+from tfds_builders import testing
 from tfds_builders.mocogan_actions import make_dummy_data
 from tfds_builders.mocogan_actions import mocogan_actions_dataset_builder as ma
 
@@ -25,21 +26,6 @@ class MocoganActionsTest(tfds.testing.DatasetBuilderTestCase):
 
   DATASET_CLASS = ma.MocoganActions
   SPLITS = {"train": 16}
-
-
-def _prepare(manual_dir, data_dir):
-  builder = tfds.builder("mocogan_actions", data_dir=data_dir)
-  builder.download_and_prepare(
-    file_format="array_record",
-    download_config=tfds.download.DownloadConfig(manual_dir=manual_dir),
-  )
-  return builder
-
-
-def _copy_dummy(tmp_path) -> pathlib.Path:
-  manual = tmp_path / "manual"
-  shutil.copytree(DUMMY, manual)
-  return manual
 
 
 def test_dummy_data_is_in_the_real_format():
@@ -93,7 +79,11 @@ def test_split_rule_is_everything_in_train():
 
 
 def test_array_record_data_source_labels_and_mirrors(tmp_path):
-  builder = _prepare(DUMMY, tmp_path)
+  builder = testing.prepare_from_manual_dir(
+    tfds.builder("mocogan_actions", data_dir=tmp_path),
+    DUMMY,
+    file_format="array_record",
+  )
   source = builder.as_data_source("train")
   assert len(source) == 16
   by_id = {ex["id"].decode(): ex for ex in source}
@@ -118,7 +108,11 @@ def test_example_order_is_deterministic(tmp_path):
   orders = [
     [
       ex["id"]
-      for ex in _prepare(DUMMY, tmp_path / run).as_data_source()["train"]
+      for ex in testing.prepare_from_manual_dir(
+        tfds.builder("mocogan_actions", data_dir=tmp_path / run),
+        DUMMY,
+        file_format="array_record",
+      ).as_data_source()["train"]
     ]
     for run in ("first", "second")
   ]
@@ -138,7 +132,7 @@ def test_example_order_is_deterministic(tmp_path):
 def test_bad_strip_is_skipped_with_a_warning(
   tmp_path, caplog, breakage, reason
 ):
-  manual = _copy_dummy(tmp_path)
+  manual = testing.copy_dummy_data(DUMMY, tmp_path, "manual")
   bad = manual / "3" / "00000013.jpg"
   total = 16
   if breakage == "truncated":
@@ -156,7 +150,11 @@ def test_bad_strip_is_skipped_with_a_warning(
     shutil.copy(manual / "3" / "00000013.jpg", bad)
     total = 17
   with caplog.at_level(logging.WARNING):
-    builder = _prepare(manual, tmp_path / "data")
+    builder = testing.prepare_from_manual_dir(
+      tfds.builder("mocogan_actions", data_dir=tmp_path / "data"),
+      manual,
+      file_format="array_record",
+    )
   ids = {ex["id"].decode() for ex in builder.as_data_source("train")}
   assert len(ids) == 15 + (total == 17)
   assert ("3/00000013" in ids) == (total == 17) and "3/00000099" not in ids
@@ -167,11 +165,15 @@ def test_bad_strip_is_skipped_with_a_warning(
 
 
 def test_missing_strip_of_a_block_is_listed(tmp_path):
-  manual = _copy_dummy(tmp_path)
+  manual = testing.copy_dummy_data(DUMMY, tmp_path, "manual")
   (manual / "3" / "00000012.jpg").unlink()  # 3/ holds 3 of its 4.
   (manual / "0" / "00000003.jpg").unlink()
   with pytest.raises(FileNotFoundError) as err:
-    _prepare(manual, tmp_path / "data")
+    testing.prepare_from_manual_dir(
+      tfds.builder("mocogan_actions", data_dir=tmp_path / "data"),
+      manual,
+      file_format="array_record",
+    )
   message = str(err.value)
   assert "2 strips missing from blocks [0, 1]" in message
   assert "\n  0/00000003.jpg\n  3/00000012.jpg\n" in message
@@ -179,11 +181,15 @@ def test_missing_strip_of_a_block_is_listed(tmp_path):
 
 
 def test_strip_in_the_wrong_folder_is_an_error(tmp_path):
-  manual = _copy_dummy(tmp_path)
+  manual = testing.copy_dummy_data(DUMMY, tmp_path, "manual")
   # 00000013 belongs in 3/ (jack); in 0/ it would be labelled wave1.
   (manual / "3" / "00000013.jpg").rename(manual / "0" / "00000013.jpg")
   with pytest.raises(FileNotFoundError) as err:
-    _prepare(manual, tmp_path / "data")
+    testing.prepare_from_manual_dir(
+      tfds.builder("mocogan_actions", data_dir=tmp_path / "data"),
+      manual,
+      file_format="array_record",
+    )
   message = str(err.value)
   assert "\n  3/00000013.jpg\n" in message  # Missing where it belongs.
   assert ("0/00000013.jpg: its number belongs in 3/ (jack); in 0/ it would "
@@ -191,15 +197,23 @@ def test_strip_in_the_wrong_folder_is_an_error(tmp_path):
   # A copy in the wrong folder beside a whole set is still rejected.
   shutil.copy(manual / "0" / "00000013.jpg", manual / "3" / "00000013.jpg")
   with pytest.raises(ValueError, match="1 strips in the wrong folder"):
-    _prepare(manual, tmp_path / "data2")
+    testing.prepare_from_manual_dir(
+      tfds.builder("mocogan_actions", data_dir=tmp_path / "data2"),
+      manual,
+      file_format="array_record",
+    )
 
 
 def test_other_file_types_are_named_in_a_warning(tmp_path, caplog):
-  manual = _copy_dummy(tmp_path)
+  manual = testing.copy_dummy_data(DUMMY, tmp_path, "manual")
   shutil.copy(manual / "1" / "00000000.jpg", manual / "1" / "00000016.png")
   shutil.copy(manual / "4" / "00000006.jpg", manual / "4" / "00000022.JPG")
   with caplog.at_level(logging.WARNING):
-    builder = _prepare(manual, tmp_path / "data")
+    builder = testing.prepare_from_manual_dir(
+      tfds.builder("mocogan_actions", data_dir=tmp_path / "data"),
+      manual,
+      file_format="array_record",
+    )
   assert len(builder.as_data_source("train")) == 16
   assert any("ignoring 2 entries" in r.getMessage()
              and "1/00000016.png, 4/00000022.JPG" in r.getMessage()
@@ -212,19 +226,27 @@ def test_missing_or_empty_manual_dir_says_where_and_what(tmp_path, case):
   if case == "empty":
     manual.mkdir()
   with pytest.raises(Exception) as err:
-    _prepare(manual, tmp_path / "data")
+    testing.prepare_from_manual_dir(
+      tfds.builder("mocogan_actions", data_dir=tmp_path / "data"),
+      manual,
+      file_format="array_record",
+    )
   message = str(err.value)
   assert str(manual) in message
   assert "<manual_dir>/3/*.jpg   jack" in message
 
 
 def test_missing_folders_are_listed(tmp_path):
-  manual = _copy_dummy(tmp_path)
+  manual = testing.copy_dummy_data(DUMMY, tmp_path, "manual")
   shutil.rmtree(manual / "1")
   for f in (manual / "4").iterdir():
     f.unlink()
   with pytest.raises(FileNotFoundError) as err:
-    _prepare(manual, tmp_path / "data")
+    testing.prepare_from_manual_dir(
+      tfds.builder("mocogan_actions", data_dir=tmp_path / "data"),
+      manual,
+      file_format="array_record",
+    )
   message = str(err.value)
   assert f"{manual / '1'}/*.jpg (wave2)" in message
   assert f"{manual / '4'}/*.jpg (bend)" in message
@@ -233,7 +255,7 @@ def test_missing_folders_are_listed(tmp_path):
 
 def test_nested_actions_folder_is_accepted(tmp_path):
   manual = tmp_path / "manual"
-  shutil.copytree(DUMMY, manual / "actions")
+  testing.copy_dummy_data(DUMMY, manual, "actions")
   assert ma.find_root(manual) == manual / "actions"
 
 
@@ -258,7 +280,11 @@ def test_real_files(tmp_path):
   assert len(pairs) == 72
   for folder, name in pairs:
     assert ma.BLOCK_FOLDERS[int(name[:8]) % 8] == folder, name
-  builder = _prepare(REAL, tmp_path)
+  builder = testing.prepare_from_manual_dir(
+    tfds.builder("mocogan_actions", data_dir=tmp_path),
+    REAL,
+    file_format="array_record",
+  )
   by_id = {ex["id"].decode(): ex for ex in builder.as_data_source("train")}
   assert len(by_id) == 72
   lengths = [len(ex["video"]) for ex in by_id.values()]

@@ -2,13 +2,13 @@
 
 import collections
 import pathlib
-import shutil
 
 import numpy as np
 from PIL import Image
 import pytest
 import tensorflow_datasets as tfds
 
+from tfds_builders import testing
 from tfds_builders.mocogan_shapes import make_dummy_data
 from tfds_builders.mocogan_shapes import mocogan_shapes_dataset_builder as mc
 from tfds_builders.shape_motion import shape_motion_dataset_builder as sm
@@ -25,21 +25,6 @@ class MocoganShapesTest(tfds.testing.DatasetBuilderTestCase):
 
   DATASET_CLASS = mc.MocoganShapes
   SPLITS = {"train": 8, "test": 2}
-
-
-def _prepare(manual_dir, data_dir, **kwargs):
-  builder = tfds.builder("mocogan_shapes", data_dir=data_dir)
-  builder.download_and_prepare(
-    download_config=tfds.download.DownloadConfig(manual_dir=manual_dir),
-    **kwargs,
-  )
-  return builder
-
-
-def _copy_dummy(tmp_path) -> pathlib.Path:
-  manual = tmp_path / "manual"
-  shutil.copytree(DUMMY, manual)
-  return manual
 
 
 def _fill_ratio(frame: np.ndarray) -> float:
@@ -84,7 +69,11 @@ def test_split_rule():
 
 
 def test_array_record_data_source_returns_numpy_videos(tmp_path):
-  builder = _prepare(DUMMY, tmp_path, file_format="array_record")
+  builder = testing.prepare_from_manual_dir(
+    tfds.builder("mocogan_shapes", data_dir=tmp_path),
+    DUMMY,
+    file_format="array_record",
+  )
   source = builder.as_data_source("train")
   assert len(source) == 8
   for ex in source:
@@ -100,8 +89,10 @@ def test_array_record_data_source_returns_numpy_videos(tmp_path):
 
 def test_nested_shapes_folder_is_accepted(tmp_path):
   manual = tmp_path / "manual"
-  shutil.copytree(DUMMY, manual / "shapes")
-  builder = _prepare(manual, tmp_path / "data")
+  testing.copy_dummy_data(DUMMY, manual, "shapes")
+  builder = testing.prepare_from_manual_dir(
+    tfds.builder("mocogan_shapes", data_dir=tmp_path / "data"), manual
+  )
   assert builder.info.splits["train"].num_examples == 8
 
 
@@ -111,7 +102,9 @@ def test_missing_or_empty_manual_dir_says_where_and_what(tmp_path, case):
   if case == "empty":
     manual.mkdir()
   with pytest.raises(Exception) as err:
-    _prepare(manual, tmp_path / "data")
+    testing.prepare_from_manual_dir(
+      tfds.builder("mocogan_shapes", data_dir=tmp_path / "data"), manual
+    )
   message = str(err.value)
   assert str(manual) in message
   assert "<manual_dir>/0/*.png" in message and "2048x64 RGBA" in message
@@ -122,7 +115,9 @@ def test_manual_dir_without_class_folders_says_where_and_what(tmp_path):
   (manual / "0").mkdir(parents=True)
   (manual / "README.txt").write_text("not the data")
   with pytest.raises(FileNotFoundError) as err:
-    _prepare(manual, tmp_path / "data")
+    testing.prepare_from_manual_dir(
+      tfds.builder("mocogan_shapes", data_dir=tmp_path / "data"), manual
+    )
   message = str(err.value)
   assert f"No PNG files in {manual / '0'}" in message
   assert "<manual_dir>/1/*.png" in message
@@ -143,7 +138,7 @@ def _write_png(path: pathlib.Path, size, mode="RGBA"):
 def test_bad_file_error_names_file_and_expected_size(
   tmp_path, breakage, expected
 ):
-  manual = _copy_dummy(tmp_path)
+  manual = testing.copy_dummy_data(DUMMY, tmp_path, "manual")
   bad = manual / "1" / "00000009.png"
   if breakage == "wrong_size":
     _write_png(bad, (64, 64))
@@ -152,7 +147,9 @@ def test_bad_file_error_names_file_and_expected_size(
   else:
     bad.write_bytes(bad.read_bytes()[:300])
   with pytest.raises(ValueError) as err:
-    _prepare(manual, tmp_path / "data")
+    testing.prepare_from_manual_dir(
+      tfds.builder("mocogan_shapes", data_dir=tmp_path / "data"), manual
+    )
   message = str(err.value)
   assert str(bad) in message
   assert expected in message
@@ -160,11 +157,13 @@ def test_bad_file_error_names_file_and_expected_size(
 
 
 def test_blank_first_frame_is_an_error_naming_the_file(tmp_path):
-  manual = _copy_dummy(tmp_path)
+  manual = testing.copy_dummy_data(DUMMY, tmp_path, "manual")
   blank = manual / "0" / "00000006.png"
   _write_png(blank, (2048, 64))
   with pytest.raises(ValueError, match="00000006.png: the first frame is all"):
-    _prepare(manual, tmp_path / "data")
+    testing.prepare_from_manual_dir(
+      tfds.builder("mocogan_shapes", data_dir=tmp_path / "data"), manual
+    )
 
 
 @pytest.mark.skipif(

@@ -12,6 +12,7 @@ from PIL import Image
 import pytest
 import tensorflow_datasets as tfds
 
+from tfds_builders import testing
 from tfds_builders import video_io
 from tfds_builders.mug import mug_dataset_builder as mb
 
@@ -25,20 +26,6 @@ class MugTest(tfds.testing.DatasetBuilderTestCase):
   DATASET_CLASS = mb.Mug
   # Subjects 004 and 012 (3 of the 9 clips) are drawn for test.
   SPLITS = {"train": 6, "test": 3}
-
-
-def _prepare(manual_dir, data_dir, **kwargs):
-  builder = tfds.builder("mug", data_dir=data_dir)
-  builder.download_and_prepare(
-    download_config=tfds.download.DownloadConfig(manual_dir=manual_dir),
-    **kwargs)
-  return builder
-
-
-def _copy_dummy(tmp_path) -> pathlib.Path:
-  manual = tmp_path / "manual"
-  shutil.copytree(DUMMY, manual)
-  return manual
 
 
 def test_dummy_data_is_in_the_real_layout():
@@ -125,7 +112,11 @@ def test_full_size_frames_decode_close_to_a_full_decode(tmp_path):
 
 
 def test_built_data_labels_keys_and_frames(tmp_path):
-  builder = _prepare(DUMMY, tmp_path, file_format="array_record")
+  builder = testing.prepare_from_manual_dir(
+    tfds.builder("mug", data_dir=tmp_path),
+    DUMMY,
+    file_format="array_record",
+  )
   takes = {t.path: t for t in mb.list_takes(DUMMY_ROOT)}
   expected = mb.split_clips(mb.clip_ids(takes.values()))
   for split in ("train", "test"):
@@ -144,12 +135,14 @@ def test_built_data_labels_keys_and_frames(tmp_path):
 
 
 def test_corrupt_frame_drops_its_clip_with_a_warning(tmp_path, caplog):
-  manual = _copy_dummy(tmp_path)
+  manual = testing.copy_dummy_data(DUMMY, tmp_path, "manual")
   # Frame 20 of 33 lies in the second clip (frames 17..32) of this take.
   bad = manual / mb.ROOT_NAME / "001/happiness/take000/img_0020.jpg"
   bad.write_bytes(bad.read_bytes()[:300])
   with caplog.at_level(logging.WARNING):
-    builder = _prepare(manual, tmp_path / "data")
+    builder = testing.prepare_from_manual_dir(
+      tfds.builder("mug", data_dir=tmp_path / "data"), manual
+    )
   assert builder.info.splits["train"].num_examples == 5
   assert builder.info.splits["test"].num_examples == 3
   assert any(str(bad) in r.getMessage() and "skipping" in r.getMessage()
@@ -159,11 +152,15 @@ def test_corrupt_frame_drops_its_clip_with_a_warning(tmp_path, caplog):
 
 
 def test_missing_frame_splits_its_take_with_a_warning(tmp_path, caplog):
-  manual = _copy_dummy(tmp_path)
+  manual = testing.copy_dummy_data(DUMMY, tmp_path, "manual")
   take = manual / mb.ROOT_NAME / "007/sadness/take000"  # Frames 1..24.
   (take / "img_0004.jpg").unlink()
   with caplog.at_level(logging.WARNING):
-    builder = _prepare(manual, tmp_path / "data", file_format="array_record")
+    builder = testing.prepare_from_manual_dir(
+      tfds.builder("mug", data_dir=tmp_path / "data"),
+      manual,
+      file_format="array_record",
+    )
   assert any("007/sadness/take000: frame numbers jump over 4 " in
              r.getMessage() for r in caplog.records)
   # Runs 1-3 (no clip) and 5-24: the clip is frames 5-20, not 1-3 and 5-17.
@@ -176,12 +173,14 @@ def test_missing_frame_splits_its_take_with_a_warning(tmp_path, caplog):
 
 
 def test_unreadable_frame_drops_its_clip_with_a_warning(tmp_path, caplog):
-  manual = _copy_dummy(tmp_path)
+  manual = testing.copy_dummy_data(DUMMY, tmp_path, "manual")
   bad = manual / mb.ROOT_NAME / "002/disgust/take000/img_0003.jpg"
   bad.unlink()
   bad.symlink_to(tmp_path / "nowhere.jpg")  # Listed, but cannot be read.
   with caplog.at_level(logging.WARNING):
-    builder = _prepare(manual, tmp_path / "data")
+    builder = testing.prepare_from_manual_dir(
+      tfds.builder("mug", data_dir=tmp_path / "data"), manual
+    )
   assert builder.info.splits["train"].num_examples == 5
   assert any(str(bad) in r.getMessage() and "skipping" in r.getMessage()
              for r in caplog.records)
@@ -190,11 +189,13 @@ def test_unreadable_frame_drops_its_clip_with_a_warning(tmp_path, caplog):
 
 
 def test_expression_folder_without_takes_is_skipped(tmp_path, caplog):
-  manual = _copy_dummy(tmp_path)
+  manual = testing.copy_dummy_data(DUMMY, tmp_path, "manual")
   lonely = manual / mb.ROOT_NAME / "002/fear"
   (lonely / "notes").mkdir(parents=True)  # No take<NNN> folder.
   with caplog.at_level(logging.WARNING):
-    builder = _prepare(manual, tmp_path / "data")
+    builder = testing.prepare_from_manual_dir(
+      tfds.builder("mug", data_dir=tmp_path / "data"), manual
+    )
   assert builder.info.splits["train"].num_examples == 6
   assert any(f"{lonely} has no take<NNN> folders; skipped" in r.getMessage()
              for r in caplog.records)
@@ -216,7 +217,9 @@ def test_root_without_subject_folders_lists_what_it_holds(tmp_path, content):
   if content:
     (root / content).write_text("not a subject")
   with pytest.raises(FileNotFoundError) as err:
-    _prepare(tmp_path / "manual", tmp_path / "data")
+    testing.prepare_from_manual_dir(
+      tfds.builder("mug", data_dir=tmp_path / "data"), tmp_path / "manual"
+    )
   message = str(err.value)
   assert f"No subject folders (<NNN>/) in {root}; " in message
   assert ("it holds: readme.txt." if content else "it is empty.") in message
@@ -229,7 +232,9 @@ def test_missing_or_empty_manual_dir_says_where_and_what(tmp_path, case):
   if case == "empty":
     manual.mkdir()
   with pytest.raises(Exception) as err:
-    _prepare(manual, tmp_path / "data")
+    testing.prepare_from_manual_dir(
+      tfds.builder("mug", data_dir=tmp_path / "data"), manual
+    )
   message = str(err.value)
   assert str(manual) in message
   assert "<manual_dir>/subjects3/<subject>/<expression>/take<NNN>/" in message
@@ -237,13 +242,15 @@ def test_missing_or_empty_manual_dir_says_where_and_what(tmp_path, case):
 
 
 def test_interrupted_extraction_lists_the_empty_folders(tmp_path):
-  manual = _copy_dummy(tmp_path)
+  manual = testing.copy_dummy_data(DUMMY, tmp_path, "manual")
   root = manual / mb.ROOT_NAME
   for frame in (root / "007/sadness/take000").iterdir():
     frame.unlink()
   (root / "009").mkdir()
   with pytest.raises(FileNotFoundError) as err:
-    _prepare(manual, tmp_path / "data")
+    testing.prepare_from_manual_dir(
+      tfds.builder("mug", data_dir=tmp_path / "data"), manual
+    )
   message = str(err.value)
   assert "2 empty subject / take folders" in message
   assert "\n  007/sadness/take000\n  009\n" in message
@@ -251,11 +258,13 @@ def test_interrupted_extraction_lists_the_empty_folders(tmp_path):
 
 
 def test_unknown_subject_folder_is_an_error(tmp_path):
-  manual = _copy_dummy(tmp_path)
+  manual = testing.copy_dummy_data(DUMMY, tmp_path, "manual")
   shutil.copytree(manual / mb.ROOT_NAME / "001", manual / mb.ROOT_NAME / "087")
   with pytest.raises(ValueError,
                      match=r"\['087'\].*valid subject numbers are 001 to 086"):
-    _prepare(manual, tmp_path / "data")
+    testing.prepare_from_manual_dir(
+      tfds.builder("mug", data_dir=tmp_path / "data"), manual
+    )
 
 
 if __name__ == "__main__":

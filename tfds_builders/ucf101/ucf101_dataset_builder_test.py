@@ -3,14 +3,13 @@
 import collections
 import logging
 import pathlib
-import shutil
-from unittest import mock
 
 import av
 import numpy as np
 import pytest
 import tensorflow_datasets as tfds
 
+from tfds_builders import testing
 from tfds_builders import video_io
 from tfds_builders.ucf101 import make_dummy_data
 from tfds_builders.ucf101 import ucf101_dataset_builder as ucf
@@ -29,29 +28,15 @@ class Ucf101Test(tfds.testing.DatasetBuilderTestCase):
   DL_EXTRACT_RESULT = {"videos": "videos", "splits": "splits"}
 
 
-def _prepare(source: pathlib.Path, data_dir: pathlib.Path, **kwargs):
-  """Prepares with `source`/{videos,splits} standing in for the archives."""
+def _extracted(source: pathlib.Path):
+  """download_and_extract's stand-in: source/{videos,splits}, the archives."""
   extracted = {"videos": source / "videos", "splits": source / "splits"}
 
-  def fake_download_and_extract(self, urls):
-    del self
+  def fake_download_and_extract(urls):
     assert urls == {"videos": ucf.VIDEOS_URL, "splits": ucf.SPLITS_URL}
     return {key: tfds.core.Path(path) for key, path in extracted.items()}
 
-  builder = ucf.Ucf101(data_dir=data_dir)
-  with mock.patch.object(
-    tfds.download.DownloadManager,
-    "download_and_extract",
-    fake_download_and_extract,
-  ):
-    builder.download_and_prepare(**kwargs)
-  return builder
-
-
-def _copy_dummy(tmp_path) -> pathlib.Path:
-  copy = tmp_path / "source"
-  shutil.copytree(DUMMY, copy)
-  return copy
+  return fake_download_and_extract
 
 
 def test_project_name_is_ours_and_tfds_own_builder_is_untouched():
@@ -134,11 +119,13 @@ def test_a_bad_list_entry_fails_before_any_video_is_read(
 ):
   with pytest.raises(ValueError, match=expected):
     ucf.parse_entry(entry)
-  source = _copy_dummy(tmp_path)
+  source = testing.copy_dummy_data(DUMMY, tmp_path, "source")
   train_list = source / "splits" / ucf.LISTS_FOLDER / "trainlist01.txt"
   train_list.write_text(train_list.read_text() + entry + " 101\n")
   with pytest.raises(ValueError) as error:
-    _prepare(source, tmp_path / "data")
+    testing.prepare_with_fake_downloads(
+      ucf.Ucf101(data_dir=tmp_path / "data"), _extracted(source)
+    )
   assert str(train_list) in str(error.value)
   assert entry in str(error.value)
 
@@ -204,8 +191,10 @@ def test_an_entry_in_both_lists_is_an_error():
 
 @pytest.fixture(scope="module", name="prepared")
 def _prepared(tmp_path_factory):
-  return _prepare(
-    DUMMY, tmp_path_factory.mktemp("data"), file_format="array_record"
+  return testing.prepare_with_fake_downloads(
+    ucf.Ucf101(data_dir=tmp_path_factory.mktemp("data")),
+    _extracted(DUMMY),
+    file_format="array_record",
   )
 
 
@@ -253,7 +242,7 @@ def test_keys_are_the_ids_so_reordered_lists_give_the_same_records(
 
 
 def test_bad_files_are_skipped_with_a_warning_and_a_count(tmp_path, caplog):
-  source = _copy_dummy(tmp_path)
+  source = testing.copy_dummy_data(DUMMY, tmp_path, "source")
   videos = source / "videos" / ucf.VIDEOS_FOLDER
   truncated = videos / "v_YoYo_g09_c01.avi"
   truncated.write_bytes(truncated.read_bytes()[: truncated.stat().st_size // 2])
@@ -262,7 +251,11 @@ def test_bad_files_are_skipped_with_a_warning_and_a_count(tmp_path, caplog):
   short = videos / "v_HandstandPushups_g13_c01.avi"
   video_io.write_video(short, make_dummy_data.draw_video(37, 13, 1)[:10])
   with caplog.at_level(logging.INFO):
-    builder = _prepare(source, tmp_path / "data", file_format="array_record")
+    builder = testing.prepare_with_fake_downloads(
+      ucf.Ucf101(data_dir=tmp_path / "data"),
+      _extracted(source),
+      file_format="array_record",
+    )
   sizes = {
     name: info.num_examples for name, info in builder.info.splits.items()
   }
@@ -291,7 +284,7 @@ def test_bad_files_are_skipped_with_a_warning_and_a_count(tmp_path, caplog):
 
 @pytest.mark.parametrize("where", ["videos", "lists"])
 def test_missing_files_are_listed_with_what_to_put_where(tmp_path, where):
-  source = _copy_dummy(tmp_path)
+  source = testing.copy_dummy_data(DUMMY, tmp_path, "source")
   if where == "videos":
     for name in ("v_YoYo_g25_c01.avi", "v_HandstandPushups_g07_c02.avi"):
       (source / "videos" / ucf.VIDEOS_FOLDER / name).unlink()
@@ -305,7 +298,9 @@ def test_missing_files_are_listed_with_what_to_put_where(tmp_path, where):
     lists = source / "splits" / ucf.LISTS_FOLDER
     expected = [f"Missing in {lists}:\n  testlist01.txt\n"]
   with pytest.raises(FileNotFoundError) as error:
-    _prepare(source, tmp_path / "data")
+    testing.prepare_with_fake_downloads(
+      ucf.Ucf101(data_dir=tmp_path / "data"), _extracted(source)
+    )
   message = str(error.value)
   for text in expected:
     assert text in message
@@ -316,12 +311,14 @@ def test_missing_files_are_listed_with_what_to_put_where(tmp_path, where):
 
 
 def test_an_unexpected_class_index_is_an_error(tmp_path):
-  source = _copy_dummy(tmp_path)
+  source = testing.copy_dummy_data(DUMMY, tmp_path, "source")
   class_index = source / "splits" / ucf.LISTS_FOLDER / "classInd.txt"
   lines = class_index.read_text().splitlines()
   class_index.write_text("\n".join(lines[:-1]) + "\n")
   with pytest.raises(ValueError, match="it lists 100"):
-    _prepare(source, tmp_path / "data")
+    testing.prepare_with_fake_downloads(
+      ucf.Ucf101(data_dir=tmp_path / "data"), _extracted(source)
+    )
 
 
 if __name__ == "__main__":

@@ -2,14 +2,13 @@
 
 import logging
 import pathlib
-import shutil
-from unittest import mock
 
 import av
 import numpy as np
 import pytest
 import tensorflow_datasets as tfds
 
+from tfds_builders import testing
 from tfds_builders import video_io
 from tfds_builders.weizmann import make_dummy_data
 from tfds_builders.weizmann import person_crop
@@ -40,19 +39,14 @@ class VideovaeTest(NavsynthTest):
   SPLITS = {"train": 90, "test": 90}
 
 
-def _prepare(config, extracted_root, data_dir):
-  """Builds `config` from extracted_root/<action>/ with no network."""
-  builder = tfds.builder(f"weizmann/{config}", data_dir=data_dir)
+def _extracted(extracted_root):
+  """download_and_extract's stand-in: extracted_root/<action>/, no network."""
 
-  def extracted(_, urls):
+  def extracted(urls):
     assert set(urls) == set(wz.ACTIONS)
     return {action: extracted_root / action for action in urls}
 
-  with mock.patch.object(
-    tfds.download.DownloadManager, "download_and_extract", extracted
-  ):
-    builder.download_and_prepare(file_format="array_record")
-  return builder
+  return extracted
 
 
 # Split rules, on synthetic file lists.
@@ -220,7 +214,11 @@ def test_dummy_data_is_in_the_real_format():
 
 @pytest.fixture(scope="module", name="videovae")
 def _videovae(tmp_path_factory):
-  return _prepare("videovae", DUMMY, tmp_path_factory.mktemp("data"))
+  return testing.prepare_with_fake_downloads(
+    tfds.builder("weizmann/videovae", data_dir=tmp_path_factory.mktemp("data")),
+    _extracted(DUMMY),
+    file_format="array_record",
+  )
 
 
 def test_videovae_parts_labels_and_ids(videovae):
@@ -276,7 +274,11 @@ def test_videovae_crop_follows_the_walker_centre_crop_does_not(
   videovae, tmp_path, caplog
 ):
   with caplog.at_level(logging.WARNING):
-    navsynth = _prepare("navsynth", DUMMY, tmp_path)
+    navsynth = testing.prepare_with_fake_downloads(
+      tfds.builder("weizmann/navsynth", data_dir=tmp_path),
+      _extracted(DUMMY),
+      file_format="array_record",
+    )
   assert any(
     "ido_pjump.avi has 12 frames for train, fewer than 16; padded"
     in r.getMessage()
@@ -302,12 +304,15 @@ def test_videovae_crop_follows_the_walker_centre_crop_does_not(
 
 
 def test_truncated_video_is_skipped_with_a_warning(tmp_path, caplog):
-  extracted = tmp_path / "extracted"
-  shutil.copytree(DUMMY, extracted)
+  extracted = testing.copy_dummy_data(DUMMY, tmp_path, "extracted")
   broken = extracted / "run" / "ido_run.avi"
   broken.write_bytes(broken.read_bytes()[:3000])
   with caplog.at_level(logging.WARNING):
-    builder = _prepare("navsynth_exchange", extracted, tmp_path / "data")
+    builder = testing.prepare_with_fake_downloads(
+      tfds.builder("weizmann/navsynth_exchange", data_dir=tmp_path / "data"),
+      _extracted(extracted),
+      file_format="array_record",
+    )
   assert builder.info.splits["test"].num_examples == 13
   assert builder.info.splits["train"].num_examples == 22
   ids = {ex["id"].decode() for ex in builder.as_data_source("test")}
@@ -321,7 +326,11 @@ def test_example_order_is_deterministic(tmp_path):
   # Keys are the ids, so two builds store the examples in the same order.
   orders = []
   for run in ("first", "second"):
-    builder = _prepare("navsynth_exchange", DUMMY, tmp_path / run)
+    builder = testing.prepare_with_fake_downloads(
+      tfds.builder("weizmann/navsynth_exchange", data_dir=tmp_path / run),
+      _extracted(DUMMY),
+      file_format="array_record",
+    )
     orders.append([ex["id"] for ex in builder.as_data_source("test")])
   assert orders[0] == orders[1] and len(orders[0]) == 14
 
@@ -345,8 +354,7 @@ def test_part_with_no_frames_is_counted_as_skipped(tmp_path, caplog):
 
 
 def test_files_one_folder_down_are_found(tmp_path):
-  extracted = tmp_path / "extracted"
-  shutil.copytree(DUMMY, extracted)
+  extracted = testing.copy_dummy_data(DUMMY, tmp_path, "extracted")
   # As if walk.zip wrapped its files in a folder `walk/`.
   (extracted / "walk" / "walk").mkdir()
   for video in (extracted / "walk").glob("*.avi"):
@@ -358,13 +366,16 @@ def test_files_one_folder_down_are_found(tmp_path):
 
 
 def test_missing_files_are_listed_with_their_archive(tmp_path):
-  extracted = tmp_path / "extracted"
-  shutil.copytree(DUMMY, extracted)
+  extracted = testing.copy_dummy_data(DUMMY, tmp_path, "extracted")
   (extracted / "walk" / "lena_walk1.avi").unlink()
   (extracted / "jack" / "ira_jack.avi").unlink()
   (extracted / "walk" / "lena_walk2.avi").unlink()  # Not needed: no error.
   with pytest.raises(FileNotFoundError) as error:
-    _prepare("navsynth", extracted, tmp_path / "data")
+    testing.prepare_with_fake_downloads(
+      tfds.builder("weizmann/navsynth", data_dir=tmp_path / "data"),
+      _extracted(extracted),
+      file_format="array_record",
+    )
   message = str(error.value)
   assert "2 of the 90 videos" in message
   assert f"{extracted / 'walk' / 'lena_walk1.avi'}   (from " in message
