@@ -154,12 +154,20 @@ def _clip(video: np.ndarray, num_frames: int, start: int,
   return video[start:start + span:stride]
 
 
+def _label(example, name: str) -> np.int32:
+  if name not in example:
+    raise KeyError(f"dataset.labels names {name!r}, which this dataset's "
+                   f"examples do not have; they have {sorted(example)}.")
+  return np.int32(example[name])
+
+
 def train_dataset(config, start_step: int = 0, process_index: int = 0,
                   process_count: int = 1, source=None) -> tf.data.Dataset:
   """This process's share of every global training batch from `start_step`.
 
-  Yields {'video': float32 [b, N, r, r, C], 'anchor_mask': bool [b, N]} with
-  b = batch_size / process_count.
+  Yields {'video': float32 [b, N, r, r, C], 'anchor_mask': bool [b, N],
+  'index': int32 [b] (the example's position in the split), and one int32 [b]
+  per name in `dataset.labels`} with b = batch_size / process_count.
   """
   data, train = config.dataset, config.train
   if train.batch_size % process_count:
@@ -172,16 +180,20 @@ def train_dataset(config, start_step: int = 0, process_index: int = 0,
   span = _clip_span(data.num_frames, data.frame_stride)
   anchor_kwargs = dict(config.anchors)
 
+  labels = tuple(data.labels)
+
   def load(index, position):
     rng = np.random.default_rng([seed, int(position)])
-    video = source[int(index)]["video"]
+    example = source[int(index)]
+    video = example["video"]
     start = int(rng.integers(0, max(len(video) - span, 0) + 1))
     clip = to_model_frames(_clip(video, data.num_frames, start,
                                  data.frame_stride),
                            data.resolution, data.channels)
     mask = anchors_lib.sample_anchor_mask(rng, data.num_frames,
                                           **anchor_kwargs)
-    return clip, mask
+    return (clip, mask, np.int32(index),
+            *[_label(example, name) for name in labels])
 
   def shuffled(position):
     epoch = position // num_examples
@@ -191,12 +203,18 @@ def train_dataset(config, start_step: int = 0, process_index: int = 0,
     return index, position
 
   def load_tf(index, position):
-    clip, mask = tf.numpy_function(load, [index, position],
-                                   (tf.float32, tf.bool))
+    clip, mask, example_index, *label_values = tf.numpy_function(
+        load, [index, position],
+        (tf.float32, tf.bool, tf.int32) + (tf.int32,) * len(labels))
     clip.set_shape((data.num_frames, data.resolution, data.resolution,
                     data.channels))
     mask.set_shape((data.num_frames,))
-    return {"video": clip, "anchor_mask": mask}
+    example_index.set_shape(())
+    batch = {"video": clip, "anchor_mask": mask, "index": example_index}
+    for name, value in zip(labels, label_values):
+      value.set_shape(())
+      batch[name] = value
+    return batch
 
   first = process_index * local_batch
   steps = tf.data.Dataset.range(start_step, train.num_steps)
@@ -222,9 +240,12 @@ def eval_clips(config, num_clips: int, anchor_times: Sequence[int] | None = None
   if source is None:
     source = load_source(data, split or data.eval_split)
   num_clips = min(num_clips, len(source))
-  videos, masks = [], []
+  videos, masks, labels = [], [], {name: [] for name in data.labels}
   for index in range(num_clips):
-    video = source[index]["video"]
+    example = source[index]
+    for name in labels:
+      labels[name].append(_label(example, name))
+    video = example["video"]
     span = _clip_span(data.num_frames, data.frame_stride)
     start = max(len(video) - span, 0) // 2
     videos.append(to_model_frames(
@@ -236,7 +257,10 @@ def eval_clips(config, num_clips: int, anchor_times: Sequence[int] | None = None
       rng = np.random.default_rng([config.seed, 1_000_003, index])
       masks.append(anchors_lib.sample_anchor_mask(rng, data.num_frames,
                                                   **config.anchors))
-  return {"video": np.stack(videos), "anchor_mask": np.stack(masks)}
+  return {"video": np.stack(videos), "anchor_mask": np.stack(masks),
+          "index": np.arange(num_clips, dtype=np.int32),
+          **{name: np.asarray(values, np.int32)
+             for name, values in labels.items()}}
 
 
 def as_numpy(ds: tf.data.Dataset) -> Iterator[dict[str, np.ndarray]]:

@@ -1,7 +1,8 @@
 """The one training loop of every family.
 
 jit over a 1-D device mesh ('data'): batches are sharded over every device of
-every host, the train state is replicated, and XLA inserts the gradient
+every host, the train state is replicated (but what a family shards with
+`state_partition_specs`, e.g. navsynth's latent tables), and XLA inserts the gradient
 all-reduce (the modern form of pmap data parallelism). Each process feeds
 only its slice of the global batch; only process 0 writes files.
 
@@ -99,7 +100,10 @@ def best_checkpoint_manager(workdir: str, config, read_only: bool = False):
 
 
 def restore_or_create_state(model, config, manager, sharding, step=None):
-  """The latest (or given) checkpoint, else a fresh state."""
+  """The latest (or given) checkpoint, else a fresh state.
+
+  `sharding`: one sharding for the whole state or a pytree of them.
+  """
   init_rng = jax.random.fold_in(jax.random.key(config.seed), -1 % 2**31)
   state = jax.jit(model.create_state, out_shardings=sharding)(init_rng)
   step = manager.latest_step() if step is None else step
@@ -154,11 +158,20 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
     raise ValueError(f"train.batch_size={config.train.batch_size} must be "
                      f"divisible by the {mesh.size} devices.")
 
-  state = restore_or_create_state(model, config, manager, replicated)
+  init_rng = jax.random.fold_in(jax.random.key(config.seed), -1 % 2**31)
+  state_sharding = jax.tree.map(
+      lambda spec: jax.sharding.NamedSharding(mesh, spec),
+      model.state_partition_specs(
+          jax.eval_shape(model.create_state, init_rng), mesh.size))
+  state = restore_or_create_state(model, config, manager, state_sharding)
   start_step = int(jax.device_get(state.step))
   num_steps = config.train.num_steps
+  train_source = input_pipeline.load_source(config.dataset,
+                                            config.dataset.train_split)
+  model.check_training_data(train_source)
   dataset = input_pipeline.train_dataset(
-      config, start_step, jax.process_index(), jax.process_count())
+      config, start_step, jax.process_index(), jax.process_count(),
+      source=train_source)
   batches = input_pipeline.as_numpy(dataset)
   validation_split = (config.dataset.validation_split
                       or config.dataset.eval_split)
@@ -204,8 +217,8 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
         return step_fn(state, batch, jax.random.fold_in(seed_key, state.step))
 
       compiled[phase.name] = jax.jit(
-          with_rng, in_shardings=(replicated, batch_sharding),
-          out_shardings=(replicated, replicated), donate_argnums=0)
+          with_rng, in_shardings=(state_sharding, batch_sharding),
+          out_shardings=(state_sharding, replicated), donate_argnums=0)
     return compiled[phase.name]
 
   stop_requested = []

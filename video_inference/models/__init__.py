@@ -6,11 +6,13 @@ import ml_collections
 
 from video_inference.models import base
 from video_inference.models import inbetween3d_steps
+from video_inference.models import navsynth_steps
 from video_inference.models import sdvi_steps
 
 FAMILIES: dict[str, type[base.VideoModel]] = {
     "sdvi": sdvi_steps.SdviModel,
     "inbetween3d": inbetween3d_steps.Inbetween3dModel,
+    "navsynth": navsynth_steps.NavsynthModel,
 }
 
 

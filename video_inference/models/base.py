@@ -85,6 +85,9 @@ class VideoModel:
   # Whether `generate(deterministic=True)` means something (a z = mu mode);
   # the evaluation reports the deterministic baseline only then.
   has_deterministic_mode: bool = False
+  # Whether the family keeps a learned latent dictionary with
+  # `generate_from_rows` and `interpolate` (navsynth).
+  has_dictionary: bool = False
 
   def __init__(self, config: ml_collections.ConfigDict):
     self.config = config
@@ -97,6 +100,15 @@ class VideoModel:
 
   def phases(self) -> list[Phase]:
     raise NotImplementedError
+
+  def state_partition_specs(self, state_shape, num_devices: int):
+    """PartitionSpecs over the 'data' mesh axis; default: all replicated."""
+    del num_devices
+    return jax.tree.map(lambda _: jax.sharding.PartitionSpec(), state_shape)
+
+  def check_training_data(self, source) -> None:
+    """Raises if the training split does not fit the model; default: fits."""
+    del source
 
   def sampling_variables(self, state: TrainState) -> Any:
     """The part of the state `generate` needs (no optimiser states)."""

@@ -1,0 +1,37 @@
+r"""navsynth on MoCoGAN's Weizmann subset (../shared/data/mocogan/actions).
+
+Run:
+  python -m video_inference.prepare --dataset=mocogan_actions \
+      --manual_dir=../shared/data/mocogan/actions   # once, ~2 s
+  python -m video_inference.main --config=configs/navsynth_actions.py \
+      --workdir=runs/navsynth_actions
+The Weizmann recipe of Table 6 (D_s 56, D_t 200, lambda_s 0.01, lambda_t 0.1,
+alpha 2, tau_G 6.25e-5, tau_R 6.25e-3, tau_Z 12.5, l = 3) on the 72 strips
+MoCoGAN ships (4 actions x 9 people, each also mirrored): one static latent
+per person, one transient path per action, random 16-frame windows.
+Sized for a CPU budget: 32x32 frames, 32 base channels, 1500 steps at batch
+16 (~333 epochs); FVD and MCS/FCS on 72 generations from the dictionary.
+Variant `:tiny` is the 2-step test size (on procedural data).
+"""
+
+from video_inference import config_lib
+
+
+def get_config(variant: str = ""):
+  config = config_lib.navsynth_config()
+  config.lock()
+  config.dataset.update(name="mocogan_actions", num_frames=16,
+                        resolution=32, labels=("person", "action"))
+  config.model.update(static_dim=56, transient_dim=200, base_channels=32,
+                      static_key="person", transient_key="action",
+                      num_static=9, num_transient=4)
+  config.loss.update(pyramid_levels=3, static_weight=0.01,
+                     triplet_weight=0.1, triplet_margin=2.0)
+  config.train.update(num_steps=1500, generator_steps=1500,
+                      generator_learning_rate=6.25e-5,
+                      rnn_learning_rate=6.25e-3, latent_learning_rate=12.5,
+                      log_every=50, checkpoint_every=500, sample_every=500)
+  config.evals.update(num_anchor_sets=72, num_samples=2)
+  config.evals.fvd.during_training = True
+  config_lib.apply_variant(config, variant)
+  return config

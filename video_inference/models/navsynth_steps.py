@@ -1,0 +1,296 @@
+"""Training, latent dictionary and generation of the navsynth family.
+
+Paper: ../shared/papers/navsynth_non_adversarial.txt, sections 3.1-3.3, 4.2,
+4.3 and Table 6. Networks and pure losses are in `navsynth.py`.
+
+The learned latents are two tables in the train state (`params["latents"]`):
+`static` [S, D_s] and `transient` [T, L, D_t]. Which row a training clip
+uses is a config choice, `model.static_key` / `model.transient_key`:
+"index" (one row per training video, the paper's Chair-CAD and Golf
+transient latents), "shared" (one row for the whole set: the paper's "one
+static latent vector for the training set" of Chair-CAD and Golf), or a
+label the batches carry (`dataset.labels`): Weizmann's "nine static latent
+vectors (for nine identities) and ten transient (for ten actions)".
+The tables are sharded over the device mesh by rows when their row count
+divides by the number of devices (replicated otherwise), and checkpointed
+with everything else.
+
+Objective (eq. 6): per video, l_rec (Laplacian L1 averaged over its frames)
++ lambda_s l_static (the same loss on one random frame) + lambda_t l_triplet
+(on the transient latents). Updates (section 3.3, supp. B): the generator
+by Adam (tau_G) on l_rec + l_static; the GRU by Adam (tau_R) and the latents
+by SGD with momentum 0.9 (tau_Z) on the whole objective; each latent vector
+then projected into the unit ball, and with `model.rank` > 0 each updated
+video's z_t matrix projected to rank rho (section 3.3.1).
+
+Choices where the paper is silent:
+- Stages 3.1 and 3.2 share one forward and backward pass per batch: the
+  generator and the latents/GRU step from the same gradients (half the cost
+  of two passes; the paper alternates them).
+- The two-stage schedule of Table 6 (mu_gamma, mu_{Z,theta} epochs): we read
+  it as the generator being trained for the first mu_gamma epochs (phase
+  "joint") and the latents and GRU for all mu_{Z,theta} epochs (phase
+  "latents" after the generator is frozen). `train.generator_steps` sets the
+  boundary; it equals `train.num_steps` where a config trains the
+  generator throughout.
+- Latents follow the gradient of their own video's loss (the batch mean's
+  gradient times the batch size), so tau_Z = 12.5 does not depend on the
+  batch size. Momentum is kept per row and only rows in the batch move
+  (an untouched video's latent does not drift on stale momentum).
+- Initial latents: N(0, 1/D) per coordinate (norm ~1), then projected.
+- `generate` (the common sampling API) has no anchors: it draws a random
+  static row and a random transient row from the dictionary ("random static
+  x random transient"). Replay, action exchange and interpolation are
+  `generate_from_rows` and `interpolate`, exposed as
+  `sampling.sample_dictionary` and `sampling.interpolate_transient`.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import jax
+import jax.numpy as jnp
+import optax
+
+from video_inference.models import base
+from video_inference.models import dcgan
+from video_inference.models import navsynth
+
+KEYS_WITHOUT_LABEL = ("index", "shared")
+
+
+class NavsynthModel(base.VideoModel):
+  """Non-adversarial synthesis: see this module's and navsynth.py's docs."""
+
+  name = "navsynth"
+  supports_anchors = False
+  supports_prior = True
+  has_dictionary = True
+
+  def __init__(self, config):
+    super().__init__(config)
+    model, train = config.model, config.train
+    for key_name in ("static_key", "transient_key"):
+      key = model[key_name]
+      if key not in KEYS_WITHOUT_LABEL and key not in config.dataset.labels:
+        raise ValueError(
+            f"model.{key_name}={key!r} must be one of {KEYS_WITHOUT_LABEL} or "
+            f"a label in dataset.labels={tuple(config.dataset.labels)}.")
+    if model.static_key == "shared" and model.num_static != 1:
+      raise ValueError("model.static_key='shared' needs model.num_static=1, "
+                       f"got {model.num_static}.")
+    if not 0 < train.generator_steps <= train.num_steps:
+      raise ValueError(f"train.generator_steps={train.generator_steps} must "
+                       f"be in 1..train.num_steps={train.num_steps}.")
+    self.generator = dcgan.FrameDecoder(self.resolution, self.channels,
+                                        model.base_channels)
+    self.rnn = navsynth.TransientRNN(model.gru_hidden_size,
+                                     model.transient_dim)
+    self.optimizers = {
+        "generator": optax.adam(train.generator_learning_rate,
+                                b1=train.adam_b1, b2=train.adam_b2,
+                                eps=train.adam_eps),
+        "rnn": optax.adam(train.rnn_learning_rate, b1=train.adam_b1,
+                          b2=train.adam_b2, eps=train.adam_eps),
+    }
+
+  # ---------------------------------------------------------------- state --
+  def create_state(self, rng):
+    model = self.config.model
+    rng_gen, rng_rnn, rng_s, rng_t = jax.random.split(rng, 4)
+    length = self.num_frames
+    static = jax.random.normal(rng_s, (model.num_static, model.static_dim))
+    transient = jax.random.normal(
+        rng_t, (model.num_transient, length, model.transient_dim))
+    latents = {
+        "static": navsynth.project_to_unit_ball(
+            static / jnp.sqrt(model.static_dim)),
+        "transient": navsynth.project_to_unit_ball(
+            transient / jnp.sqrt(model.transient_dim)),
+    }
+    params = {
+        "generator": self.generator.init(
+            rng_gen, jnp.zeros((1, model.static_dim + model.transient_dim))),
+        "rnn": self.rnn.init(rng_rnn,
+                             jnp.zeros((1, length, model.transient_dim))),
+        "latents": latents,
+    }
+    opt_state = {name: tx.init(params[name])
+                 for name, tx in self.optimizers.items()}
+    opt_state["latents"] = jax.tree.map(jnp.zeros_like, latents)  # Momentum.
+    return base.TrainState(step=jnp.zeros((), jnp.int32), params=params,
+                           opt_state=opt_state)
+
+  def state_partition_specs(self, state_shape, num_devices: int):
+    """Latent tables (and their momentum) by rows over 'data' when even."""
+    replicated = jax.sharding.PartitionSpec()
+
+    def spec(path, leaf):
+      names = [getattr(p, "key", None) for p in path]
+      if ("latents" in names and leaf.ndim >= 1
+          and leaf.shape[0] % num_devices == 0):
+        return jax.sharding.PartitionSpec("data")
+      return replicated
+
+    return jax.tree_util.tree_map_with_path(spec, state_shape)
+
+  def phases(self):
+    train = self.config.train
+    phases = [base.Phase("joint", 0, train.generator_steps, self.joint_step)]
+    if train.generator_steps < train.num_steps:
+      phases.append(base.Phase("latents", train.generator_steps,
+                               train.num_steps, self.latent_step))
+    return phases
+
+  def check_training_data(self, source) -> None:
+    """Every row a training clip can ask for exists in the tables."""
+    model = self.config.model
+    for key, rows, name in ((model.static_key, model.num_static, "static"),
+                            (model.transient_key, model.num_transient,
+                             "transient")):
+      if key == "shared":
+        continue
+      needed = (len(source) if key == "index" else
+                source.dataset_info.features[key].num_classes)
+      if needed > rows:
+        what = ("training examples" if key == "index"
+                else f"classes of label {key!r}")
+        raise ValueError(
+            f"The {name} latent table has model.num_{name}={rows} rows but "
+            f"the training split has {needed} {what}; set "
+            f"--config.model.num_{name}={needed}.")
+
+  # --------------------------------------------------------------- losses --
+  def rows(self, batch, key: str) -> jnp.ndarray:
+    if key == "shared":
+      return jnp.zeros_like(batch["index"])
+    return batch[key]
+
+  def decode(self, generator_params, rnn_params, static, transient):
+    """z_s [B, D_s], z_t [B, N, D_t] -> frames [B, N, H, W, C]."""
+    recurrent = self.rnn.apply(rnn_params, transient)
+    latents = jnp.concatenate(
+        [jnp.broadcast_to(static[:, None], recurrent.shape[:2]
+                          + static.shape[-1:]), recurrent], axis=-1)
+    frames = self.generator.apply(generator_params,
+                                  latents.reshape(-1, latents.shape[-1]))
+    return frames.reshape(latents.shape[:2] + frames.shape[1:])
+
+  def losses(self, params, batch, rng):
+    model, loss = self.config.model, self.config.loss
+    videos = batch["video"]
+    batch_size, num_frames = videos.shape[:2]
+    static = params["latents"]["static"][self.rows(batch, model.static_key)]
+    transient = params["latents"]["transient"][
+        self.rows(batch, model.transient_key)][:, :num_frames]
+    generated = self.decode(params["generator"], params["rnn"], static,
+                            transient)
+    per_frame = navsynth.laplacian_l1(generated, videos, loss.pyramid_levels)
+    rng_frame, rng_triplet = jax.random.split(rng)
+    rec = jnp.mean(per_frame, axis=1)
+    picked = jax.random.randint(rng_frame, (batch_size,), 0, num_frames)
+    static_term = jnp.take_along_axis(per_frame, picked[:, None], axis=1)[:, 0]
+    triplet = navsynth.triplet_loss(transient, rng_triplet,
+                                    loss.triplet_margin, loss.triplet_window)
+    total = jnp.mean(rec + loss.static_weight * static_term
+                     + loss.triplet_weight * triplet)
+    metrics = {
+        "loss": total,
+        "rec_laplacian": jnp.mean(rec),
+        "static_laplacian": jnp.mean(static_term),
+        "triplet": jnp.mean(triplet),
+        "recon_mse": jnp.mean((generated - videos)**2),
+    }
+    return total, metrics
+
+  def update_latents(self, latents, momentum, grads, batch):
+    """Row-sparse SGD with momentum, unit-ball (and rank) projection."""
+    model, train = self.config.model, self.config.train
+    batch_size = batch["video"].shape[0]
+    new_latents, new_momentum = {}, {}
+    for table, key in (("static", model.static_key),
+                       ("transient", model.transient_key)):
+      rows = self.rows(batch, key)
+      touched = jnp.zeros(latents[table].shape[0], bool).at[rows].set(True)
+      touched = touched.reshape((-1,) + (1,) * (latents[table].ndim - 1))
+      # The batch mean's gradient times B: each row follows its own video.
+      grad = grads[table] * batch_size
+      velocity = jnp.where(touched,
+                           train.latent_momentum * momentum[table] + grad,
+                           momentum[table])
+      values = jnp.where(touched,
+                         latents[table] - train.latent_learning_rate * velocity,
+                         latents[table])
+      values = navsynth.project_to_unit_ball(values)
+      if table == "transient" and model.rank:
+        values = values.at[rows].set(navsynth.project_to_unit_ball(
+            navsynth.project_rank(values[rows], model.rank)))
+      new_latents[table], new_momentum[table] = values, velocity
+    return new_latents, new_momentum
+
+  def _step(self, state, batch, rng, train_generator: bool):
+    grads, metrics = jax.grad(self.losses, has_aux=True)(state.params, batch,
+                                                         rng)
+    trained = ("generator", "rnn") if train_generator else ("rnn",)
+    new_state = base.apply_updates(state, grads, self.optimizers, trained)
+    latents, momentum = self.update_latents(
+        state.params["latents"], state.opt_state["latents"],
+        grads["latents"], batch)
+    params = dict(new_state.params, latents=latents)
+    opt_state = dict(new_state.opt_state, latents=momentum)
+    return new_state.replace(params=params, opt_state=opt_state), metrics
+
+  def joint_step(self, state, batch, rng):
+    return self._step(state, batch, rng, train_generator=True)
+
+  def latent_step(self, state, batch, rng):
+    return self._step(state, batch, rng, train_generator=False)
+
+  # ----------------------------------------------------------- generation --
+  def generate_from_latents(self, variables, static, transient):
+    return self.decode(variables["generator"], variables["rnn"], static,
+                       transient)
+
+  @functools.partial(jax.jit, static_argnums=(0, 4))
+  def generate_from_rows(self, variables, static_rows, transient_rows,
+                         num_frames):
+    """Dictionary entries -> videos: replay (rows of one video), exchange."""
+    latents = variables["latents"]
+    return self.generate_from_latents(
+        variables, latents["static"][static_rows],
+        latents["transient"][transient_rows][:, :num_frames])
+
+  @functools.partial(jax.jit, static_argnums=(0, 4, 5))
+  def interpolate(self, variables, static_rows, transient_rows, first: int,
+                  last: int):
+    """Section 4.3.3: frames first+1..last-1 from z_t interpolated linearly.
+
+    Frame first + n uses z_t^first + n/k (z_t^last - z_t^first), k = last -
+    first; every other frame keeps its learned z_t.
+    """
+    latents = variables["latents"]
+    transient = latents["transient"][transient_rows]
+    steps = last - first
+    weights = jnp.arange(1, steps) / steps
+    start, end = transient[:, first], transient[:, last]
+    between = start[:, None] + weights[None, :, None] * (end - start)[:, None]
+    transient = transient.at[:, first + 1:last].set(between)
+    return self.generate_from_latents(variables,
+                                      latents["static"][static_rows],
+                                      transient)
+
+  @functools.partial(jax.jit, static_argnums=(0, 5, 6))
+  def generate(self, variables, anchor_video, anchor_mask, rng, num_frames,
+               deterministic=False):
+    del anchor_mask, deterministic  # No anchors; nothing is sampled but rows.
+    latents = variables["latents"]
+    rng_static, rng_transient = jax.random.split(rng)
+    batch = anchor_video.shape[0]
+    static_rows = jax.random.randint(rng_static, (batch,), 0,
+                                     latents["static"].shape[0])
+    transient_rows = jax.random.randint(rng_transient, (batch,), 0,
+                                        latents["transient"].shape[0])
+    return self.generate_from_latents(
+        variables, latents["static"][static_rows],
+        latents["transient"][transient_rows][:, :num_frames])
