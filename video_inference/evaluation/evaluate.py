@@ -16,6 +16,9 @@ and then reports:
   FVD for each of these stochastic generations"), reported as the mean over
   generations; diversity, the mean pairwise I3D cosine distance among the K
   samples of a set (inbetween3d Table 2). Real-clip statistics are cached.
+- `mcs_fcs`: navsynth's MCS (VGG16 relu3_3 motion against the real clips,
+  per generation) and FCS (SSIM of every frame to the first), with FCS of
+  the real clips as the bound (navsynth section 4.2).
 
 Every figure that is a mean over samples carries a 95% bootstrap interval
 (`intervals.summarize`): over anchor sets for the frame metrics and
@@ -47,6 +50,7 @@ from video_inference.evaluation import diversity
 from video_inference.evaluation import frame_metrics
 from video_inference.evaluation import fvd as fvd_lib
 from video_inference.evaluation import intervals
+from video_inference.evaluation import mcs_fcs
 from video_inference.evaluation import plots
 
 
@@ -212,6 +216,7 @@ EVALUATORS = {
     "frames": FrameMetrics,
     "acd": ContentDistance,
     "fvd": VideoDistance,
+    "mcs_fcs": mcs_fcs.MotionFrameConsistency,
 }
 
 

