@@ -87,6 +87,13 @@ def run(config):
       )
     ),
   }
+  # Example indices and labels, as the input pipeline adds them (navsynth's
+  # latent-table rows), within every table's range.
+  batch["index"] = jnp.arange(config.train.batch_size, dtype=jnp.int32) % max(
+    1, getattr(config.model, "num_transient", 1)
+  )
+  for name in data.labels:
+    batch[name] = jnp.zeros((config.train.batch_size,), jnp.int32)
   state = jax.jit(model.create_state)(jax.random.key(0))
   print(
     f"device: {jax.devices()[0].device_kind} x{jax.device_count()}, "

@@ -1,5 +1,8 @@
 """navsynth: losses, projections, latent tables, generation, end to end."""
 
+import json
+import os
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -8,6 +11,7 @@ import pytest
 from conftest import load_config
 from tfds_builders.shape_motion import shape_motion_dataset_builder as sm
 from video_inference import models
+from video_inference import modes
 from video_inference import sampling
 from video_inference import train
 from video_inference.models import navsynth
@@ -221,6 +225,13 @@ def test_train_checkpoint_resume_is_bit_exact(tfds_dir, tmp_path):
   for a, b in zip(jax.tree.leaves(jax.device_get(whole["state"].params)),
                   jax.tree.leaves(jax.device_get(resumed["state"].params))):
     np.testing.assert_array_equal(a, b)
+  with open(whole["eval_json"]) as f:
+    metrics = json.load(f)["metrics"]
+  assert {"mcs", "fcs", "fcs_real_clips"} <= set(metrics)
+  paths = modes.run_dictionary(config, str(tmp_path / "whole"))
+  names = sorted(os.path.basename(p) for p in paths)
+  assert names == ["exchange.gif", "exchange_grid.png", "interpolation.gif",
+                   "interpolation_grid.png", "replay.gif", "replay_grid.png"]
 
 
 def test_latent_tables_are_sharded_over_four_devices(tfds_dir, tmp_path):

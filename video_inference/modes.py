@@ -53,4 +53,72 @@ def run_sample(config, workdir: str) -> list[str]:
   return paths
 
 
-MODES = {"train": run_train, "evaluate": run_evaluate, "sample": run_sample}
+def _exchange_rows(variables, settings) -> tuple[list, list]:
+  """Static x transient rows of the exchange grid (navsynth Table 3)."""
+  latents = variables["latents"]
+
+  def rows(key, table):
+    if key == "shared":
+      return [0]
+    if key == "index":  # The first videos' own rows.
+      return list(range(min(4, latents[table].shape[0])))
+    return list(range(latents[table].shape[0]))  # Every class of the label.
+
+  return (rows(settings.static_key, "static"),
+          rows(settings.transient_key, "transient"))
+
+
+def run_dictionary(config, workdir: str) -> list[str]:
+  """Replay, exchange and interpolation from a learned latent dictionary.
+
+  Writes to <workdir>/samples/dictionary_step_<step>/:
+  - `replay`: the first `sample.num_anchor_sets` training clips (odd rows)
+    above their replay from their own latent rows (even rows);
+  - `exchange`: every static row (content) with every transient row
+    (motion), static-major: rows s * T + t (navsynth Table 3, Fig. 6);
+  - `interpolation`: each replayed clip with frames 2..4 generated from z_t
+    interpolated between frames 1 and 5 (section 4.3.3).
+  """
+  model, variables, step = train.load_for_inference(config, workdir)
+  if not model.has_dictionary:
+    raise ValueError(f"--mode=dictionary needs a family with a learned "
+                     f"latent dictionary; {model.name} has none.")
+  clips = input_pipeline.eval_clips(config, config.sample.num_anchor_sets,
+                                    anchor_times=(),
+                                    split=config.dataset.train_split)
+  directory = os.path.join(workdir, "samples", f"dictionary_step_{step}")
+  settings = config.model
+
+  def rows_of(key):
+    if key == "shared":
+      return np.zeros_like(clips["index"])
+    return clips[key]
+
+  static, transient = rows_of(settings.static_key), rows_of(
+      settings.transient_key)
+  replay = sampling.sample_dictionary(model, variables, static, transient)
+  real = visualization.to_uint8(clips["video"])
+  paired = np.stack([real, replay], axis=1).reshape((-1,) + real.shape[1:])
+  paths = visualization.save_samples(directory, paired, None, "replay",
+                                     overwrite=True)
+  static_rows, transient_rows = _exchange_rows(variables, settings)
+  grid_static = np.repeat(static_rows, len(transient_rows))
+  grid_transient = np.tile(transient_rows, len(static_rows))
+  exchange = sampling.sample_dictionary(model, variables, grid_static,
+                                        grid_transient)
+  paths += visualization.save_samples(directory, exchange, None, "exchange",
+                                      overwrite=True)
+  last = min(5, model.num_frames - 1)
+  interpolated = np.concatenate([
+      sampling.interpolate_transient(model, variables, int(s), int(t), 1, last)
+      for s, t in zip(static, transient)])
+  paths += visualization.save_samples(directory, interpolated, None,
+                                      "interpolation", overwrite=True)
+  print(f"Wrote {len(paths)} files to {directory}: replay (real above "
+        f"replayed), exchange ({len(static_rows)} static x "
+        f"{len(transient_rows)} transient rows), interpolation.")
+  return paths
+
+
+MODES = {"train": run_train, "evaluate": run_evaluate, "sample": run_sample,
+         "dictionary": run_dictionary}
