@@ -140,7 +140,7 @@ def centre_crop_resize(video: np.ndarray, size: int = 64) -> np.ndarray:
 
 
 def split_into_clips(video: np.ndarray, length: int) -> list[np.ndarray]:
-  """Consecutive non-overlapping clips of `length`; a shorter tail is dropped."""
+  """Consecutive non-overlapping clips of `length`; a short tail is dropped."""
   return [video[start:start + length]
           for start in range(0, len(video) - length + 1, length)]
 

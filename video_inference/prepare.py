@@ -50,7 +50,8 @@ def prepare(name: str, data_dir: str | None = None,
   if manual_dir is not None and not os.path.isdir(manual_dir):
     raise FileNotFoundError(
         f"--manual_dir={manual_dir} is not a directory. What {name} expects "
-        f"there:\n{builder.MANUAL_DOWNLOAD_INSTRUCTIONS or '(no manual files)'}")
+        "there:\n"
+        + (builder.MANUAL_DOWNLOAD_INSTRUCTIONS or "(no manual files)"))
   start = time.time()
   download_config = tfds.download.DownloadConfig(manual_dir=manual_dir)
   builder.download_and_prepare(file_format="array_record",

@@ -1,10 +1,11 @@
 """The one training loop of every family.
 
 jit over a 1-D device mesh ('data'): batches are sharded over every device of
-every host, the train state is replicated (but what a family shards with
-`state_partition_specs`, e.g. navsynth's latent tables), and XLA inserts the gradient
-all-reduce (the modern form of pmap data parallelism). Each process feeds
-only its slice of the global batch; only process 0 writes files.
+every host, the train state is replicated (except what a family shards with
+`state_partition_specs`, e.g. navsynth's latent tables by rows), and XLA
+inserts the gradient all-reduce (the modern form of pmap data parallelism).
+Each process feeds only its slice of the global batch; only process 0 writes
+files.
 
 The step at index s always uses rng = fold_in(seed, s) and the batch the
 input pipeline derives from (seed, s), so a run restored from a checkpoint

@@ -1,4 +1,4 @@
-"""weizmann: Weizmann human actions (download), navsynth and videovae configs."""
+"""weizmann: Weizmann human actions (download); navsynth, videovae configs."""
 
 from tfds_builders.weizmann.weizmann_dataset_builder import Weizmann
 
