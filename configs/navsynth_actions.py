@@ -6,7 +6,8 @@ Run:
   python -m video_inference.main --config=configs/navsynth_actions.py \
       --workdir=runs/navsynth_actions
 The Weizmann recipe of Table 6 (D_s 56, D_t 200, lambda_s 0.01, lambda_t 0.1,
-alpha 2, tau_G 6.25e-5, tau_R 6.25e-3, tau_Z 12.5, l = 3) on the 72 strips
+alpha 2, tau_R 6.25e-3, tau_Z 12.5, l = 3; tau_G 1e-3, not 6.25e-5, for the
+short budget) on the 72 strips
 MoCoGAN ships (4 actions x 9 people, each also mirrored): one static latent
 per person, one transient path per action, random 16-frame windows.
 Sized for a CPU budget: 32x32 frames, 32 base channels, 1000 steps at batch
@@ -28,8 +29,10 @@ def get_config(variant: str = ""):
                       num_static=9, num_transient=4)
   config.loss.update(pyramid_levels=3, static_weight=0.01,
                      triplet_weight=0.1, triplet_margin=2.0)
+  # tau_G = 6.25e-5 (Table 6) left the generator at the mean person after
+  # 1000 steps (FCS 0.997: still frames); 1e-3 fits this budget.
   config.train.update(num_steps=1000, generator_steps=1000,
-                      generator_learning_rate=6.25e-5,
+                      generator_learning_rate=1e-3,
                       rnn_learning_rate=6.25e-3, latent_learning_rate=12.5,
                       log_every=50, checkpoint_every=500, sample_every=500)
   config.evals.update(num_anchor_sets=72, num_samples=2)
