@@ -230,8 +230,9 @@ def test_train_checkpoint_resume_is_bit_exact(tfds_dir, tmp_path):
   assert {"mcs", "fcs", "fcs_real_clips"} <= set(metrics)
   paths = modes.run_dictionary(config, str(tmp_path / "whole"))
   names = sorted(os.path.basename(p) for p in paths)
-  assert names == ["exchange.gif", "exchange_grid.png", "interpolation.gif",
-                   "interpolation_grid.png", "replay.gif", "replay_grid.png"]
+  assert names == ["exchange.gif", "exchange_grid.png", "exchange_table.png",
+                   "interpolation.gif", "interpolation_grid.png", "replay.gif",
+                   "replay_grid.png"]
 
 
 def test_latent_tables_are_sharded_over_four_devices(tfds_dir, tmp_path):

@@ -75,7 +75,9 @@ def run_dictionary(config, workdir: str) -> list[str]:
   - `replay`: the first `sample.num_anchor_sets` training clips (odd rows)
     above their replay from their own latent rows (even rows);
   - `exchange`: every static row (content) with every transient row
-    (motion), static-major: rows s * T + t (navsynth Table 3, Fig. 6);
+    (motion), static-major: rows s * T + t (navsynth Table 3, Fig. 6), and
+    `exchange_table.png`: their middle frames, static rows x transient
+    columns;
   - `interpolation`: each replayed clip with frames 2..4 generated from z_t
     interpolated between frames 1 and 5 (section 4.3.3).
   """
@@ -108,6 +110,14 @@ def run_dictionary(config, workdir: str) -> list[str]:
                                         grid_transient)
   paths += visualization.save_samples(directory, exchange, None, "exchange",
                                       overwrite=True)
+  # One picture of the exchange: the middle frame of each video, a row per
+  # static row (content) and a column per transient row (motion).
+  middle = exchange[:, model.num_frames // 2].reshape(
+      (len(static_rows), len(transient_rows)) + exchange.shape[2:])
+  table_path = os.path.join(directory, "exchange_table.png")
+  visualization.write_png(table_path, visualization.video_grid(middle, None),
+                          overwrite=True)
+  paths.append(table_path)
   last = min(5, model.num_frames - 1)
   interpolated = np.concatenate([
       sampling.interpolate_transient(model, variables, int(s), int(t), 1, last)
