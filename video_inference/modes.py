@@ -90,14 +90,8 @@ def run_dictionary(config, workdir: str) -> list[str]:
                                     split=config.dataset.train_split)
   directory = os.path.join(workdir, "samples", f"dictionary_step_{step}")
   settings = config.model
-
-  def rows_of(key):
-    if key == "shared":
-      return np.zeros_like(clips["index"])
-    return clips[key]
-
-  static, transient = rows_of(settings.static_key), rows_of(
-      settings.transient_key)
+  static = np.asarray(model.rows(clips, settings.static_key))
+  transient = np.asarray(model.rows(clips, settings.transient_key))
   replay = sampling.sample_dictionary(model, variables, static, transient)
   real = visualization.to_uint8(clips["video"])
   paired = np.stack([real, replay], axis=1).reshape((-1,) + real.shape[1:])
