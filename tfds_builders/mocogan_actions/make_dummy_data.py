@@ -15,13 +15,13 @@ of 32-39 frames per strip instead of 9 blocks of 51-146.
 
 from __future__ import annotations
 
-import io
 
 from etils import epath
 import numpy as np
-from PIL import Image
 
 from tfds_builders.mocogan_actions import mocogan_actions_dataset_builder as ma
+# MoCoGAN stores actions as it stores shapes: one RGBA strip per video.
+from tfds_builders.mocogan_shapes import make_dummy_data as mocogan_shapes_dummy
 from tfds_builders.weizmann import make_dummy_data as weizmann_dummy
 
 NUM_BLOCKS = 2
@@ -46,25 +46,13 @@ def strip_video(number: int) -> np.ndarray:
   return video[:, :, ::-1] if mirrored else video
 
 
-def video_to_strip_png(video: np.ndarray) -> bytes:
-  """uint8 [T, 64, 64, 3] -> 64-high RGBA PNG bytes, as MoCoGAN stores it."""
-  t, h, w, _ = video.shape
-  strip = video.transpose(1, 0, 2, 3).reshape(h, t * w, 3)
-  alpha = np.full((h, t * w, 1), 255, dtype=np.uint8)
-  buffer = io.BytesIO()
-  Image.fromarray(np.concatenate([strip, alpha], axis=-1), "RGBA").save(
-    buffer, format="PNG", optimize=True
-  )
-  return buffer.getvalue()
-
-
 def main() -> None:
   out = epath.Path(__file__).parent / "dummy_data"
   for number in range(8 * NUM_BLOCKS):
     folder = out / ma.BLOCK_FOLDERS[number % 8]
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{number:08d}.jpg"
-    path.write_bytes(video_to_strip_png(strip_video(number)))
+    path.write_bytes(mocogan_shapes_dummy.video_to_strip_png(strip_video(number)))
   total = sum(p.stat().length for p in out.glob("*/*.jpg"))
   print(f"Wrote {8 * NUM_BLOCKS} strips, {total} bytes.")
 

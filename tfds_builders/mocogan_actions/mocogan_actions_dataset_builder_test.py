@@ -28,6 +28,14 @@ class MocoganActionsTest(tfds.testing.DatasetBuilderTestCase):
   SPLITS = {"train": 16}
 
 
+def _prepare(manual_dir, data_dir):
+  return testing.prepare_from_manual_dir(
+    tfds.builder("mocogan_actions", data_dir=data_dir),
+    manual_dir,
+    file_format="array_record",
+  )
+
+
 def test_dummy_data_is_in_the_real_format():
   files = sorted(DUMMY.glob("*/*"))
   assert collections.Counter(f.parent.name for f in files) == {
@@ -79,11 +87,7 @@ def test_split_rule_is_everything_in_train():
 
 
 def test_array_record_data_source_labels_and_mirrors(tmp_path):
-  builder = testing.prepare_from_manual_dir(
-    tfds.builder("mocogan_actions", data_dir=tmp_path),
-    DUMMY,
-    file_format="array_record",
-  )
+  builder = _prepare(DUMMY, tmp_path)
   source = builder.as_data_source("train")
   assert len(source) == 16
   by_id = {ex["id"].decode(): ex for ex in source}
@@ -108,11 +112,7 @@ def test_example_order_is_deterministic(tmp_path):
   orders = [
     [
       ex["id"]
-      for ex in testing.prepare_from_manual_dir(
-        tfds.builder("mocogan_actions", data_dir=tmp_path / run),
-        DUMMY,
-        file_format="array_record",
-      ).as_data_source()["train"]
+      for ex in _prepare(DUMMY, tmp_path / run).as_data_source()["train"]
     ]
     for run in ("first", "second")
   ]
@@ -150,11 +150,7 @@ def test_bad_strip_is_skipped_with_a_warning(
     shutil.copy(manual / "3" / "00000013.jpg", bad)
     total = 17
   with caplog.at_level(logging.WARNING):
-    builder = testing.prepare_from_manual_dir(
-      tfds.builder("mocogan_actions", data_dir=tmp_path / "data"),
-      manual,
-      file_format="array_record",
-    )
+    builder = _prepare(manual, tmp_path / "data")
   ids = {ex["id"].decode() for ex in builder.as_data_source("train")}
   assert len(ids) == 15 + (total == 17)
   assert ("3/00000013" in ids) == (total == 17) and "3/00000099" not in ids
@@ -169,11 +165,7 @@ def test_missing_strip_of_a_block_is_listed(tmp_path):
   (manual / "3" / "00000012.jpg").unlink()  # 3/ holds 3 of its 4.
   (manual / "0" / "00000003.jpg").unlink()
   with pytest.raises(FileNotFoundError) as err:
-    testing.prepare_from_manual_dir(
-      tfds.builder("mocogan_actions", data_dir=tmp_path / "data"),
-      manual,
-      file_format="array_record",
-    )
+    _prepare(manual, tmp_path / "data")
   message = str(err.value)
   assert "2 strips missing from blocks [0, 1]" in message
   assert "\n  0/00000003.jpg\n  3/00000012.jpg\n" in message
@@ -185,11 +177,7 @@ def test_strip_in_the_wrong_folder_is_an_error(tmp_path):
   # 00000013 belongs in 3/ (jack); in 0/ it would be labelled wave1.
   (manual / "3" / "00000013.jpg").rename(manual / "0" / "00000013.jpg")
   with pytest.raises(FileNotFoundError) as err:
-    testing.prepare_from_manual_dir(
-      tfds.builder("mocogan_actions", data_dir=tmp_path / "data"),
-      manual,
-      file_format="array_record",
-    )
+    _prepare(manual, tmp_path / "data")
   message = str(err.value)
   assert "\n  3/00000013.jpg\n" in message  # Missing where it belongs.
   assert ("0/00000013.jpg: its number belongs in 3/ (jack); in 0/ it would "
@@ -197,11 +185,7 @@ def test_strip_in_the_wrong_folder_is_an_error(tmp_path):
   # A copy in the wrong folder beside a whole set is still rejected.
   shutil.copy(manual / "0" / "00000013.jpg", manual / "3" / "00000013.jpg")
   with pytest.raises(ValueError, match="1 strips in the wrong folder"):
-    testing.prepare_from_manual_dir(
-      tfds.builder("mocogan_actions", data_dir=tmp_path / "data2"),
-      manual,
-      file_format="array_record",
-    )
+    _prepare(manual, tmp_path / "data2")
 
 
 def test_other_file_types_are_named_in_a_warning(tmp_path, caplog):
@@ -209,11 +193,7 @@ def test_other_file_types_are_named_in_a_warning(tmp_path, caplog):
   shutil.copy(manual / "1" / "00000000.jpg", manual / "1" / "00000016.png")
   shutil.copy(manual / "4" / "00000006.jpg", manual / "4" / "00000022.JPG")
   with caplog.at_level(logging.WARNING):
-    builder = testing.prepare_from_manual_dir(
-      tfds.builder("mocogan_actions", data_dir=tmp_path / "data"),
-      manual,
-      file_format="array_record",
-    )
+    builder = _prepare(manual, tmp_path / "data")
   assert len(builder.as_data_source("train")) == 16
   assert any("ignoring 2 entries" in r.getMessage()
              and "1/00000016.png, 4/00000022.JPG" in r.getMessage()
@@ -226,11 +206,7 @@ def test_missing_or_empty_manual_dir_says_where_and_what(tmp_path, case):
   if case == "empty":
     manual.mkdir()
   with pytest.raises(Exception) as err:
-    testing.prepare_from_manual_dir(
-      tfds.builder("mocogan_actions", data_dir=tmp_path / "data"),
-      manual,
-      file_format="array_record",
-    )
+    _prepare(manual, tmp_path / "data")
   message = str(err.value)
   assert str(manual) in message
   assert "<manual_dir>/3/*.jpg   jack" in message
@@ -242,11 +218,7 @@ def test_missing_folders_are_listed(tmp_path):
   for f in (manual / "4").iterdir():
     f.unlink()
   with pytest.raises(FileNotFoundError) as err:
-    testing.prepare_from_manual_dir(
-      tfds.builder("mocogan_actions", data_dir=tmp_path / "data"),
-      manual,
-      file_format="array_record",
-    )
+    _prepare(manual, tmp_path / "data")
   message = str(err.value)
   assert f"{manual / '1'}/*.jpg (wave2)" in message
   assert f"{manual / '4'}/*.jpg (bend)" in message
@@ -280,11 +252,7 @@ def test_real_files(tmp_path):
   assert len(pairs) == 72
   for folder, name in pairs:
     assert ma.BLOCK_FOLDERS[int(name[:8]) % 8] == folder, name
-  builder = testing.prepare_from_manual_dir(
-    tfds.builder("mocogan_actions", data_dir=tmp_path),
-    REAL,
-    file_format="array_record",
-  )
+  builder = _prepare(REAL, tmp_path)
   by_id = {ex["id"].decode(): ex for ex in builder.as_data_source("train")}
   assert len(by_id) == 72
   lengths = [len(ex["video"]) for ex in by_id.values()]

@@ -26,7 +26,7 @@ _FOLDERS = {"bottom_to_top": "0", "right_to_left": "1"}
 
 
 def video_to_strip_png(video: np.ndarray) -> bytes:
-  """uint8 [32, 64, 64, 3] -> 2048x64 RGBA PNG bytes, as MoCoGAN stores it."""
+  """uint8 [T, 64, 64, 3] -> (64 T)x64 RGBA PNG bytes, as MoCoGAN stores it."""
   t, h, w, _ = video.shape
   strip = video.transpose(1, 0, 2, 3).reshape(h, t * w, 3)
   alpha = np.full((h, t * w, 1), 255, dtype=np.uint8)
