@@ -253,14 +253,17 @@ class NavsynthModel(base.VideoModel):
     return self.decode(variables["generator"], variables["rnn"], static,
                        transient)
 
-  @functools.partial(jax.jit, static_argnums=(0, 4))
-  def generate_from_rows(self, variables, static_rows, transient_rows,
-                         num_frames):
-    """Dictionary entries -> videos: replay (rows of one video), exchange."""
+  def _from_rows(self, variables, static_rows, transient_rows, num_frames):
     latents = variables["latents"]
     return self.generate_from_latents(
         variables, latents["static"][static_rows],
         latents["transient"][transient_rows][:, :num_frames])
+
+  @functools.partial(jax.jit, static_argnums=(0, 4))
+  def generate_from_rows(self, variables, static_rows, transient_rows,
+                         num_frames):
+    """Dictionary entries -> videos: replay (rows of one video), exchange."""
+    return self._from_rows(variables, static_rows, transient_rows, num_frames)
 
   @functools.partial(jax.jit, static_argnums=(0, 4, 5))
   def interpolate(self, variables, static_rows, transient_rows, first: int,
@@ -292,6 +295,5 @@ class NavsynthModel(base.VideoModel):
                                      latents["static"].shape[0])
     transient_rows = jax.random.randint(rng_transient, (batch,), 0,
                                         latents["transient"].shape[0])
-    return self.generate_from_latents(
-        variables, latents["static"][static_rows],
-        latents["transient"][transient_rows][:, :num_frames])
+    return self._from_rows(variables, static_rows, transient_rows,
+                           num_frames)
