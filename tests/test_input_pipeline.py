@@ -148,3 +148,51 @@ def test_unknown_builder_config_lists_valid_ones(tiny_config):
   tiny_config.dataset.name = "kth/waving"
   with pytest.raises(ValueError, match="kth/inbetween3d, kth/handwaving"):
     input_pipeline.load_source(tiny_config.dataset, "train")
+
+
+def test_labelled_subset_has_the_exact_count_and_is_seeded():
+  subset = input_pipeline.labelled_subset(40, 0.25, seed=0)
+  assert subset.shape == (40,) and subset.dtype == bool
+  assert subset.sum() == 10
+  np.testing.assert_array_equal(
+      subset, input_pipeline.labelled_subset(40, 0.25, seed=0))
+  assert not np.array_equal(
+      subset, input_pipeline.labelled_subset(40, 0.25, seed=1))
+  # round(), not floor(): 0.3 of 7 is 2.1 -> 2, 0.4 of 7 is 2.8 -> 3.
+  assert input_pipeline.labelled_subset(7, 0.3, seed=0).sum() == 2
+  assert input_pipeline.labelled_subset(7, 0.4, seed=0).sum() == 3
+  assert not input_pipeline.labelled_subset(40, 0.0, seed=0).any()
+  assert input_pipeline.labelled_subset(40, 1.0, seed=0).all()
+
+
+@pytest.mark.parametrize("fraction", [-0.1, 1.5, float("nan")])
+def test_bad_labelled_fraction_is_named(fraction):
+  with pytest.raises(ValueError, match="dataset.labelled_fraction"):
+    input_pipeline.labelled_subset(40, fraction, seed=0)
+
+
+def test_training_hides_labels_outside_the_labelled_subset(tiny_config):
+  tiny_config.dataset.labels = ("shape",)
+  tiny_config.dataset.labelled_fraction = 0.25
+  tiny_config.train.update(batch_size=8, num_steps=15)  # 3 epochs of 40.
+  batches = _batches(tiny_config, count=15)
+  indices = np.concatenate([b["index"] for b in batches])
+  shapes = np.concatenate([b["shape"] for b in batches])
+  assert len(set(indices.tolist())) == 40
+  labelled = input_pipeline.labelled_subset(40, 0.25, tiny_config.seed)
+  source = input_pipeline.load_source(tiny_config.dataset, "train")
+  for index, shape in zip(indices, shapes):
+    if labelled[index]:
+      assert shape == source[int(index)]["shape"], index
+    else:
+      assert shape == input_pipeline.HIDDEN_LABEL, index
+  visible = indices[shapes != input_pipeline.HIDDEN_LABEL]
+  assert len(set(visible.tolist())) == 10
+
+
+def test_evaluation_sees_every_true_label(tiny_config):
+  tiny_config.dataset.labels = ("shape",)
+  tiny_config.dataset.labelled_fraction = 0.0
+  clips = input_pipeline.eval_clips(tiny_config, 4)
+  source = input_pipeline.load_source(tiny_config.dataset, "test")
+  assert clips["shape"].tolist() == [source[i]["shape"] for i in range(4)]

@@ -11,6 +11,10 @@ and read through `builder.as_data_source`.
 Each process reads only its slots of every global batch (multi-host), the
 evaluation clips are the centre N frames of the test split with anchors fixed
 per clip, and frames are float32 in [-1, 1].
+
+Semi-supervised training (`dataset.labelled_fraction` < 1) hides the labels
+of the training examples outside a fixed, seeded subset (`labelled_subset`):
+their label values read -1. Evaluation always sees the true labels.
 """
 
 from __future__ import annotations
@@ -54,7 +58,7 @@ DATASETS: dict[str, DatasetSpec] = {
 
 
 class DatasetNotPreparedError(FileNotFoundError):
-  """The dataset's TFDS records are missing; the message says how to make them."""
+  """The dataset's records are missing; the message says how to make them."""
 
 
 def prepare_command(name: str) -> str:
@@ -161,6 +165,32 @@ def _label(example, name: str) -> np.int32:
   return np.int32(example[name])
 
 
+# Training example p draws from the rng [seed, p]; positions never get this
+# far, so the labelled subset's stream is never one of theirs.
+_LABELLED_SUBSET_STREAM = 2**62
+
+# The value a hidden label reads in a training batch.
+HIDDEN_LABEL = -1
+
+
+def labelled_subset(num_examples: int, fraction: float,
+                    seed: int) -> np.ndarray:
+  """Bool [num_examples]: which training examples keep their labels.
+
+  Exactly round(fraction * num_examples) are True, chosen by a permutation
+  seeded by `seed` alone, so every call in every process (and every resumed
+  run) agrees on the subset.
+  """
+  if not 0.0 <= fraction <= 1.0:  # Also refuses NaN.
+    raise ValueError(f"dataset.labelled_fraction={fraction} is not in "
+                     "[0, 1].")
+  rng = np.random.default_rng([seed, _LABELLED_SUBSET_STREAM])
+  chosen = rng.permutation(num_examples)[:round(fraction * num_examples)]
+  labelled = np.zeros(num_examples, dtype=bool)
+  labelled[chosen] = True
+  return labelled
+
+
 def train_dataset(config, start_step: int = 0, process_index: int = 0,
                   process_count: int = 1, source=None) -> tf.data.Dataset:
   """This process's share of every global training batch from `start_step`.
@@ -168,6 +198,11 @@ def train_dataset(config, start_step: int = 0, process_index: int = 0,
   Yields {'video': float32 [b, N, r, r, C], 'anchor_mask': bool [b, N],
   'index': int32 [b] (the example's position in the split), and one int32 [b]
   per name in `dataset.labels`} with b = batch_size / process_count.
+
+  With `dataset.labelled_fraction` < 1, only the examples in
+  `labelled_subset(len(split), labelled_fraction, config.seed)` carry their
+  labels; every label of every other example reads HIDDEN_LABEL (-1). 'video'
+  and 'index' are never hidden.
   """
   data, train = config.dataset, config.train
   if train.batch_size % process_count:
@@ -181,6 +216,8 @@ def train_dataset(config, start_step: int = 0, process_index: int = 0,
   anchor_kwargs = dict(config.anchors)
 
   labels = tuple(data.labels)
+  # Computed even at fraction 1 (all True) so a bad fraction is refused.
+  labelled = labelled_subset(num_examples, data.labelled_fraction, seed)
 
   def load(index, position):
     rng = np.random.default_rng([seed, int(position)])
@@ -192,13 +229,16 @@ def train_dataset(config, start_step: int = 0, process_index: int = 0,
                            data.resolution, data.channels)
     mask = anchors_lib.sample_anchor_mask(rng, data.num_frames,
                                           **anchor_kwargs)
-    return (clip, mask, np.int32(index),
-            *[_label(example, name) for name in labels])
+    label_values = [_label(example, name) for name in labels]
+    if not labelled[int(index)]:
+      label_values = [np.int32(HIDDEN_LABEL)] * len(labels)
+    return (clip, mask, np.int32(index), *label_values)
 
   def shuffled(position):
     epoch = position // num_examples
     index = tf.random.experimental.index_shuffle(
-        position % num_examples, seed=tf.stack([tf.cast(seed, tf.int64), epoch]),
+        position % num_examples,
+        seed=tf.stack([tf.cast(seed, tf.int64), epoch]),
         max_index=num_examples - 1)
     return index, position
 
@@ -226,8 +266,9 @@ def train_dataset(config, start_step: int = 0, process_index: int = 0,
   return ds.batch(local_batch, drop_remainder=True).prefetch(2)
 
 
-def eval_clips(config, num_clips: int, anchor_times: Sequence[int] | None = None,
-               source=None, split: str | None = None) -> dict[str, np.ndarray]:
+def eval_clips(config, num_clips: int,
+               anchor_times: Sequence[int] | None = None, source=None,
+               split: str | None = None) -> dict[str, np.ndarray]:
   """The first `num_clips` clips (centre N frames) of `split` with anchors.
 
   `split` defaults to dataset.eval_split; `source`, when given, is that

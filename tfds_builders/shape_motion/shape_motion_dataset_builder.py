@@ -18,6 +18,12 @@ where we could measure them):
 * The colour is drawn in HSV with hue in [0, 1), saturation in [0.5, 1] and
   value in [0.6, 1], so every colour is saturated and its brightest channel
   is at least 153: the shape is always clearly visible.
+* Each video's `hue` label is the colour bin of that drawn hue: the nearest
+  of six centres k/6 (red, yellow, green, cyan, blue, magenta), i.e.
+  floor(6 * h + 0.5) mod 6. It is the "colour bin" attribute the videovae
+  family controls, a class label where `color` is a raw RGB value. It is
+  computed from the hue already drawn and consumes no random numbers, so
+  version 1.1.0 draws exactly the videos of 1.0.0.
 * Two motions with equal probability: `bottom_to_top` and `right_to_left`.
   MoCoGAN's README says its shapes follow "a random Bezier curve"; its files
   show paths whose cross coordinate bows out and comes back, at a varying
@@ -54,6 +60,8 @@ from tfds_builders import video_utils
 
 SHAPES = ("circle", "square")
 DIRECTIONS = ("bottom_to_top", "right_to_left")
+# Colour bins, named by their centre hues 0, 1/6, ..., 5/6.
+HUES = ("red", "yellow", "green", "cyan", "blue", "magenta")
 
 
 @dataclasses.dataclass(eq=False)
@@ -72,6 +80,12 @@ def _hsv_to_rgb(h: float, s: float, v: float) -> np.ndarray:
   k = (np.array([5.0, 3.0, 1.0]) + h * 6.0) % 6.0
   rgb = v - v * s * np.clip(np.minimum(k, 4.0 - k), 0.0, 1.0)
   return np.round(rgb * 255.0).astype(np.uint8)
+
+
+def hue_bin(hue: float) -> str:
+  """The name of the colour bin whose centre hue (k/6) is nearest `hue`."""
+  # Bin 0 (red) straddles hue 0: hues just below 1 wrap round to it.
+  return HUES[int(np.floor(hue * len(HUES) + 0.5)) % len(HUES)]
 
 
 def shape_stamp(shape: str, diameter: int) -> np.ndarray:
@@ -137,9 +151,10 @@ def generate_video(config: ShapeMotionConfig, index: int) -> dict:
   half_lo = max(1, config.size // 16)
   half_hi = max(half_lo, (7 * config.size) // 64)
   diameter = 2 * int(rng.integers(half_lo, half_hi + 1))
-  color = _hsv_to_rgb(
-    rng.uniform(0.0, 1.0), rng.uniform(0.5, 1.0), rng.uniform(0.6, 1.0)
-  )
+  # Drawn in this order (hue, saturation, value) since 1.0.0: reordering or
+  # adding draws here would change every video.
+  hue = rng.uniform(0.0, 1.0)
+  color = _hsv_to_rgb(hue, rng.uniform(0.5, 1.0), rng.uniform(0.6, 1.0))
   rows, cols = trajectory(
     rng, direction, config.num_frames, config.size - diameter
   )
@@ -149,6 +164,7 @@ def generate_video(config: ShapeMotionConfig, index: int) -> dict:
     "shape": shape,
     "direction": direction,
     "color": color,
+    "hue": hue_bin(hue),
     "id": f"shape_motion_{index:05d}",
   }
 
@@ -167,9 +183,10 @@ class ShapeMotion(
 ):
   """Procedural Shape Motion (circle/square moving up or left on black)."""
 
-  VERSION = tfds.core.Version("1.0.0")
+  VERSION = tfds.core.Version("1.1.0")
   RELEASE_NOTES = {
     "1.0.0": "Initial release.",
+    "1.1.0": "Adds the `hue` colour-bin label; the videos are unchanged.",
   }
   BUILDER_CONFIGS = [
     ShapeMotionConfig(
@@ -203,6 +220,7 @@ class ShapeMotion(
           "shape": tfds.features.ClassLabel(names=list(SHAPES)),
           "direction": tfds.features.ClassLabel(names=list(DIRECTIONS)),
           "color": tfds.features.Tensor(shape=(3,), dtype=np.uint8),
+          "hue": tfds.features.ClassLabel(names=list(HUES)),
           "id": tfds.features.Text(),
         }
       ),

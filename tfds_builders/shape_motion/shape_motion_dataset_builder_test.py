@@ -1,6 +1,8 @@
 """Tests of the procedural shape_motion builder (tiny config; no files)."""
 
+import colorsys
 import dataclasses
+import hashlib
 import math
 import os
 
@@ -127,6 +129,55 @@ def test_labels_are_balanced_and_sizes_match_mocogan():
   assert diameters == {8, 10, 12, 14}
 
 
+# SHA-256 of generate_video(config, index)["video"] as version 1.0.0 drew
+# them: later versions may add labels but must not change a single pixel.
+VIDEO_SHA256_OF_1_0_0 = {
+  ("default", 0): (
+    "c364a2c3cfa5872b96d397f87452eacbf3b0e5701d5c2f54652e2a150c07793b"
+  ),
+  ("default", 7): (
+    "717b96de56949b797c89236394ae003b9804f104301a3f3f9e7f53af3f1666be"
+  ),
+  ("tiny", 41): (
+    "cf11ee4ebf3eac0cd04f7027fd162a0a0f48efd0fb6eacfe0368b2f17a2a080e"
+  ),
+}
+
+
+@pytest.mark.parametrize("config_name,index", list(VIDEO_SHA256_OF_1_0_0))
+def test_videos_are_pixel_identical_to_1_0_0(config_name, index):
+  config = sm.ShapeMotion.builder_configs[config_name]
+  video = sm.generate_video(config, index)["video"]
+  assert video.shape == (config.num_frames, config.size, config.size, 3)
+  digest = hashlib.sha256(video.tobytes()).hexdigest()
+  assert digest == VIDEO_SHA256_OF_1_0_0[config_name, index]
+
+
+def test_hue_bin_centres_and_wraparound():
+  assert [sm.hue_bin(k / 6) for k in range(6)] == list(sm.HUES)
+  assert sm.hue_bin(0.0) == sm.hue_bin(0.99) == "red"
+  assert sm.hue_bin(1 / 12 - 1e-9) == "red"
+  assert sm.hue_bin(1 / 12 + 1e-9) == "yellow"
+  assert sm.hue_bin(11 / 12 - 1e-9) == "magenta"
+
+
+def test_hue_label_matches_the_drawn_colour():
+  # Rounding the colour to uint8 moves its hue by at most ~0.002 (the
+  # channel spread is >= 0.3 * 255), so allow that much past a bin's edge.
+  tolerance = 0.005
+  counts = dict.fromkeys(sm.HUES, 0)
+  for index in range(600):
+    ex = sm.generate_video(DEFAULT, index)
+    hue, _, _ = colorsys.rgb_to_hsv(*(ex["color"] / 255.0))
+    centre = sm.HUES.index(ex["hue"]) / len(sm.HUES)
+    offset = abs(hue - centre)
+    distance = min(offset, 1.0 - offset)  # Hue is circular.
+    assert distance <= 1 / 12 + tolerance, (ex["id"], hue, ex["hue"])
+    counts[ex["hue"]] += 1
+  # Hues are uniform: every bin gets about a sixth of the videos.
+  assert min(counts.values()) > 60, counts
+
+
 def test_array_record_data_source_returns_numpy_videos(tmp_path):
   builder = tfds.builder("shape_motion/tiny", data_dir=tmp_path)
   builder.download_and_prepare(file_format="array_record")
@@ -144,6 +195,7 @@ def test_array_record_data_source_returns_numpy_videos(tmp_path):
   np.testing.assert_array_equal(ex["color"], expected["color"])
   assert ex["shape"] == sm.SHAPES.index(expected["shape"])
   assert ex["direction"] == sm.DIRECTIONS.index(expected["direction"])
+  assert ex["hue"] == sm.HUES.index(expected["hue"])
   test_ids = {
     int(e["id"].decode().rsplit("_", 1)[1])
     for e in builder.as_data_source("test")
