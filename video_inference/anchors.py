@@ -4,7 +4,8 @@ Anchors travel as a boolean mask [N] (or [B, N]) so that any number M of
 anchors at any times keeps one static shape under jit. The strategies are
 the tasks of DESIGN.md: `random` (inference from M scattered frames, M drawn
 in [min_anchors, max_anchors], the sdvi training scheme of section III-D),
-`first_last` (inbetweening) and `first_k` (prediction).
+`first_last` (inbetweening), `first_k` (prediction) and `none` (generation
+from the prior alone).
 """
 
 from __future__ import annotations
@@ -38,10 +39,16 @@ def _first_k(rng, num_frames, min_anchors, max_anchors, first_k):
   return np.arange(first_k)
 
 
+def _none(rng, num_frames, min_anchors, max_anchors, first_k):
+  del rng, num_frames, min_anchors, max_anchors, first_k
+  return np.zeros((0,), np.int64)
+
+
 ANCHOR_STRATEGIES: dict[str, Callable[..., np.ndarray]] = {
     "random": _random,
     "first_last": _first_last,
     "first_k": _first_k,
+    "none": _none,
 }
 
 

@@ -34,6 +34,9 @@ def common_config() -> ml_collections.ConfigDict:
       # Integer label features batches carry besides 'index' (e.g. navsynth's
       # ("person", "action") latent tables).
       labels=(),
+      # Fraction of training examples whose `labels` batches see; the others
+      # carry -1 (semi-supervised training, videovae section 4.1).
+      labelled_fraction=1.0,
   )
   # Training anchors; see input_pipeline.ANCHOR_STRATEGIES.
   config.anchors = dict(strategy="random", min_anchors=2, max_anchors=6,
@@ -67,6 +70,13 @@ def common_config() -> ml_collections.ConfigDict:
       # navsynth's motion / frame consistency (VGG16 features: ~10 ms a
       # 64x64 frame on CPU); families without anchors turn it on.
       mcs_fcs=dict(enabled=False, during_training=False, chunk_size=16),
+      # videovae's Intra-E / Inter-E / I-score (section 5.2) from a trained
+      # classifier run (configs/classifier_<dataset>.py); `labels` form the
+      # joint label, () = all the classifier's.
+      attribute_scores=dict(enabled=False, during_training=False,
+                            classifier_workdir="", labels=()),
+      # A classifier family's accuracy on the evaluation clips.
+      classification=dict(enabled=False, during_training=False),
   )
   config.sample = dict(
       num_anchor_sets=4,
@@ -194,6 +204,74 @@ def navsynth_config() -> ml_collections.ConfigDict:
   return config
 
 
+# 32x32 frames: App. A.4's layers (made for 64x64) keep no pixel there; this
+# stack has the same depth and widths and also ends at 4x4x80 = 1280.
+ENCODER_LAYERS_32 = ((5, 10, 1), (5, 20, 2), (3, 40, 1), (3, 80, 2))
+
+
+def videovae_config() -> ml_collections.ConfigDict:
+  """The videovae family at the paper's sizes (App. A.4, section 4.1)."""
+  config = common_config()
+  config.family = "videovae"
+  config.model = dict(
+      # Holistic attributes {label: classes}; each also in dataset.labels.
+      attributes={},
+      structured=True,           # +S: the structured latent space (3.2).
+      conditional=True,          # +C: z_t fed back to the LSTM (eq. 8).
+      encoder_layers=((9, 10, 1), (7, 20, 3), (5, 40, 1), (3, 80, 3)),
+      encoder_hidden=1024,
+      latent_dim=512,            # Each of psi_q, psi_a, psi_dy.
+      mlp_hidden=512,            # phi_tau's hidden layer: not given.
+      lstm_size=512,
+      dropout=0.5,
+  )
+  config.loss = dict(kl_weight=1.0)
+  config.dataset.update(num_frames=16, resolution=64,
+                        labelled_fraction=0.2)  # "about 20%" (3.2).
+  # Generation from attributes only (section 4.2's first setting); use
+  # strategy "first_k" with first_k=1 for prediction from the first frame.
+  config.anchors.update(strategy="none", min_anchors=0, max_anchors=0,
+                        first_k=1)
+  config.train.update(
+      batch_size=16,             # Not given.
+      num_steps=100_000,         # Not given.
+      attribute_steps=5_000,     # Phase "attributes", then "vae".
+      learning_rate=1e-4,        # Adam (App. A.4).
+      adam_b1=0.9, adam_b2=0.999,
+  )
+  config.evals.update(num_samples=4, best_metric="fvd", best_mode="min")
+  config.evals.frames.update(enabled=False, during_training=False)
+  config.evals.acd.update(enabled=False, during_training=False)
+  config.sample.update(anchor_times=())
+  return config
+
+
+def classifier_config() -> ml_collections.ConfigDict:
+  """The evaluation classifier of a dataset (videovae section 5.2)."""
+  config = common_config()
+  config.family = "classifier"
+  config.model = dict(
+      attributes={},             # {label: classes}; each in dataset.labels.
+      encoder_layers=((9, 10, 1), (7, 20, 3), (5, 40, 1), (3, 80, 3)),
+      encoder_hidden=1024,
+      features=512,
+      hidden=512,
+      dropout=0.5,
+  )
+  config.dataset.update(num_frames=16, resolution=64)
+  config.anchors.update(strategy="none", min_anchors=0, max_anchors=0)
+  config.train.update(batch_size=16, num_steps=5_000, learning_rate=1e-4,
+                      adam_b1=0.9, adam_b2=0.999, eval_every=1000,
+                      sample_every=10**9)
+  for name in ("frames", "acd", "fvd"):
+    config.evals[name].update(enabled=False, during_training=False)
+  config.evals.classification.update(enabled=True, during_training=True)
+  config.evals.update(num_anchor_sets=1024, best_metric="accuracy",
+                      best_mode="max")
+  config.sample.update(anchor_times=())
+  return config
+
+
 def make_tiny(config: ml_collections.ConfigDict) -> None:
   """Shrinks a config in place to the test size: 32x32, 4 frames, batch 2."""
   config.dataset.name = "shape_motion/tiny"
@@ -223,6 +301,18 @@ def make_tiny(config: ml_collections.ConfigDict) -> None:
                         num_transient=40)
     config.loss.pyramid_levels = 3
     config.train.generator_steps = 1
+  if config.family in ("videovae", "classifier"):
+    config.dataset.labels = ("shape", "direction")
+    config.model.attributes = dict(shape=2, direction=2)
+    config.model.update(encoder_layers=((5, 4, 2), (3, 8, 2)),
+                        encoder_hidden=16, dropout=0.5)
+    config.sample.anchor_times = ()
+  if config.family == "videovae":
+    config.model.update(latent_dim=4, mlp_hidden=8, lstm_size=8)
+    config.train.update(num_steps=3, attribute_steps=1)
+    config.evals.update(best_metric="i_score", best_mode="max")
+  if config.family == "classifier":
+    config.model.update(features=8, hidden=8)
   if config.family == "inbetween3d":
     # Its coarse-to-fine generator needs a multiple of 8 frames, and the
     # MoCoGAN-style video discriminator (four unpadded 4-wide temporal
@@ -238,7 +328,8 @@ def apply_variant(config: ml_collections.ConfigDict, variant: str) -> None:
   if variant == "tiny":
     make_tiny(config)
   elif variant:
-    raise ValueError(f"Unknown config variant {variant!r}; valid: '' or 'tiny'.")
+    raise ValueError(
+        f"Unknown config variant {variant!r}; valid: '' or 'tiny'.")
 
 
 def lookup(config: ml_collections.ConfigDict, dotted: str):

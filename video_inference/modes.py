@@ -18,8 +18,10 @@ from video_inference.evaluation import evaluate as evaluate_lib
 
 def run_train(config, workdir: str) -> dict:
   summary = train.train_and_evaluate(config, workdir)
+  samples = (f" Samples: {os.path.join(workdir, 'samples')}"
+             if summary["sample_files"] else "")
   print(f"Trained to step {summary['step']} in {workdir}. Evaluation: "
-        f"{summary['eval_json']}. Samples: {os.path.join(workdir, 'samples')}")
+        f"{summary['eval_json']}.{samples}")
   return summary
 
 

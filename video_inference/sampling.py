@@ -3,8 +3,11 @@
 `sample(model, variables, anchors, anchor_times, num_frames, num_samples, rng)`
 serves every family and every task of DESIGN.md (M = 0: generation from the
 prior; first k: prediction; first and last: inbetweening; any: inference).
-Families with a learned latent dictionary (navsynth) also replay, exchange
-and interpolate its entries: `sample_dictionary`, `interpolate_transient`.
+Families with labels to condition on (videovae's holistic attributes) take
+them as `attributes`: a class per label, fixed or switched at given frames
+(`attribute_schedule`). Families with a learned latent dictionary
+(navsynth) also replay, exchange and interpolate its entries:
+`sample_dictionary`, `interpolate_transient`.
 The returned frames are the model's own output at every time, anchors
 included; figures outline the anchors so a reader can compare them.
 """
@@ -12,7 +15,7 @@ included; figures outline the anchors so a reader can compare them.
 from __future__ import annotations
 
 import os
-from typing import Sequence
+from typing import Any, Mapping, Sequence
 
 import jax
 import jax.numpy as jnp
@@ -53,13 +56,57 @@ def check_request(model, num_anchors: int, num_frames: int) -> None:
                      "frames (its training clip length).")
 
 
+def attribute_schedule(model, attributes: Mapping[str, Any] | None,
+                       num_frames: int) -> dict[str, np.ndarray]:
+  """{label: int [num_frames]} from a user's attribute request.
+
+  Each value is a class index (held for the whole clip), or a sequence of
+  (frame, class) switches starting at frame 0: [(0, 2), (6, 3)] is class 2
+  for frames 0-5 and class 3 from frame 6 on (transient control, videovae
+  Fig. 4b). A label left out is unspecified (-1): the model chooses it.
+  """
+  attributes = dict(attributes or {})
+  classes = model.conditioning_classes
+  if attributes and not classes:
+    raise ValueError(f"The {model.name} model takes no attributes; got "
+                     f"{sorted(attributes)}.")
+  unknown = sorted(set(attributes) - set(classes))
+  if unknown:
+    raise ValueError(f"Unknown attributes {unknown}; this {model.name} model "
+                     f"takes {sorted(classes)}.")
+  schedule = {}
+  for name, request in attributes.items():
+    if np.ndim(request) == 0:
+      request = [(0, request)]
+    switches = [(int(frame), int(value)) for frame, value in request]
+    frames = [frame for frame, _ in switches]
+    if (not frames or frames[0] != 0
+        or any(b <= a for a, b in zip(frames, frames[1:]))
+        or frames[-1] >= num_frames):
+      raise ValueError(
+          f"Attribute {name!r}: switch frames {frames} must start at 0, "
+          f"increase strictly and stay below num_frames={num_frames}.")
+    bad = [value for _, value in switches
+           if not 0 <= value < classes[name]]
+    if bad:
+      raise ValueError(f"Attribute {name!r}: classes {bad} are out of range "
+                       f"0..{classes[name] - 1}.")
+    values = np.zeros(num_frames, np.int32)
+    for frame, value in switches:
+      values[frame:] = value
+    schedule[name] = values
+  return schedule
+
+
 def sample(model, variables, anchors, anchor_times: Sequence[int],
            num_frames: int, num_samples: int, rng: jax.Array,
-           deterministic: bool = False) -> np.ndarray:
+           deterministic: bool = False,
+           attributes: Mapping[str, Any] | None = None) -> np.ndarray:
   """uint8 videos [num_samples, num_frames, H, W, C] through the anchors.
 
   anchors: [M, H, W, C], uint8 0..255 or float [-1, 1], M = len(anchor_times);
-  anchor_times: strictly increasing frame indices in [0, num_frames).
+  anchor_times: strictly increasing frame indices in [0, num_frames);
+  attributes: see `attribute_schedule` (families with conditioning labels).
   """
   times = anchors_lib.validate_times(anchor_times, num_frames)
   anchors = (np.zeros((0, model.resolution, model.resolution, model.channels),
@@ -76,8 +123,13 @@ def sample(model, variables, anchors, anchor_times: Sequence[int],
   anchor_video[:, times] = anchors
   mask = np.zeros((num_samples, num_frames), bool)
   mask[:, times] = True
+  conditioning = {
+      name: jnp.asarray(np.repeat(values[None], num_samples, axis=0))
+      for name, values in attribute_schedule(model, attributes,
+                                             num_frames).items()}
   videos = model.generate(variables, jnp.asarray(anchor_video),
-                          jnp.asarray(mask), rng, num_frames, deterministic)
+                          jnp.asarray(mask), rng, num_frames, deterministic,
+                          conditioning=conditioning or None)
   return visualization.to_uint8(np.asarray(videos))
 
 
@@ -135,34 +187,51 @@ def interpolate_transient(model, variables, static_row: int,
   return visualization.to_uint8(np.asarray(videos))
 
 
+def clip_conditioning(model, clips: Mapping[str, np.ndarray]
+                      ) -> dict[str, np.ndarray]:
+  """Each clip's own labels, per frame, for the labels the model takes."""
+  num_frames = clips["anchor_mask"].shape[1]
+  return {name: np.repeat(np.asarray(clips[name], np.int32)[:, None],
+                          num_frames, axis=1)
+          for name in model.conditioning_classes if name in clips}
+
+
 def sample_batch(model, variables, videos: np.ndarray, anchor_masks: np.ndarray,
                  num_samples: int, rng: jax.Array, batch_size: int,
-                 deterministic: bool = False) -> np.ndarray:
+                 deterministic: bool = False,
+                 conditioning: Mapping[str, np.ndarray] | None = None
+                 ) -> np.ndarray:
   """K float samples [B, K, N, H, W, C] for each clip's anchors.
 
+  conditioning: {label: int [B, N]} per clip (see `clip_conditioning`).
   Runs in chunks of `batch_size` rows, padding the last chunk, so one
   compiled `generate` serves any number of clips.
   """
   num_clips, num_frames = anchor_masks.shape
   check_request(model, int(anchor_masks.any()), num_frames)
-  rows_video = np.repeat(videos, num_samples, axis=0)
-  rows_mask = np.repeat(anchor_masks, num_samples, axis=0)
+  rows = {"video": np.repeat(videos, num_samples, axis=0),
+          "mask": np.repeat(anchor_masks, num_samples, axis=0)}
+  for name, values in (conditioning or {}).items():
+    rows[f"label/{name}"] = np.repeat(np.asarray(values, np.int32),
+                                      num_samples, axis=0)
   outputs = []
-  for chunk, start in enumerate(range(0, len(rows_video), batch_size)):
-    video_chunk = rows_video[start:start + batch_size]
-    mask_chunk = rows_mask[start:start + batch_size]
-    pad = batch_size - len(video_chunk)
+  for chunk, start in enumerate(range(0, len(rows["video"]), batch_size)):
+    piece = {key: value[start:start + batch_size]
+             for key, value in rows.items()}
+    pad = batch_size - len(piece["video"])
     if pad:
       # Repeat the last row: padding rows are valid requests for every family
       # (one that needs anchors would refuse all-empty rows).
-      video_chunk = np.concatenate(
-          [video_chunk, np.repeat(video_chunk[-1:], pad, axis=0)])
-      mask_chunk = np.concatenate(
-          [mask_chunk, np.repeat(mask_chunk[-1:], pad, axis=0)])
-    generated = model.generate(variables, jnp.asarray(video_chunk),
-                               jnp.asarray(mask_chunk),
+      piece = {key: np.concatenate([value, np.repeat(value[-1:], pad, axis=0)])
+               for key, value in piece.items()}
+    chunk_conditioning = {key.split("/", 1)[1]: jnp.asarray(value)
+                          for key, value in piece.items()
+                          if key.startswith("label/")}
+    generated = model.generate(variables, jnp.asarray(piece["video"]),
+                               jnp.asarray(piece["mask"]),
                                jax.random.fold_in(rng, chunk), num_frames,
-                               deterministic)
+                               deterministic,
+                               conditioning=chunk_conditioning or None)
     outputs.append(np.asarray(generated)[:batch_size - pad])
   return np.concatenate(outputs).reshape(
       (num_clips, num_samples) + videos.shape[1:])
@@ -178,7 +247,8 @@ def write_preview(model, variables, preview: dict[str, np.ndarray], config,
   samples = sample_batch(model, variables, preview["video"],
                          preview["anchor_mask"], config.sample.num_samples,
                          jax.random.fold_in(jax.random.key(config.seed), step),
-                         batch_size=config.evals.batch_size)
+                         batch_size=config.evals.batch_size,
+                         conditioning=clip_conditioning(model, preview))
   if not is_writer:
     return []
   directory = os.path.join(workdir, "samples")

@@ -71,6 +71,8 @@ def check_workdir_config(config: ml_collections.ConfigDict, workdir: str,
     new = config_lib.lookup(config, field)
     old = old.to_dict() if hasattr(old, "to_dict") else old
     new = new.to_dict() if hasattr(new, "to_dict") else new
+    # As config.json stores it: tuples come back from JSON as lists.
+    new = json.loads(json.dumps(new))
     if old != new:
       differences.append(f"{field}: workdir has {old!r}, config has {new!r}")
   if differences and has_checkpoint:
@@ -142,6 +144,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
   of the evaluation JSON and sample files, and the final train state.
   """
   model = models.build_model(config)
+  evaluate_lib.check_settings(config, during_training=True)
   is_writer = jax.process_index() == 0
   if is_writer:
     os.makedirs(workdir, exist_ok=True)
@@ -255,7 +258,8 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
       if step % config.train.checkpoint_every == 0 or at_end:
         _check_finite(history, history_start, manager)
         manager.save(step, args=ocp.args.StandardSave(state))
-      if step % config.train.sample_every == 0 or at_end:
+      if model.generates_videos and (step % config.train.sample_every == 0
+                                     or at_end):
         summary["sample_files"] = sampling.write_preview(
             model, model.sampling_variables(state), preview, config, step,
             workdir, writer, is_writer)

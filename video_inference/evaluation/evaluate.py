@@ -19,6 +19,14 @@ and then reports:
 - `mcs_fcs`: navsynth's MCS (VGG16 relu3_3 motion against the real clips,
   per generation) and FCS (SSIM of every frame to the first), with FCS of
   the real clips as the bound (navsynth section 4.2).
+- `attribute_scores`: videovae's Intra-E, Inter-E and I-score (section
+  5.2) from a classifier run the project trained, with the real clips'
+  figures as the bound.
+- `classification`: a classifier family's accuracy per label on the real
+  clips (nothing is generated for it).
+
+Families with conditioning labels (videovae) generate each clip with that
+clip's own labels.
 
 Every figure that is a mean over samples carries a 95% bootstrap interval
 (`intervals.summarize`): over anchor sets for the frame metrics and
@@ -46,6 +54,7 @@ from video_inference import input_pipeline
 from video_inference import sampling
 from video_inference import visualization
 from video_inference.evaluation import acd
+from video_inference.evaluation import attribute_scores
 from video_inference.evaluation import diversity
 from video_inference.evaluation import frame_metrics
 from video_inference.evaluation import fvd as fvd_lib
@@ -68,10 +77,14 @@ class EvaluationContext:
     return bool(self.model.supports_anchors)
 
   def generate(self, masks, rng, deterministic=False) -> np.ndarray:
-    """One float sample [S, T, H, W, C] per clip with the given masks."""
+    """One float sample [S, T, H, W, C] per clip with the given masks.
+
+    A family with conditioning labels gets each clip's own labels.
+    """
     return sampling.sample_batch(
         self.model, self.variables, self.clips["video"], masks, 1, rng,
-        self.config.evals.batch_size, deterministic=deterministic)[:, 0]
+        self.config.evals.batch_size, deterministic=deterministic,
+        conditioning=sampling.clip_conditioning(self.model, self.clips))[:, 0]
 
 
 class FrameMetrics:
@@ -212,11 +225,41 @@ class VideoDistance:
             "fvd_per_generation": [float(v) for v in per_generation]}
 
 
+class Classification:
+  """Accuracy per label of a classifier family on the evaluation clips."""
+
+  def __init__(self, context: EvaluationContext, settings):
+    del settings
+    self.context = context
+
+  def observe(self, samples: np.ndarray) -> None:
+    del samples  # Scores the real clips only.
+
+  def finish(self) -> dict[str, Any]:
+    context, batch_size = self.context, self.context.config.evals.batch_size
+    videos = context.clips["video"]
+    correct = {name: [] for name in context.model.attribute_names}
+    for start in range(0, len(videos), batch_size):
+      probabilities = context.model.predict_probabilities(
+          context.variables, videos[start:start + batch_size])
+      for name in correct:
+        labels = context.clips[name][start:start + batch_size]
+        correct[name].append(
+            np.argmax(np.asarray(probabilities[name]), -1) == labels)
+    metrics = {f"accuracy_{name}": intervals.summarize(np.concatenate(hits))
+               for name, hits in correct.items()}
+    metrics["accuracy"] = intervals.summarize(np.mean(
+        [np.concatenate(hits) for hits in correct.values()], axis=0))
+    return {"metrics": metrics}
+
+
 EVALUATORS = {
     "frames": FrameMetrics,
     "acd": ContentDistance,
     "fvd": VideoDistance,
     "mcs_fcs": mcs_fcs.MotionFrameConsistency,
+    "attribute_scores": attribute_scores.AttributeScores,
+    "classification": Classification,
 }
 
 
@@ -228,6 +271,17 @@ def selected_evaluators(config, during_training: bool) -> list[str]:
     if settings.enabled and (settings.during_training or not during_training):
       names.append(name)
   return names
+
+
+def check_settings(config, during_training: bool) -> None:
+  """Fails early (before training) on an evaluator that could not run."""
+  for name in selected_evaluators(config, during_training):
+    check = getattr(EVALUATORS[name], "check_settings", None)
+    if check is not None:
+      try:
+        check(config.evals[name])
+      except (ValueError, FileNotFoundError) as error:
+        raise type(error)(f"evals.{name}: {error}") from error
 
 
 def evaluate(model, variables, config, step: int, workdir: str | None = None,
@@ -248,15 +302,16 @@ def evaluate(model, variables, config, step: int, workdir: str | None = None,
   logging.info("Evaluating step %d on %d %s clips x %d samples: %s.", step,
                len(clips["video"]), split, evals.num_samples, ", ".join(names))
   start = time.perf_counter()
-  for generation in range(evals.num_samples):
+  generations = evals.num_samples if model.generates_videos else 0
+  for generation in range(generations):
     samples = context.generate(clips["anchor_mask"],
                                jax.random.fold_in(rng, generation))
     for evaluator in evaluators.values():
       evaluator.observe(samples)
     elapsed = time.perf_counter() - start
     logging.info("Evaluation: generation %d/%d, %.0f s elapsed, ETA %.0f s.",
-                 generation + 1, evals.num_samples, elapsed,
-                 elapsed / (generation + 1) * (evals.num_samples - generation - 1))
+                 generation + 1, generations, elapsed,
+                 elapsed / (generation + 1) * (generations - generation - 1))
   results = {
       "step": int(step),
       "family": config.family,

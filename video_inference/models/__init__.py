@@ -5,14 +5,20 @@ from __future__ import annotations
 import ml_collections
 
 from video_inference.models import base
+from video_inference.models import classifier_steps
 from video_inference.models import inbetween3d_steps
 from video_inference.models import navsynth_steps
 from video_inference.models import sdvi_steps
+from video_inference.models import videovae_steps
 
 FAMILIES: dict[str, type[base.VideoModel]] = {
     "sdvi": sdvi_steps.SdviModel,
     "inbetween3d": inbetween3d_steps.Inbetween3dModel,
     "navsynth": navsynth_steps.NavsynthModel,
+    "videovae": videovae_steps.VideoVaeModel,
+    # Not a generative family: the evaluation classifier videovae's
+    # Intra-E / Inter-E / I-score need (evaluation/attribute_scores.py).
+    "classifier": classifier_steps.VideoClassifierModel,
 }
 
 

@@ -88,6 +88,9 @@ class VideoModel:
   # Whether the family keeps a learned latent dictionary with
   # `generate_from_rows` and `interpolate` (navsynth).
   has_dictionary: bool = False
+  # False for a family that scores videos instead (the evaluation
+  # classifier): the loop then writes no samples.
+  generates_videos: bool = True
 
   def __init__(self, config: ml_collections.ConfigDict):
     self.config = config
@@ -110,19 +113,28 @@ class VideoModel:
     """Raises if the training split does not fit the model; default: fits."""
     del source
 
+  @property
+  def conditioning_classes(self) -> dict[str, int]:
+    """{label: classes} `generate` accepts as `conditioning` (videovae)."""
+    return {}
+
   def sampling_variables(self, state: TrainState) -> Any:
     """The part of the state `generate` needs (no optimiser states)."""
     return state.params
 
   def generate(self, variables: Any, anchor_video: jnp.ndarray,
                anchor_mask: jnp.ndarray, rng: jax.Array, num_frames: int,
-               deterministic: bool = False) -> jnp.ndarray:
+               deterministic: bool = False,
+               conditioning: Mapping[str, jnp.ndarray] | None = None
+               ) -> jnp.ndarray:
     """Pure, jittable: float videos [B, num_frames, H, W, C] in [-1, 1].
 
     anchor_video [B, num_frames, H, W, C] holds the anchors at their times
     (any values elsewhere); anchor_mask [B, num_frames] marks them. A row
     without anchors is generated from the prior. `deterministic` replaces
     every latent sample by its mean (the papers' z = mu baseline).
+    `conditioning`: {label: int [B, num_frames]}, one class per frame (-1:
+    unspecified), for the labels in `conditioning_classes`; others ignore it.
     """
     raise NotImplementedError
 

@@ -201,7 +201,8 @@ class Inbetween3dModel(base.VideoModel):
           f"{times}.")
 
   def generate(self, variables, anchor_video, anchor_mask, rng, num_frames,
-               deterministic=False):
+               deterministic=False, conditioning=None):
+    del conditioning  # No labels to condition on.
     self.check_anchor_mask(anchor_mask, num_frames)
     return self._generate(variables, anchor_video, jnp.asarray(anchor_mask),
                           rng, deterministic)

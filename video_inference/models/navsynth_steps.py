@@ -77,6 +77,10 @@ class NavsynthModel(base.VideoModel):
         raise ValueError(
             f"model.{key_name}={key!r} must be one of {KEYS_WITHOUT_LABEL} or "
             f"a label in dataset.labels={tuple(config.dataset.labels)}.")
+      if key in config.dataset.labels and config.dataset.labelled_fraction < 1:
+        raise ValueError(
+            f"model.{key_name}={key!r} needs every training label; set "
+            "dataset.labelled_fraction=1 (hidden labels arrive as -1).")
     if model.static_key == "shared" and model.num_static != 1:
       raise ValueError("model.static_key='shared' needs model.num_static=1, "
                        f"got {model.num_static}.")
@@ -286,7 +290,8 @@ class NavsynthModel(base.VideoModel):
 
   @functools.partial(jax.jit, static_argnums=(0, 5, 6))
   def generate(self, variables, anchor_video, anchor_mask, rng, num_frames,
-               deterministic=False):
+               deterministic=False, conditioning=None):
+    del conditioning  # No labels to condition on.
     del anchor_mask, deterministic  # No anchors; nothing is sampled but rows.
     latents = variables["latents"]
     rng_static, rng_transient = jax.random.split(rng)

@@ -265,7 +265,8 @@ class SdviModel(base.VideoModel):
   # ----------------------------------------------------------- generation --
   @functools.partial(jax.jit, static_argnums=(0, 5, 6))
   def generate(self, variables, anchor_video, anchor_mask, rng, num_frames,
-               deterministic=False):
+               deterministic=False, conditioning=None):
+    del conditioning  # No labels to condition on.
     rng_posterior, rng_prior = jax.random.split(rng)
     anchor_latents = self.encode_frames(variables["image_encoder"],
                                         anchor_video)

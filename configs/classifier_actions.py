@@ -1,0 +1,27 @@
+r"""The evaluation classifier of MoCoGAN's Weizmann subset (person, action).
+
+Run (after preparing mocogan_actions, see configs/videovae_actions.py):
+  python -m video_inference.main --config=configs/classifier_actions.py \
+      --workdir=runs/classifier_actions
+All 72 strips with every label; random 10-frame windows at 32x32; 1000
+steps at batch 16; accuracy on the strips' centre windows (the set has no
+test split, so this measures fit, not generalisation).
+Variant `:tiny` is the 2-step test size (on procedural data).
+"""
+
+from video_inference import config_lib
+
+
+def get_config(variant: str = ""):
+  config = config_lib.classifier_config()
+  config.lock()
+  config.dataset.update(name="mocogan_actions", num_frames=10, resolution=32,
+                        labels=("person", "action"), eval_split="train")
+  config.model.attributes = dict(person=9, action=4)
+  config.model.update(encoder_layers=config_lib.ENCODER_LAYERS_32,
+                      encoder_hidden=512, features=256, hidden=128)
+  config.train.update(num_steps=1000, log_every=50, checkpoint_every=500,
+                      eval_every=500)
+  config.evals.update(num_anchor_sets=72)
+  config_lib.apply_variant(config, variant)
+  return config

@@ -1,0 +1,22 @@
+r"""The evaluation classifier of Weizmann (person x action, 90 classes).
+
+Run (after `python -m video_inference.prepare --dataset=weizmann/videovae`):
+  python -m video_inference.main --config=configs/classifier_weizmann.py \
+      --workdir=runs/classifier_weizmann
+10-frame clips at 64x64 as videovae_weizmann generates them; accuracy on
+the test parts (the last third of each video).
+Variant `:tiny` is the 2-step test size (on procedural data).
+"""
+
+from video_inference import config_lib
+
+
+def get_config(variant: str = ""):
+  config = config_lib.classifier_config()
+  config.lock()
+  config.dataset.update(name="weizmann/videovae", num_frames=10,
+                        resolution=64, labels=("person", "action"))
+  config.model.attributes = dict(person=9, action=10)
+  config.train.update(num_steps=10_000, eval_every=1000)
+  config_lib.apply_variant(config, variant)
+  return config

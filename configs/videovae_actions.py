@@ -1,0 +1,39 @@
+r"""videovae on MoCoGAN's Weizmann subset (../shared/data/mocogan/actions).
+
+Run:
+  python -m video_inference.prepare --dataset=mocogan_actions \
+      --manual_dir=../shared/data/mocogan/actions   # once, ~2 s
+  python -m video_inference.main --config=configs/classifier_actions.py \
+      --workdir=runs/classifier_actions
+  python -m video_inference.main --config=configs/videovae_actions.py \
+      --workdir=runs/videovae_actions
+Attributes person (9) and action (4) of the 72 strips (4 actions x 9
+people, each also mirrored). The set has one split, so training,
+the classifier and the evaluation all use `train` (the bound is on the
+training strips). 20% of the labels; 32x32, 10 frames; 200 attribute
+steps then 800 VAE steps at batch 16, sized for a CPU.
+Variant `:tiny` is the 3-step test size (on procedural data).
+"""
+
+from video_inference import config_lib
+
+
+def get_config(variant: str = ""):
+  config = config_lib.videovae_config()
+  config.lock()
+  config.dataset.update(name="mocogan_actions", num_frames=10, resolution=32,
+                        labels=("person", "action"), labelled_fraction=0.2,
+                        eval_split="train")
+  config.model.attributes = dict(person=9, action=4)
+  config.model.update(encoder_layers=config_lib.ENCODER_LAYERS_32,
+                      encoder_hidden=512, latent_dim=128, mlp_hidden=256,
+                      lstm_size=256)
+  config.train.update(num_steps=1000, attribute_steps=200, log_every=50,
+                      checkpoint_every=500, sample_every=500)
+  config.evals.update(num_anchor_sets=72, num_samples=4)
+  config.evals.update(best_metric="i_score", best_mode="max")
+  config.evals.attribute_scores.update(
+      enabled=True, during_training=True,
+      classifier_workdir="runs/classifier_actions")
+  config_lib.apply_variant(config, variant)
+  return config

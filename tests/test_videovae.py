@@ -1,0 +1,253 @@
+"""videovae: KL, prior, conditional sampling, labels, control, end to end."""
+
+import json
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from conftest import load_config
+from tfds_builders.shape_motion import shape_motion_dataset_builder as sm
+from video_inference import input_pipeline
+from video_inference import models
+from video_inference import sampling
+from video_inference import train
+from video_inference.models import videovae
+from video_inference.models import videovae_steps
+
+
+def _tiny(**model_overrides):
+  config = load_config("videovae_shapes", "tiny")
+  config.model.update(**model_overrides)
+  model = models.build_model(config)
+  return config, model, model.create_state(jax.random.key(0))
+
+
+def _batch(num_videos=4, num_frames=4):
+  shapes = sm.ShapeMotionConfig(name="t", num_frames=num_frames, size=32)
+  examples = [sm.generate_video(shapes, i) for i in range(num_videos)]
+  videos = np.stack([e["video"] for e in examples]) / 127.5 - 1.0
+  names = {"shape": sm.SHAPES, "direction": sm.DIRECTIONS}
+  batch = {"video": jnp.asarray(videos, jnp.float32),
+           "anchor_mask": jnp.zeros((num_videos, num_frames), bool),
+           "index": jnp.arange(num_videos, dtype=jnp.int32)}
+  for label, values in names.items():
+    batch[label] = jnp.asarray([values.index(e[label]) for e in examples],
+                               jnp.int32)
+  return batch
+
+
+def test_kl_is_non_negative_and_zero_when_posterior_equals_prior():
+  rng = np.random.default_rng(0)
+  mean_q, mean_p = rng.normal(size=(2, 50, 8))
+  log_var_q, log_var_p = rng.normal(size=(2, 50, 8))
+  kl = videovae.gaussian_kl(mean_q, log_var_q, mean_p, log_var_p)
+  assert kl.shape == (50,) and np.all(kl > 0)
+  np.testing.assert_allclose(
+      videovae.gaussian_kl(mean_q, log_var_q, mean_q, log_var_q), 0.0,
+      atol=1e-6)
+  # Against the closed form of one dimension: KL(N(1, 1) || N(0, 4)).
+  one = videovae.gaussian_kl(np.array([1.0]), np.array([0.0]),
+                             np.array([0.0]), np.log(np.array([4.0])))
+  np.testing.assert_allclose(one, np.log(2.0) + 2.0 / 8.0 - 0.5, rtol=1e-6)
+
+
+def test_the_prior_is_a_function_of_the_lstm_state():
+  config, model, state = _tiny()
+  vae, params = model.vae, state.params["vae"]
+  attributes = jnp.zeros((2, model.attribute_size)).at[:, 0].set(1.0)
+  carry = vae.apply(params, 2, method=vae.initial_carry)
+  moved = (carry[0], carry[1] + jnp.arange(carry[1].size).reshape(
+      carry[1].shape) / carry[1].size)
+  before = vae.apply(params, carry, attributes, method=vae.prior_params)
+  after = vae.apply(params, moved, attributes, method=vae.prior_params)
+  assert not np.allclose(before[0], after[0])
+  assert not np.allclose(before[1], after[1])
+  # ... and of the attributes in the structured model (eq. 5).
+  other = jnp.zeros_like(attributes).at[:, 1].set(1.0)
+  assert not np.allclose(
+      before[0], vae.apply(params, carry, other, method=vae.prior_params)[0])
+
+
+def test_conditional_sampling_feeds_z_to_the_lstm():
+  sizes = {}
+  for conditional in (True, False):
+    config, model, state = _tiny(conditional=conditional)
+    vae, params = model.vae, state.params["vae"]
+    latent = config.model.latent_dim
+    kernel = params["params"]["lstm"]["ii"]["kernel"]
+    sizes[conditional] = kernel.shape[0]
+    carry = vae.apply(params, 1, method=vae.initial_carry)
+    psi_q = jnp.ones((1, 2 * latent))
+    one = vae.apply(params, carry, psi_q, jnp.zeros((1, latent)),
+                    method=vae.advance)
+    two = vae.apply(params, carry, psi_q, jnp.ones((1, latent)),
+                    method=vae.advance)
+    assert np.allclose(one[1], two[1]) != conditional
+  latent = config.model.latent_dim
+  assert sizes == {True: 3 * latent, False: 2 * latent}
+
+
+def test_unstructured_model_has_no_attribute_phase_or_inputs():
+  config, model, state = _tiny(structured=False)
+  assert [p.name for p in model.phases()] == ["vae"]
+  assert "attributes" not in state.params
+  assert model.conditioning_classes == {}
+  with pytest.raises(ValueError, match="takes no attributes"):
+    sampling.attribute_schedule(model, {"shape": 1}, 4)
+
+
+def test_hidden_labels_are_ignored_by_the_classifier_and_inferred():
+  config, model, state = _tiny()
+  batch = _batch()
+  hidden = dict(batch, shape=batch["shape"].at[2:].set(-1),
+                direction=batch["direction"].at[2:].set(-1))
+  rng = jax.random.key(1)
+
+  def loss(batch):
+    return videovae_steps.classifier_losses(
+        model.classifier, state.params["attributes"], batch, rng,
+        model.attributes)[0]
+
+  # Changing the videos of rows whose labels are hidden changes nothing.
+  scrambled = dict(hidden, video=hidden["video"].at[2:].set(0.5))
+  assert float(loss(hidden)) == pytest.approx(float(loss(scrambled)))
+  assert float(loss(hidden)) != pytest.approx(float(loss(batch)))
+  inferred = model.inferred_attributes(state.params, hidden)
+  logits = model.classifier.apply(state.params["attributes"],
+                                  hidden["video"])
+  for name in ("shape", "direction"):
+    np.testing.assert_array_equal(inferred[name][:2], batch[name][:2])
+    np.testing.assert_array_equal(inferred[name][2:],
+                                  np.argmax(logits[name][2:], -1))
+
+
+def test_labelled_fraction_reaches_the_model_batches(tfds_dir):
+  config = load_config("videovae_shapes", "tiny")
+  config.dataset.data_dir = tfds_dir
+  config.train.update(batch_size=8, num_steps=15)
+  seen = {}
+  for batch in input_pipeline.as_numpy(input_pipeline.train_dataset(config)):
+    for index, shape in zip(batch["index"], batch["shape"]):
+      seen[int(index)] = int(shape)
+  visible = {i for i, shape in seen.items() if shape >= 0}
+  assert len(seen) == 40
+  assert len(visible) == round(0.2 * 40)
+
+
+def test_attribute_schedule_switches_at_the_requested_frames():
+  _, model, _ = _tiny()
+  schedule = sampling.attribute_schedule(
+      model, {"shape": [(0, 1), (2, 0)], "direction": 1}, 4)
+  np.testing.assert_array_equal(schedule["shape"], [1, 1, 0, 0])
+  np.testing.assert_array_equal(schedule["direction"], [1, 1, 1, 1])
+  for bad, match in (({"colour": 1}, "Unknown attributes"),
+                     ({"shape": 2}, "out of range"),
+                     ({"shape": [(1, 0)]}, "must start at 0"),
+                     ({"shape": [(0, 0), (4, 1)]}, "below num_frames")):
+    with pytest.raises(ValueError, match=match):
+      sampling.attribute_schedule(model, bad, 4)
+
+
+def test_transient_control_changes_the_video_from_the_switch_frame_on():
+  _, model, state = _tiny()
+  variables = model.sampling_variables(state)
+  rng = jax.random.key(3)
+  fixed = sampling.sample(model, variables, [], [], 4, 3, rng,
+                          attributes={"shape": 0, "direction": 0})
+  switched = sampling.sample(model, variables, [], [], 4, 3, rng,
+                             attributes={"shape": [(0, 0), (2, 1)],
+                                         "direction": 0})
+  np.testing.assert_array_equal(fixed[:, :2], switched[:, :2])
+  assert np.any(fixed[:, 2:] != switched[:, 2:])
+
+
+def test_first_frame_is_the_only_anchor_and_is_reconstructed():
+  _, model, state = _tiny()
+  variables = model.sampling_variables(state)
+  frame = np.asarray(_batch()["video"][0, 0])
+  given = sampling.sample(model, variables, frame[None], [0], 4, 2,
+                          jax.random.key(0), deterministic=True)
+  prior = sampling.sample(model, variables, [], [], 4, 2, jax.random.key(0),
+                          deterministic=True,
+                          attributes={"shape": 0, "direction": 0})
+  assert given.shape == (2, 4, 32, 32, 3)
+  assert np.any(given[:, 0] != prior[:, 0])
+  for times in ([1], [0, 3]):
+    with pytest.raises(ValueError, match="first frame only"):
+      sampling.sample(model, variables, np.repeat(frame[None], len(times), 0),
+                      times, 4, 1, jax.random.key(0))
+
+
+def test_unspecified_attributes_are_drawn_per_video():
+  _, model, state = _tiny()
+  values = model._conditioning_values({"shape": jnp.full((64, 4), 1)}, 64, 4,
+                                      jax.random.key(0))
+  assert np.all(values["shape"] == 1)
+  direction = np.asarray(values["direction"])
+  assert np.all(direction == direction[:, :1])  # Constant over time.
+  assert set(direction[:, 0].tolist()) == {0, 1}
+
+
+def test_configured_attributes_must_match_the_dataset():
+  config, model, _ = _tiny()
+
+  class Source:
+    class dataset_info:  # noqa: N801 - mimics the TFDS attribute.
+      features = {"shape": type("L", (), {"num_classes": 3})(),
+                  "direction": type("L", (), {"num_classes": 2})()}
+
+  with pytest.raises(ValueError, match="attributes.shape=3"):
+    model.check_training_data(Source())
+  config.dataset.labels = ("direction",)
+  with pytest.raises(ValueError, match="must also be in dataset.labels"):
+    models.build_model(config)
+
+
+@pytest.fixture(scope="module")
+def classifier_run(tmp_path_factory, tfds_dir):
+  config = load_config("classifier_shapes", "tiny")
+  config.dataset.data_dir = tfds_dir
+  workdir = str(tmp_path_factory.mktemp("classifier"))
+  summary = train.train_and_evaluate(config, workdir, jax.devices()[:1])
+  return workdir, summary
+
+
+def test_classifier_trains_and_reports_accuracy(classifier_run):
+  workdir, summary = classifier_run
+  with open(summary["eval_json"]) as f:
+    metrics = json.load(f)["metrics"]
+  assert {"accuracy", "accuracy_shape", "accuracy_direction"} <= set(metrics)
+  assert summary["sample_files"] == []
+
+
+def test_train_checkpoint_resume_is_bit_exact(tfds_dir, tmp_path,
+                                              classifier_run):
+  config = load_config("videovae_shapes", "tiny")
+  config.dataset.data_dir = tfds_dir
+  config.evals.attribute_scores.classifier_workdir = classifier_run[0]
+  devices = jax.devices()[:1]
+  whole = train.train_and_evaluate(config, str(tmp_path / "whole"), devices)
+  config.train.num_steps = 2  # Stops inside the "vae" phase.
+  train.train_and_evaluate(config, str(tmp_path / "parts"), devices)
+  config.train.num_steps = 3
+  resumed = train.train_and_evaluate(config, str(tmp_path / "parts"), devices)
+  assert resumed["step"] == 3
+  for a, b in zip(jax.tree.leaves(jax.device_get(whole["state"].params)),
+                  jax.tree.leaves(jax.device_get(resumed["state"].params))):
+    np.testing.assert_array_equal(a, b)
+  with open(whole["eval_json"]) as f:
+    metrics = json.load(f)["metrics"]
+  assert {"intra_e", "inter_e", "i_score", "i_score_real",
+          "inter_e_real"} <= set(metrics)
+  assert whole["sample_files"]
+
+
+def test_missing_classifier_fails_before_training(tfds_dir, tmp_path):
+  config = load_config("videovae_shapes", "tiny")
+  config.dataset.data_dir = tfds_dir
+  config.evals.attribute_scores.classifier_workdir = str(tmp_path / "none")
+  with pytest.raises(FileNotFoundError, match="evals.attribute_scores"):
+    train.train_and_evaluate(config, str(tmp_path / "run"))
+  assert not (tmp_path / "run" / "checkpoints").exists()

@@ -1,0 +1,335 @@
+"""Training and synthesis of the videovae family.
+
+Paper: ../shared/papers/videovae_attribute_control.txt, sections 3.2-4.2 and
+App. A.4. Networks are in `videovae.py`.
+
+Training (section 4.1) has two phases in the one loop:
+- "attributes" (`train.attribute_steps` steps): the attribute classifiers
+  phi_att learn from the labelled examples only, by cross-entropy. Which
+  examples are labelled is the input pipeline's `dataset.labelled_fraction`
+  (the paper's ~20%): the others reach the model with label -1.
+- "vae" (the rest): the timestep-wise ELBO of eq. 9, an L1 likelihood
+  (Laplace with unit scale: sum of |x - mu_x| over pixels) plus the KL of
+  the dynamic posterior from the learned prior at every frame, with
+  posterior samples fed forward (teacher forcing through the LSTM). The
+  attributes of a clip are its label where visible and otherwise the
+  frozen classifier's argmax on the clip: the paper infers them once for
+  the rest of the training set; inferring per batch from the frozen
+  network gives the same labels without a pass outside the step.
+Both phases use Adam with the paper's 1e-4 (`train.learning_rate`).
+
+Synthesis (section 4.2) through the common sampling API: `generate` takes
+the attributes as `conditioning` ({name: int [B, N]}, one value per frame,
+so an attribute may change at any frame: the transient control of Fig. 4b;
+-1 leaves it unspecified, partial control). Without an anchor the LSTM
+starts from its zero state and z_1 is drawn from the prior; with the first
+frame as the anchor, z_1 is drawn from the posterior of that frame and the
+first output is its reconstruction. Every later z_t comes from the prior
+and its decoded frame is encoded again for the LSTM. The first frame is the
+only anchor the model can honour; `check_anchor_times` refuses others.
+
+Choices where the paper is silent:
+- h_0 is the LSTM's zero state in training and generation alike (the paper
+  "randomly initialises" it at test time; a state the prior never saw in
+  training would put the first frame off the learned prior).
+- An unspecified attribute is drawn uniformly from its classes, once per
+  video (constant over time): the remaining degree of freedom of Fig. 3a.
+- The loss is the ELBO divided by the pixels of a clip (per-pixel nats),
+  `loss.kl_weight` (1: the ELBO) scales the KL; the -S models ignore the
+  attributes altogether and have no "attributes" phase.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from video_inference.models import base
+from video_inference.models import videovae
+
+
+def attribute_list(config) -> tuple[tuple[str, int], ...]:
+  """config.model.attributes {name: classes} as ((name, classes), ...)."""
+  return tuple((name, int(config.model.attributes[name]))
+               for name in config.model.attributes)
+
+
+def check_attribute_labels(config, source) -> None:
+  """The dataset has every configured attribute with that many classes."""
+  features = source.dataset_info.features
+  for name, num_classes in attribute_list(config):
+    if name not in features:
+      raise ValueError(
+          f"model.attributes names {name!r}, which dataset "
+          f"{config.dataset.name!r} does not have; it has "
+          f"{sorted(features.keys())}.")
+    actual = getattr(features[name], "num_classes", None)
+    if actual != num_classes:
+      raise ValueError(
+          f"model.attributes[{name!r}] = {num_classes} classes but dataset "
+          f"{config.dataset.name!r} has {actual}; set "
+          f"--config.model.attributes.{name}={actual}.")
+
+
+def classifier_losses(classifier, params, batch, rng, attributes):
+  """Masked cross-entropy over labelled rows (label >= 0) per attribute."""
+  logits = classifier.apply(params, batch["video"], train=True,
+                            rngs={"dropout": rng})
+  total, metrics = 0.0, {}
+  for name, _ in attributes:
+    labels = batch[name]
+    visible = labels >= 0
+    count = jnp.maximum(jnp.sum(visible), 1)
+    per_row = optax.softmax_cross_entropy_with_integer_labels(
+        logits[name], jnp.maximum(labels, 0))
+    loss = jnp.sum(jnp.where(visible, per_row, 0.0)) / count
+    correct = jnp.argmax(logits[name], -1) == labels
+    metrics[f"{name}_cross_entropy"] = loss
+    metrics[f"{name}_accuracy"] = jnp.sum(correct & visible) / count
+    total = total + loss
+  metrics["labelled_rows"] = jnp.mean(batch[attributes[0][0]] >= 0)
+  metrics["loss"] = total
+  return total, metrics
+
+
+class VideoVaeModel(base.VideoModel):
+  """VideoVAE: see this module's and videovae.py's docstrings."""
+
+  name = "videovae"
+  supports_anchors = True   # The first frame only (check_anchor_times).
+  supports_prior = True
+  has_deterministic_mode = True
+
+  def __init__(self, config):
+    super().__init__(config)
+    model, train = config.model, config.train
+    self.attributes = attribute_list(config)
+    self.structured = bool(model.structured)
+    if self.structured:
+      if not self.attributes:
+        raise ValueError("model.structured=True needs model.attributes "
+                         "(the holistic attribute controls).")
+      missing = [n for n, _ in self.attributes
+                 if n not in config.dataset.labels]
+      if missing:
+        raise ValueError(
+            f"model.attributes {missing} must also be in dataset.labels="
+            f"{tuple(config.dataset.labels)} so batches carry them; add them.")
+      if not 0 < train.attribute_steps < train.num_steps:
+        raise ValueError(
+            f"train.attribute_steps={train.attribute_steps} must be in 1.."
+            f"{train.num_steps - 1} (train.num_steps - 1): the classifiers "
+            "train first, then the VAE.")
+    self.vae = videovae.VideoVae(
+        self.resolution, self.channels, tuple(map(tuple,
+                                                  model.encoder_layers)),
+        model.encoder_hidden, model.latent_dim, model.mlp_hidden,
+        model.lstm_size, self.structured, bool(model.conditional),
+        model.dropout)
+    self.classifier = videovae.AttributeClassifier(
+        self.attributes, tuple(map(tuple, model.encoder_layers)),
+        model.encoder_hidden, model.latent_dim, model.mlp_hidden,
+        model.dropout)
+    videovae.conv_sizes(self.resolution, model.encoder_layers)
+    adam = optax.adam(train.learning_rate, b1=train.adam_b1, b2=train.adam_b2)
+    self.optimizers = {"vae": adam}
+    if self.structured:
+      self.optimizers["attributes"] = adam
+
+  @property
+  def conditioning_classes(self) -> dict[str, int]:
+    return dict(self.attributes) if self.structured else {}
+
+  @property
+  def attribute_size(self) -> int:
+    return sum(n for _, n in self.attributes) if self.structured else 0
+
+  # ---------------------------------------------------------------- state --
+  def create_state(self, rng):
+    rng_vae, rng_classifier = jax.random.split(rng)
+    frames = jnp.zeros((1, self.resolution, self.resolution, self.channels))
+    params = {"vae": self.vae.init(rng_vae, frames,
+                                   jnp.zeros((1, self.attribute_size)))}
+    if self.structured:
+      params["attributes"] = self.classifier.init(
+          rng_classifier, jnp.zeros((1, 2) + frames.shape[1:]))
+    opt_state = {name: tx.init(params[name])
+                 for name, tx in self.optimizers.items()}
+    return base.TrainState(step=jnp.zeros((), jnp.int32), params=params,
+                           opt_state=opt_state)
+
+  def phases(self):
+    train = self.config.train
+    if not self.structured:
+      return [base.Phase("vae", 0, train.num_steps, self.vae_step)]
+    return [base.Phase("attributes", 0, train.attribute_steps,
+                       self.attribute_step),
+            base.Phase("vae", train.attribute_steps, train.num_steps,
+                       self.vae_step)]
+
+  def check_training_data(self, source) -> None:
+    if self.structured:
+      check_attribute_labels(self.config, source)
+
+  def sampling_variables(self, state):
+    return {"vae": state.params["vae"]}
+
+  def check_anchor_times(self, times) -> None:
+    times = [int(t) for t in times]
+    if times and times != [0]:
+      raise ValueError(
+          f"The videovae family conditions on the first frame only "
+          f"(section 4.2); got anchor times {times}. Give no anchors "
+          "(attributes only) or one anchor at time 0.")
+
+  # ----------------------------------------------------- attribute phase --
+  def attribute_step(self, state, batch, rng):
+    grads, metrics = jax.grad(
+        lambda p: classifier_losses(self.classifier, p, batch, rng,
+                                    self.attributes),
+        has_aux=True)(state.params["attributes"])
+    new_state = base.apply_updates(state, {"attributes": grads},
+                                   self.optimizers, ("attributes",))
+    return new_state, metrics
+
+  def inferred_attributes(self, params, batch) -> dict[str, jnp.ndarray]:
+    """Visible labels, else the frozen classifier's argmax on the clip."""
+    logits = self.classifier.apply(
+        jax.lax.stop_gradient(params["attributes"]), batch["video"])
+    return {name: jnp.where(batch[name] >= 0, batch[name],
+                            jnp.argmax(logits[name], -1))
+            for name, _ in self.attributes}
+
+  # ----------------------------------------------------------- VAE phase --
+  def _attribute_frames(self, values, batch, num_frames):
+    """{name: int [B]} or {name: int [B, N]} -> one-hot [B, N, A]."""
+    if not self.structured:
+      return jnp.zeros((batch, num_frames, 0))
+    per_frame = {name: (v[:, None] * jnp.ones((1, num_frames), v.dtype)
+                        if v.ndim == 1 else v) for name, v in values.items()}
+    return videovae.one_hot_attributes(per_frame, self.attributes)
+
+  def elbo_terms(self, vae_params, videos, attributes, rng):
+    """Per-clip L1 sums and per-frame KLs of eq. 9, and the reconstruction.
+
+    attributes: one-hot [B, N, A]. Returns (l1 [B], kl [B, N], frames).
+    """
+    batch, num_frames = videos.shape[:2]
+    rng_dropout, rng_noise = jax.random.split(rng)
+    vae = self.vae
+    psi_q = vae.apply(vae_params, videos.reshape((-1,) + videos.shape[2:]),
+                      True, method=vae.residual,
+                      rngs={"dropout": rng_dropout})
+    psi_q = psi_q.reshape((batch, num_frames, -1))
+    noise = jax.random.normal(rng_noise,
+                              (num_frames, batch, self.config.model.latent_dim))
+
+    def step(carry, inputs):
+      psi_t, attributes_t, noise_t = inputs
+      prior = vae.apply(vae_params, carry, attributes_t,
+                        method=vae.prior_params)
+      mean, log_var = vae.apply(vae_params, carry, psi_t, attributes_t,
+                                method=vae.posterior_params)
+      z = mean + jnp.exp(0.5 * log_var) * noise_t
+      carry = vae.apply(vae_params, carry, psi_t, z, method=vae.advance)
+      return carry, (z, videovae.gaussian_kl(mean, log_var, *prior))
+
+    carry = vae.apply(vae_params, batch, method=vae.initial_carry)
+    _, (z, kl) = jax.lax.scan(
+        step, carry, (jnp.swapaxes(psi_q, 0, 1),
+                      jnp.swapaxes(attributes, 0, 1), noise))
+    frames = vae.apply(vae_params, jnp.swapaxes(z, 0, 1).reshape(
+        (batch * num_frames, -1)), method=vae.decode)
+    frames = frames.reshape(videos.shape)
+    l1 = jnp.sum(jnp.abs(frames - videos), axis=(1, 2, 3, 4))
+    return l1, jnp.swapaxes(kl, 0, 1), frames
+
+  def vae_losses(self, vae_params, params, batch, rng):
+    videos = batch["video"]
+    values = (self.inferred_attributes(params, batch) if self.structured
+              else {})
+    attributes = self._attribute_frames(values, *videos.shape[:2])
+    l1, kl, frames = self.elbo_terms(vae_params, videos, attributes, rng)
+    pixels = np.prod(videos.shape[1:])
+    kl_sum = jnp.sum(kl, axis=1)
+    loss = jnp.mean(l1 + self.config.loss.kl_weight * kl_sum) / pixels
+    metrics = {"loss": loss, "l1_per_pixel": jnp.mean(l1) / pixels,
+               "kl_per_frame": jnp.mean(kl),
+               "recon_mse": jnp.mean((frames - videos)**2)}
+    if self.structured:
+      for name, _ in self.attributes:
+        metrics[f"{name}_inferred_rows"] = jnp.mean(batch[name] < 0)
+    return loss, metrics
+
+  def vae_step(self, state, batch, rng):
+    grads, metrics = jax.grad(self.vae_losses, has_aux=True)(
+        state.params["vae"], state.params, batch, rng)
+    new_state = base.apply_updates(state, {"vae": grads}, self.optimizers,
+                                   ("vae",))
+    return new_state, metrics
+
+  # ----------------------------------------------------------- synthesis --
+  def _conditioning_values(self, conditioning, batch, num_frames, rng):
+    """Per-frame class indices; -1 or absent -> one uniform draw per video."""
+    conditioning = conditioning or {}
+    values = {}
+    for index, (name, num_classes) in enumerate(self.attributes):
+      drawn = jax.random.randint(jax.random.fold_in(rng, index), (batch, 1),
+                                 0, num_classes)
+      given = conditioning.get(name)
+      if given is None:
+        values[name] = jnp.broadcast_to(drawn, (batch, num_frames))
+      else:
+        given = jnp.asarray(given, jnp.int32).reshape((batch, -1))
+        given = jnp.broadcast_to(given, (batch, num_frames))
+        values[name] = jnp.where(given >= 0, given, drawn)
+    return values
+
+  def generate(self, variables, anchor_video, anchor_mask, rng, num_frames,
+               deterministic=False, conditioning=None):
+    mask = np.asarray(anchor_mask)
+    self.check_anchor_times(np.flatnonzero(mask.any(axis=0)))
+    return self._generate(variables, anchor_video, jnp.asarray(mask), rng,
+                          num_frames, deterministic, conditioning)
+
+  @functools.partial(jax.jit, static_argnums=(0, 5, 6))
+  def _generate(self, variables, anchor_video, anchor_mask, rng, num_frames,
+                deterministic, conditioning):
+    vae, vae_params = self.vae, variables["vae"]
+    batch = anchor_video.shape[0]
+    rng_attributes, rng_noise = jax.random.split(rng)
+    values = self._conditioning_values(conditioning, batch, num_frames,
+                                       rng_attributes)
+    attributes = self._attribute_frames(values, batch, num_frames)
+    first_given = anchor_mask[:, 0]
+    psi_first = vae.apply(vae_params, anchor_video[:, 0], method=vae.residual)
+    noise = jax.random.normal(rng_noise, (num_frames, batch,
+                                          self.config.model.latent_dim))
+    scale = 0.0 if deterministic else 1.0
+
+    def step(carry, inputs):
+      time, attributes_t, noise_t = inputs
+      prior_mean, prior_log_var = vae.apply(vae_params, carry, attributes_t,
+                                            method=vae.prior_params)
+      post_mean, post_log_var = vae.apply(vae_params, carry, psi_first,
+                                          attributes_t,
+                                          method=vae.posterior_params)
+      observed = (first_given & (time == 0))[:, None]
+      mean = jnp.where(observed, post_mean, prior_mean)
+      log_var = jnp.where(observed, post_log_var, prior_log_var)
+      z = mean + scale * jnp.exp(0.5 * log_var) * noise_t
+      frame = vae.apply(vae_params, z, method=vae.decode)
+      psi = jnp.where(observed, psi_first,
+                      vae.apply(vae_params, frame, method=vae.residual))
+      carry = vae.apply(vae_params, carry, psi, z, method=vae.advance)
+      return carry, frame
+
+    carry = vae.apply(vae_params, batch, method=vae.initial_carry)
+    _, frames = jax.lax.scan(
+        step, carry, (jnp.arange(num_frames), jnp.swapaxes(attributes, 0, 1),
+                      noise))
+    return jnp.swapaxes(frames, 0, 1)
