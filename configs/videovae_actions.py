@@ -11,7 +11,7 @@ Attributes person (9) and action (4) of the 72 strips (4 actions x 9
 people, each also mirrored). The set has one split, so training,
 the classifier and the evaluation all use `train` (the bound is on the
 training strips). 20% of the labels; 32x32, 10 frames; 200 attribute
-steps then 800 VAE steps at batch 16, sized for a CPU.
+steps then 1200 VAE steps at batch 16 with Adam 1e-3, sized for a CPU.
 Variant `:tiny` is the 3-step test size (on procedural data).
 """
 
@@ -28,8 +28,12 @@ def get_config(variant: str = ""):
   config.model.update(encoder_layers=config_lib.ENCODER_LAYERS_32,
                       encoder_hidden=512, latent_dim=128, mlp_hidden=256,
                       lstm_size=256)
-  config.train.update(num_steps=1000, attribute_steps=200, log_every=50,
-                      checkpoint_every=500, sample_every=500)
+  # Adam 1e-3, not the paper's 1e-4: at 1e-4 the decoder had not even
+  # learnt the black background after 800 steps (L1 0.145 a pixel, black
+  # frames score 0.026).
+  config.train.update(num_steps=1400, attribute_steps=200,
+                      learning_rate=1e-3, log_every=50,
+                      checkpoint_every=700, sample_every=700)
   config.evals.update(num_anchor_sets=72, num_samples=4)
   config.evals.update(best_metric="i_score", best_mode="max")
   config.evals.attribute_scores.update(

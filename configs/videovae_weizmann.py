@@ -28,8 +28,6 @@ def get_config(variant: str = ""):
   config.model.attributes = dict(person=9, action=10)
   config.train.update(num_steps=100_000, attribute_steps=5_000)
   config.evals.update(num_anchor_sets=90, num_samples=4)
-  config.evals.fvd.enabled = False  # I3D needs >= 16 frames here.
-  config.evals.fvd.during_training = False
   config.evals.update(best_metric="i_score", best_mode="max")
   config.evals.attribute_scores.update(
       enabled=True, during_training=True,

@@ -1,6 +1,7 @@
 """videovae: KL, prior, conditional sampling, labels, control, end to end."""
 
 import json
+import os
 
 import jax
 import jax.numpy as jnp
@@ -10,6 +11,7 @@ import pytest
 from conftest import load_config
 from tfds_builders.shape_motion import shape_motion_dataset_builder as sm
 from video_inference import input_pipeline
+from video_inference import modes
 from video_inference import models
 from video_inference import sampling
 from video_inference import train
@@ -242,6 +244,12 @@ def test_train_checkpoint_resume_is_bit_exact(tfds_dir, tmp_path,
   assert {"intra_e", "inter_e", "i_score", "i_score_real",
           "inter_e_real"} <= set(metrics)
   assert whole["sample_files"]
+  paths = modes.run_attributes(config, str(tmp_path / "whole"))
+  assert sorted(os.path.basename(p) for p in paths) == [
+      "partial_direction.gif", "partial_direction_grid.png",
+      "partial_shape.gif", "partial_shape_grid.png",
+      "transient_direction.gif", "transient_direction_grid.png",
+      "transient_shape.gif", "transient_shape_grid.png"]
 
 
 def test_missing_classifier_fails_before_training(tfds_dir, tmp_path):

@@ -1,10 +1,12 @@
 r"""Command line: train, evaluate or sample a family on a dataset.
 
   python -m video_inference.main --config=configs/sdvi_shapes.py \
-      --workdir=runs/sdvi_shapes [--mode=train|evaluate|sample|dictionary]
+      --workdir=runs/sdvi_shapes \
+      [--mode=train|evaluate|sample|dictionary|attributes]
 
 `dictionary` (families with learned latents, navsynth): replay, content x
-motion exchange and latent interpolation grids.
+motion exchange and latent interpolation grids. `attributes` (families with
+attribute controls, videovae): partial and transient control grids.
 
 `--config=FILE:tiny` selects a config's test variant; any field can be
 overridden, e.g. `--config.train.num_steps=500`.

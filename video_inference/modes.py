@@ -126,5 +126,48 @@ def run_dictionary(config, workdir: str) -> list[str]:
   return paths
 
 
+def run_attributes(config, workdir: str) -> list[str]:
+  """Attribute control grids of a family with conditioning labels (videovae).
+
+  Writes to <workdir>/samples/attributes_step_<step>/, for each attribute:
+  - `partial_<name>`: `sample.num_samples` videos per class of that
+    attribute, the others unspecified (partial control, Fig. 3a / 4a);
+  - `transient_<name>`: videos whose attribute switches from class c to
+    class c + 1 at the middle frame, the others fixed per row (transient
+    control, Fig. 4b), one row per class pair.
+  """
+  model, variables, step = train.load_for_inference(config, workdir)
+  classes = model.conditioning_classes
+  if not classes:
+    raise ValueError(f"--mode=attributes needs a model with attribute "
+                     f"controls; this {model.name} model has none.")
+  directory = os.path.join(workdir, "samples", f"attributes_step_{step}")
+  rng = jax.random.fold_in(jax.random.key(config.seed), 2**28 + step)
+  count, frames = config.sample.num_samples, model.num_frames
+  switch = frames // 2
+  paths = []
+  for index, (name, num_classes) in enumerate(classes.items()):
+    rows = [sampling.sample(model, variables, [], [], frames, count,
+                            jax.random.fold_in(rng, 1000 * index + value),
+                            attributes={name: value})
+            for value in range(num_classes)]
+    paths += visualization.save_samples(
+        directory, np.concatenate(rows), None, f"partial_{name}",
+        overwrite=True)
+    others = {other: 0 for other in classes if other != name}
+    transient = [sampling.sample(
+        model, variables, [], [], frames, 1,
+        jax.random.fold_in(rng, 10**6 + 1000 * index + value),
+        attributes={name: [(0, value), (switch, value + 1)], **others})
+                 for value in range(num_classes - 1)]
+    paths += visualization.save_samples(
+        directory, np.concatenate(transient), None, f"transient_{name}",
+        overwrite=True)
+  print(f"Wrote {len(paths)} files to {directory}: partial_<attribute> "
+        f"({count} samples per class, other attributes free) and "
+        f"transient_<attribute> (class c -> c + 1 at frame {switch}).")
+  return paths
+
+
 MODES = {"train": run_train, "evaluate": run_evaluate, "sample": run_sample,
-         "dictionary": run_dictionary}
+         "dictionary": run_dictionary, "attributes": run_attributes}

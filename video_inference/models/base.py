@@ -46,6 +46,17 @@ class Phase:
   step_fn: StepFn
 
 
+def initial_state(params: dict[str, Any],
+                  optimizers: Mapping[str, optax.GradientTransformation],
+                  model_state: dict[str, Any] | None = None) -> TrainState:
+  """Step 0: `params` with a fresh optimiser state for each optimiser."""
+  return TrainState(
+      step=jnp.zeros((), jnp.int32), params=params,
+      opt_state={name: tx.init(params[name])
+                 for name, tx in optimizers.items()},
+      model_state=model_state or {})
+
+
 def apply_updates(state: TrainState, grads: dict[str, Any],
                   optimizers: Mapping[str, optax.GradientTransformation],
                   trained: tuple[str, ...]) -> TrainState:

@@ -59,11 +59,8 @@ class VideoClassifierModel(base.VideoModel):
   def create_state(self, rng):
     videos = jnp.zeros((1, 2, self.resolution, self.resolution,
                         self.channels))
-    params = {"classifier": self.network.init(rng, videos)}
-    return base.TrainState(
-        step=jnp.zeros((), jnp.int32), params=params,
-        opt_state={"classifier": self.optimizers["classifier"].init(
-            params["classifier"])})
+    return base.initial_state({"classifier": self.network.init(rng, videos)},
+                              self.optimizers)
 
   def phases(self):
     return [base.Phase("classifier", 0, self.config.train.num_steps,

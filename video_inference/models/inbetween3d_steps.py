@@ -110,10 +110,8 @@ class Inbetween3dModel(base.VideoModel):
         "image_discriminator": self.image_discriminator.init(
             rngs[2], frames)["params"],
     }
-    opt_state = {name: tx.init(params[name])
-                 for name, tx in self.optimizers.items()}
-    return base.TrainState(
-        step=jnp.zeros((), jnp.int32), params=params, opt_state=opt_state,
+    return base.initial_state(
+        params, self.optimizers,
         model_state={"generator": generator_vars["batch_stats"]})
 
   def phases(self):

@@ -120,11 +120,10 @@ class NavsynthModel(base.VideoModel):
                              jnp.zeros((1, length, model.transient_dim))),
         "latents": latents,
     }
-    opt_state = {name: tx.init(params[name])
-                 for name, tx in self.optimizers.items()}
-    opt_state["latents"] = jax.tree.map(jnp.zeros_like, latents)  # Momentum.
-    return base.TrainState(step=jnp.zeros((), jnp.int32), params=params,
-                           opt_state=opt_state)
+    state = base.initial_state(params, self.optimizers)
+    return state.replace(opt_state=dict(
+        state.opt_state,
+        latents=jax.tree.map(jnp.zeros_like, latents)))  # Momentum.
 
   def state_partition_specs(self, state_shape, num_devices: int):
     """Latent tables (and their momentum) by rows over 'data' when even."""

@@ -143,10 +143,7 @@ class SdviModel(base.VideoModel):
             rngs["video_discriminator"],
             sdvi.conditioned_video(video, video, mask)),
     }
-    opt_state = {name: tx.init(params[name])
-                 for name, tx in self.optimizers.items()}
-    return base.TrainState(step=jnp.zeros((), jnp.int32), params=params,
-                           opt_state=opt_state)
+    return base.initial_state(params, self.optimizers)
 
   def phases(self):
     train = self.config.train

@@ -157,10 +157,7 @@ class VideoVaeModel(base.VideoModel):
     if self.structured:
       params["attributes"] = self.classifier.init(
           rng_classifier, jnp.zeros((1, 2) + frames.shape[1:]))
-    opt_state = {name: tx.init(params[name])
-                 for name, tx in self.optimizers.items()}
-    return base.TrainState(step=jnp.zeros((), jnp.int32), params=params,
-                           opt_state=opt_state)
+    return base.initial_state(params, self.optimizers)
 
   def phases(self):
     train = self.config.train
