@@ -179,8 +179,10 @@ def test_training_hides_labels_outside_the_labelled_subset(tiny_config):
   indices = np.concatenate([b["index"] for b in batches])
   shapes = np.concatenate([b["shape"] for b in batches])
   assert len(set(indices.tolist())) == 40
-  labelled = input_pipeline.labelled_subset(40, 0.25, tiny_config.seed)
   source = input_pipeline.load_source(tiny_config.dataset, "train")
+  labelled = input_pipeline.labelled_subset(
+      40, 0.25, tiny_config.seed,
+      labels_of=lambda i: [source[i]["shape"]], num_classes=[2])
   for index, shape in zip(indices, shapes):
     if labelled[index]:
       assert shape == source[int(index)]["shape"], index
@@ -188,6 +190,19 @@ def test_training_hides_labels_outside_the_labelled_subset(tiny_config):
       assert shape == input_pipeline.HIDDEN_LABEL, index
   visible = indices[shapes != input_pipeline.HIDDEN_LABEL]
   assert len(set(visible.tolist())) == 10
+
+
+def test_labelled_subset_keeps_every_class():
+  # 72 examples of 9 classes (8 each): a blind 20% misses class 4 here.
+  classes = np.repeat(np.arange(9), 8)
+  blind = input_pipeline.labelled_subset(72, 0.2, seed=3)
+  assert set(classes[blind]) != set(range(9))
+  covered = input_pipeline.labelled_subset(
+      72, 0.2, seed=3, labels_of=lambda i: [classes[i], i % 2],
+      num_classes=[9, 2])
+  assert set(classes[covered]) == set(range(9))
+  assert np.all(covered[blind])  # The blind subset, plus one per missing.
+  assert covered.sum() == blind.sum() + 9 - len(set(classes[blind]))
 
 
 def test_evaluation_sees_every_true_label(tiny_config):

@@ -15,6 +15,7 @@ from video_inference import modes
 from video_inference import models
 from video_inference import sampling
 from video_inference import train
+from video_inference import visualization
 from video_inference.models import videovae
 from video_inference.models import videovae_steps
 
@@ -147,7 +148,8 @@ def test_attribute_schedule_switches_at_the_requested_frames():
   for bad, match in (({"colour": 1}, "Unknown attributes"),
                      ({"shape": 2}, "out of range"),
                      ({"shape": [(1, 0)]}, "must start at 0"),
-                     ({"shape": [(0, 0), (4, 1)]}, "below num_frames")):
+                     ({"shape": [(0, 0), (4, 1)]}, "below num_frames"),
+                     ({"shape": [1, 1, 0, 0]}, r"\(frame, class\)")):
     with pytest.raises(ValueError, match=match):
       sampling.attribute_schedule(model, bad, 4)
 
@@ -168,12 +170,24 @@ def test_transient_control_changes_the_video_from_the_switch_frame_on():
 def test_first_frame_is_the_only_anchor_and_is_reconstructed():
   _, model, state = _tiny()
   variables = model.sampling_variables(state)
-  frame = np.asarray(_batch()["video"][0, 0])
-  given = sampling.sample(model, variables, frame[None], [0], 4, 2,
-                          jax.random.key(0), deterministic=True)
+  vae, params = model.vae, variables["vae"]
+  control = {"shape": 0, "direction": 0}
+  frames = np.asarray(_batch()["video"][:2, 0])
+  for frame in frames:
+    given = sampling.sample(model, variables, frame[None], [0], 4, 2,
+                            jax.random.key(0), deterministic=True,
+                            attributes=control)
+    # Frame 0 is the decoded posterior mean of the anchor (section 4.2).
+    carry = vae.apply(params, 1, method=vae.initial_carry)
+    one_hot = jnp.asarray([[1.0, 0.0, 1.0, 0.0]])
+    mean, _ = vae.apply(params, carry,
+                        vae.apply(params, frame[None], method=vae.residual),
+                        one_hot, method=vae.posterior_params)
+    expected = visualization.to_uint8(np.asarray(
+        vae.apply(params, mean, method=vae.decode)))
+    assert np.abs(given[:, 0].astype(int) - expected.astype(int)).max() <= 1
   prior = sampling.sample(model, variables, [], [], 4, 2, jax.random.key(0),
-                          deterministic=True,
-                          attributes={"shape": 0, "direction": 0})
+                          deterministic=True, attributes=control)
   assert given.shape == (2, 4, 32, 32, 3)
   assert np.any(given[:, 0] != prior[:, 0])
   for times in ([1], [0, 3]):
@@ -259,3 +273,50 @@ def test_missing_classifier_fails_before_training(tfds_dir, tmp_path):
   with pytest.raises(FileNotFoundError, match="evals.attribute_scores"):
     train.train_and_evaluate(config, str(tmp_path / "run"))
   assert not (tmp_path / "run" / "checkpoints").exists()
+
+
+def test_mismatched_classifier_fails_before_training(tfds_dir, tmp_path,
+                                                     classifier_run):
+  config = load_config("videovae_shapes", "tiny")
+  config.dataset.data_dir = tfds_dir
+  config.evals.attribute_scores.classifier_workdir = classifier_run[0]
+  config.dataset.num_frames = 5
+  with pytest.raises(ValueError, match=r"\(4, 32, 3\), this run makes "
+                     r"\(5, 32, 3\)"):
+    train.train_and_evaluate(config, str(tmp_path / "run"))
+  config.dataset.num_frames = 4
+  config.evals.attribute_scores.labels = ("hue",)
+  with pytest.raises(ValueError, match="names \\['hue'\\]"):
+    train.train_and_evaluate(config, str(tmp_path / "run"))
+  assert not (tmp_path / "run" / "checkpoints").exists()
+
+
+def test_the_elbo_is_causal_in_time():
+  """KL and frame t use x_<=t only (eq. 9's filtering posterior)."""
+  _, model, state = _tiny(dropout=0.0)  # Only the inputs differ.
+  params = state.params["vae"]
+  videos = _batch()["video"]
+  attributes = jnp.zeros(videos.shape[:2] + (model.attribute_size,))
+  changed = videos.at[:, 2:].set(-videos[:, 2:])
+  rng = jax.random.key(0)
+  _, kl, frames = model.elbo_terms(params, videos, attributes, rng)
+  _, kl_changed, frames_changed = model.elbo_terms(params, changed,
+                                                   attributes, rng)
+  np.testing.assert_allclose(kl[:, :2], kl_changed[:, :2], rtol=1e-5)
+  np.testing.assert_allclose(frames[:, :2], frames_changed[:, :2], atol=1e-6)
+  assert not np.allclose(kl[:, 2:], kl_changed[:, 2:])
+
+
+def test_each_phase_trains_only_its_networks():
+  _, model, state = _tiny()
+  batch = _batch()
+  after_attributes, _ = model.attribute_step(state, batch, jax.random.key(0))
+  after_vae, _ = model.vae_step(state, batch, jax.random.key(0))
+  for trained, frozen, new in (("attributes", "vae", after_attributes),
+                               ("vae", "attributes", after_vae)):
+    same = jax.tree.leaves(jax.tree.map(np.array_equal, state.params[frozen],
+                                        new.params[frozen]))
+    moved = jax.tree.leaves(jax.tree.map(np.array_equal,
+                                         state.params[trained],
+                                         new.params[trained]))
+    assert all(same) and not all(moved), trained

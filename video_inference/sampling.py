@@ -78,6 +78,10 @@ def attribute_schedule(model, attributes: Mapping[str, Any] | None,
   for name, request in attributes.items():
     if np.ndim(request) == 0:
       request = [(0, request)]
+    if np.ndim(request) != 2 or np.shape(request)[1] != 2:
+      raise ValueError(
+          f"Attribute {name!r}: give a class, or (frame, class) switches "
+          f"such as [(0, 2), (6, 3)]; got {request!r}.")
     switches = [(int(frame), int(value)) for frame, value in request]
     frames = [frame for frame, _ in switches]
     if (not frames or frames[0] != 0

@@ -85,7 +85,8 @@ def _check_probabilities(p: Any, name: str = "p") -> np.ndarray:
 
 def _entropies(p: np.ndarray) -> np.ndarray:
   logs = np.log(np.where(p > 0, p, 1.0))  # 0 log 0 = 0.
-  return -np.sum(p * logs, axis=1)
+  # + 0.0 turns the -0.0 of a certain distribution into 0.0 in reports.
+  return -np.sum(p * logs, axis=1) + 0.0
 
 
 def _label_entropy(labels: np.ndarray, num_classes: int) -> float:
@@ -301,9 +302,28 @@ class AttributeScores:
   """
 
   @staticmethod
-  def check_settings(settings) -> None:
-    """Before training: the classifier the final evaluation needs exists."""
-    check_classifier_workdir(getattr(settings, "classifier_workdir", ""))
+  def check_settings(settings, config) -> None:
+    """Before training: the classifier the evaluation needs exists and fits.
+
+    Reads only its config.json: clip shape and labels must match.
+    """
+    workdir = getattr(settings, "classifier_workdir", "")
+    check_classifier_workdir(workdir)
+    with open(os.path.join(workdir, "config.json")) as f:
+      saved = json.load(f)
+    data, theirs = config.dataset, saved["dataset"]
+    ours = (data.num_frames, data.resolution, data.channels)
+    trained = (theirs["num_frames"], theirs["resolution"], theirs["channels"])
+    if ours != trained:
+      raise ValueError(
+          f"The classifier in {workdir} was trained on clips of (frames, "
+          f"resolution, channels) = {trained}, this run makes {ours}. "
+          + _training_hint("<new dir>") + " with matching dataset fields.")
+    predicted = sorted(saved["model"]["attributes"])
+    unknown = [n for n in getattr(settings, "labels", ()) if n not in predicted]
+    if unknown:
+      raise ValueError(f"evals.attribute_scores.labels names {unknown}; the "
+                       f"classifier in {workdir} predicts {predicted}.")
 
   def __init__(self, context, settings, classifier=None):
     self.context = context

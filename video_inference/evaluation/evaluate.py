@@ -279,7 +279,7 @@ def check_settings(config, during_training: bool) -> None:
     check = getattr(EVALUATORS[name], "check_settings", None)
     if check is not None:
       try:
-        check(config.evals[name])
+        check(config.evals[name], config)
       except (ValueError, FileNotFoundError) as error:
         raise type(error)(f"evals.{name}: {error}") from error
 

@@ -9,14 +9,18 @@ Training (section 4.1) has two phases in the one loop:
   examples are labelled is the input pipeline's `dataset.labelled_fraction`
   (the paper's ~20%): the others reach the model with label -1.
 - "vae" (the rest): the timestep-wise ELBO of eq. 9, an L1 likelihood
-  (Laplace with unit scale: sum of |x - mu_x| over pixels) plus the KL of
+  (sum of |x - mu_x| over pixels) plus `loss.kl_weight` times the KL of
   the dynamic posterior from the learned prior at every frame, with
   posterior samples fed forward (teacher forcing through the LSTM). The
   attributes of a clip are its label where visible and otherwise the
-  frozen classifier's argmax on the clip: the paper infers them once for
-  the rest of the training set; inferring per batch from the frozen
-  network gives the same labels without a pass outside the step.
-Both phases use Adam with the paper's 1e-4 (`train.learning_rate`).
+  frozen classifier's argmax on the clip. The paper infers them once per
+  training video; we infer them per batch from the frozen network, which
+  needs no pass outside the step but reads the clip, not the whole video:
+  where clips are random windows of longer videos (Weizmann parts, the
+  MoCoGAN strips) an unlabelled video's inferred label can differ between
+  windows the classifier is unsure of.
+Both phases use Adam at `train.learning_rate`: the paper's 1e-4 in the
+paper-sized configs, 1e-3 in the CPU-sized ones (see their docstrings).
 
 Synthesis (section 4.2) through the common sampling API: `generate` takes
 the attributes as `conditioning` ({name: int [B, N]}, one value per frame,
@@ -34,9 +38,13 @@ Choices where the paper is silent:
   training would put the first frame off the learned prior).
 - An unspecified attribute is drawn uniformly from its classes, once per
   video (constant over time): the remaining degree of freedom of Fig. 3a.
-- The loss is the ELBO divided by the pixels of a clip (per-pixel nats),
-  `loss.kl_weight` (1: the ELBO) scales the KL; the -S models ignore the
-  attributes altogether and have no "attributes" phase.
+- The likelihood's scale: the paper's "pixel-wise L1" read as a
+  unit-scale Laplace on 8-bit values (0..255), i.e. on our [-1, 1] frames
+  the ELBO with the KL weighted by 1/127.5 (`loss.kl_weight`). At weight 1
+  the posterior collapsed onto the prior on Shape Motion (0.18 nats a
+  frame). The loss is divided by the pixels of a clip (per-pixel units).
+- The -S models ignore the attributes altogether and have no "attributes"
+  phase.
 """
 
 from __future__ import annotations
@@ -124,6 +132,13 @@ class VideoVaeModel(base.VideoModel):
             f"train.attribute_steps={train.attribute_steps} must be in 1.."
             f"{train.num_steps - 1} (train.num_steps - 1): the classifiers "
             "train first, then the VAE.")
+    anchors = config.anchors
+    if not (anchors.strategy == "none" or (anchors.strategy == "first_k"
+                                           and anchors.first_k == 1)):
+      raise ValueError(
+          f"anchors.strategy={anchors.strategy!r} (first_k="
+          f"{anchors.first_k}) asks videovae for anchors it cannot honour: "
+          "use 'none' (attributes only) or 'first_k' with first_k=1.")
     self.vae = videovae.VideoVae(
         self.resolution, self.channels, tuple(map(tuple,
                                                   model.encoder_layers)),
@@ -290,6 +305,13 @@ class VideoVaeModel(base.VideoModel):
                deterministic=False, conditioning=None):
     mask = np.asarray(anchor_mask)
     self.check_anchor_times(np.flatnonzero(mask.any(axis=0)))
+    classes = self.conditioning_classes
+    for name, values in (conditioning or {}).items():
+      values = np.asarray(values)
+      if name not in classes or np.any(values >= classes[name]):
+        raise ValueError(
+            f"conditioning {name!r}: this model takes {classes} (class "
+            f"indices, -1 unspecified); got values up to {values.max()}.")
     return self._generate(variables, anchor_video, jnp.asarray(mask), rng,
                           num_frames, deterministic, conditioning)
 
