@@ -15,13 +15,10 @@ from video_inference import config_lib
 def get_config(variant: str = ""):
   config = config_lib.classifier_config()
   config.lock()
-  config.dataset.update(name="mocogan_actions", num_frames=10, resolution=32,
-                        labels=("person", "action"), eval_split="train")
+  config.dataset.update(name="mocogan_actions", labels=("person", "action"),
+                        eval_split="train")
   config.model.attributes = dict(person=9, action=4)
-  config.model.update(encoder_layers=config_lib.ENCODER_LAYERS_32,
-                      encoder_hidden=512, features=256, hidden=128)
-  config.train.update(num_steps=1000, log_every=50, checkpoint_every=500,
-                      eval_every=500)
+  config_lib.cpu_sized_classifier(config)
   config.evals.update(num_anchor_sets=72)
   config_lib.apply_variant(config, variant)
   return config

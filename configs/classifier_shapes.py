@@ -14,13 +14,10 @@ from video_inference import config_lib
 def get_config(variant: str = ""):
   config = config_lib.classifier_config()
   config.lock()
-  config.dataset.update(name="shape_motion", num_frames=10, resolution=32,
+  config.dataset.update(name="shape_motion",
                         labels=("shape", "direction", "hue"))
   config.model.attributes = dict(shape=2, direction=2, hue=6)
-  config.model.update(encoder_layers=config_lib.ENCODER_LAYERS_32,
-                      encoder_hidden=512, features=256, hidden=128)
-  config.train.update(num_steps=1000, log_every=50, checkpoint_every=500,
-                      eval_every=500)
+  config_lib.cpu_sized_classifier(config)
   config.evals.update(num_anchor_sets=512)
   config_lib.apply_variant(config, variant)
   return config
