@@ -37,7 +37,8 @@ def _anchors_as_float(anchors, model) -> np.ndarray:
   if not np.issubdtype(anchors.dtype, np.floating):
     raise ValueError(f"anchors must be uint8 in 0..255 or float in [-1, 1], "
                      f"got dtype {anchors.dtype}.")
-  if anchors.size and (anchors.min() < -1.0 - 1e-3 or anchors.max() > 1.0 + 1e-3):
+  if anchors.size and (anchors.min() < -1.0 - 1e-3
+                       or anchors.max() > 1.0 + 1e-3):
     raise ValueError(f"float anchors must lie in [-1, 1], got range "
                      f"[{anchors.min():.3f}, {anchors.max():.3f}].")
   return anchors.astype(np.float32)
@@ -242,7 +243,8 @@ def sample_batch(model, variables, videos: np.ndarray, anchor_masks: np.ndarray,
 
 
 def write_preview(model, variables, preview: dict[str, np.ndarray], config,
-                  step: int, workdir: str, writer, is_writer: bool) -> list[str]:
+                  step: int, workdir: str, writer,
+                  is_writer: bool) -> list[str]:
   """Samples on fixed test anchors -> TensorBoard images and GIF/PNG files.
 
   One grid per anchor set: the real clip on top, then K samples; anchors

@@ -78,7 +78,8 @@ def check_workdir_config(config: ml_collections.ConfigDict, workdir: str,
   if differences and has_checkpoint:
     raise WorkdirConfigMismatchError(
         f"{workdir} holds a checkpoint of another config; refusing to touch "
-        "it. Use another --workdir. Differences:\n  " + "\n  ".join(differences))
+        "it. Use another --workdir. Differences:\n  "
+        + "\n  ".join(differences))
 
 
 def checkpoint_manager(workdir: str, config, read_only: bool = False):

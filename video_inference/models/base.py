@@ -153,5 +153,6 @@ class VideoModel:
     for phase in self.phases():
       if phase.start_step <= step < phase.end_step:
         return phase
+    spans = [(p.name, p.start_step, p.end_step) for p in self.phases()]
     raise ValueError(f"step {step} is outside every training phase of "
-                     f"{self.name}: {[(p.name, p.start_step, p.end_step) for p in self.phases()]}")
+                     f"{self.name}: {spans}")
