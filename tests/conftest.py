@@ -32,6 +32,16 @@ def load_config(name: str, variant: str = "tiny"):
   return module.get_config(variant)
 
 
+def assert_trees_equal(first, second):
+  """Two pytrees (e.g. train-state params) equal leaf for leaf, bit exact."""
+  import jax  # pylint: disable=g-import-not-at-top
+  import numpy as np  # pylint: disable=g-import-not-at-top
+  first, second = jax.device_get(first), jax.device_get(second)
+  assert jax.tree.structure(first) == jax.tree.structure(second)
+  for a, b in zip(jax.tree.leaves(first), jax.tree.leaves(second)):
+    np.testing.assert_array_equal(a, b)
+
+
 @pytest.fixture(scope="session")
 def tfds_dir(tmp_path_factory):
   """One TFDS data dir for the session: shape_motion/tiny is generated once."""

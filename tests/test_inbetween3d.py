@@ -6,6 +6,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from conftest import assert_trees_equal
 from conftest import load_config
 from video_inference import models
 from video_inference import sampling
@@ -316,8 +317,5 @@ def test_train_checkpoint_resume_is_bit_exact(tfds_dir, tmp_path):
   resumed = train.train_and_evaluate(config, str(tmp_path / "parts"), devices)
   assert resumed["step"] == 2
   for tree in ("params", "model_state"):
-    for a, b in zip(
-        jax.tree_util.tree_leaves(jax.device_get(getattr(whole["state"], tree))),
-        jax.tree_util.tree_leaves(jax.device_get(getattr(resumed["state"],
-                                                         tree)))):
-      np.testing.assert_array_equal(a, b)
+    assert_trees_equal(getattr(whole["state"], tree),
+                       getattr(resumed["state"], tree))

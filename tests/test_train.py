@@ -14,6 +14,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from conftest import assert_trees_equal
 from video_inference import input_pipeline
 from video_inference import models
 from video_inference import modes
@@ -79,9 +80,7 @@ def test_resume_is_bit_exact(trained_run, tmp_path):
   config.train.num_steps = 2
   resumed = train.train_and_evaluate(config, workdir, devices=jax.devices()[:1])
   assert resumed["step"] == 2
-  for a, b in zip(jax.tree.leaves(_params(uninterrupted)),
-                  jax.tree.leaves(_params(resumed))):
-    np.testing.assert_array_equal(a, b)
+  assert_trees_equal(_params(uninterrupted), _params(resumed))
 
 
 def test_four_devices_match_one(trained_run, tmp_path):

@@ -8,6 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from conftest import assert_trees_equal
 from conftest import load_config
 from tfds_builders.shape_motion import shape_motion_dataset_builder as sm
 from video_inference import input_pipeline
@@ -250,9 +251,7 @@ def test_train_checkpoint_resume_is_bit_exact(tfds_dir, tmp_path,
   config.train.num_steps = 3
   resumed = train.train_and_evaluate(config, str(tmp_path / "parts"), devices)
   assert resumed["step"] == 3
-  for a, b in zip(jax.tree.leaves(jax.device_get(whole["state"].params)),
-                  jax.tree.leaves(jax.device_get(resumed["state"].params))):
-    np.testing.assert_array_equal(a, b)
+  assert_trees_equal(whole["state"].params, resumed["state"].params)
   with open(whole["eval_json"]) as f:
     metrics = json.load(f)["metrics"]
   assert {"intra_e", "inter_e", "i_score", "i_score_real",

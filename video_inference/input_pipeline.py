@@ -221,8 +221,9 @@ def train_dataset(config, start_step: int = 0, process_index: int = 0,
 
   With `dataset.labelled_fraction` < 1, only the examples in
   `labelled_subset(len(split), labelled_fraction, config.seed, ...)` (every
-  class of every label included) carry their labels; every label of every other example reads HIDDEN_LABEL (-1). 'video'
-  and 'index' are never hidden.
+  class of every label included) carry their labels; every label of every
+  other example reads HIDDEN_LABEL (-1). 'video' and 'index' are never
+  hidden.
   """
   data, train = config.dataset, config.train
   if train.batch_size % process_count:

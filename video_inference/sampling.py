@@ -214,29 +214,26 @@ def sample_batch(model, variables, videos: np.ndarray, anchor_masks: np.ndarray,
   """
   num_clips, num_frames = anchor_masks.shape
   check_request(model, int(anchor_masks.any()), num_frames)
-  rows = {"video": np.repeat(videos, num_samples, axis=0),
-          "mask": np.repeat(anchor_masks, num_samples, axis=0)}
-  for name, values in (conditioning or {}).items():
-    rows[f"label/{name}"] = np.repeat(np.asarray(values, np.int32),
-                                      num_samples, axis=0)
+  rows = jax.tree.map(
+      lambda value: np.repeat(np.asarray(value), num_samples, axis=0),
+      {"video": videos, "mask": anchor_masks,
+       "conditioning": {name: np.asarray(values, np.int32)
+                        for name, values in (conditioning or {}).items()}})
   outputs = []
   for chunk, start in enumerate(range(0, len(rows["video"]), batch_size)):
-    piece = {key: value[start:start + batch_size]
-             for key, value in rows.items()}
+    piece = jax.tree.map(lambda value: value[start:start + batch_size], rows)
     pad = batch_size - len(piece["video"])
     if pad:
       # Repeat the last row: padding rows are valid requests for every family
       # (one that needs anchors would refuse all-empty rows).
-      piece = {key: np.concatenate([value, np.repeat(value[-1:], pad, axis=0)])
-               for key, value in piece.items()}
-    chunk_conditioning = {key.split("/", 1)[1]: jnp.asarray(value)
-                          for key, value in piece.items()
-                          if key.startswith("label/")}
-    generated = model.generate(variables, jnp.asarray(piece["video"]),
-                               jnp.asarray(piece["mask"]),
+      piece = jax.tree.map(
+          lambda value: np.concatenate(
+              [value, np.repeat(value[-1:], pad, axis=0)]), piece)
+    piece = jax.tree.map(jnp.asarray, piece)
+    generated = model.generate(variables, piece["video"], piece["mask"],
                                jax.random.fold_in(rng, chunk), num_frames,
                                deterministic,
-                               conditioning=chunk_conditioning or None)
+                               conditioning=piece["conditioning"] or None)
     outputs.append(np.asarray(generated)[:batch_size - pad])
   return np.concatenate(outputs).reshape(
       (num_clips, num_samples) + videos.shape[1:])

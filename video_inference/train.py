@@ -103,13 +103,18 @@ def best_checkpoint_manager(workdir: str, config, read_only: bool = False):
       options=options)
 
 
+def init_rng(config) -> jax.Array:
+  """The rng of the step-0 state (outside every step's fold_in range)."""
+  return jax.random.fold_in(jax.random.key(config.seed), -1 % 2**31)
+
+
 def restore_or_create_state(model, config, manager, sharding, step=None):
   """The latest (or given) checkpoint, else a fresh state.
 
   `sharding`: one sharding for the whole state or a pytree of them.
   """
-  init_rng = jax.random.fold_in(jax.random.key(config.seed), -1 % 2**31)
-  state = jax.jit(model.create_state, out_shardings=sharding)(init_rng)
+  state = jax.jit(model.create_state, out_shardings=sharding)(
+      init_rng(config))
   step = manager.latest_step() if step is None else step
   if step is not None:
     state = manager.restore(step, args=ocp.args.StandardRestore(state))
@@ -163,11 +168,10 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
     raise ValueError(f"train.batch_size={config.train.batch_size} must be "
                      f"divisible by the {mesh.size} devices.")
 
-  init_rng = jax.random.fold_in(jax.random.key(config.seed), -1 % 2**31)
   state_sharding = jax.tree.map(
       lambda spec: jax.sharding.NamedSharding(mesh, spec),
       model.state_partition_specs(
-          jax.eval_shape(model.create_state, init_rng), mesh.size))
+          jax.eval_shape(model.create_state, init_rng(config)), mesh.size))
   state = restore_or_create_state(model, config, manager, state_sharding)
   start_step = int(jax.device_get(state.step))
   num_steps = config.train.num_steps
@@ -182,9 +186,11 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
                       or config.dataset.eval_split)
   eval_source = input_pipeline.load_source(config.dataset, validation_split)
   best_manager = best_checkpoint_manager(workdir, config)
+  # A family that generates nothing (the classifier) has no previews.
   preview = input_pipeline.eval_clips(
       config, config.sample.num_anchor_sets,
-      anchor_times=config.sample.anchor_times, source=eval_source)
+      anchor_times=config.sample.anchor_times,
+      source=eval_source) if model.generates_videos else None
 
   writer = metric_writers.create_default_writer(workdir,
                                                 just_logging=not is_writer)

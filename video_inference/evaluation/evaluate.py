@@ -236,20 +236,17 @@ class Classification:
     del samples  # Scores the real clips only.
 
   def finish(self) -> dict[str, Any]:
-    context, batch_size = self.context, self.context.config.evals.batch_size
-    videos = context.clips["video"]
-    correct = {name: [] for name in context.model.attribute_names}
-    for start in range(0, len(videos), batch_size):
-      probabilities = context.model.predict_probabilities(
-          context.variables, videos[start:start + batch_size])
-      for name in correct:
-        labels = context.clips[name][start:start + batch_size]
-        correct[name].append(
-            np.argmax(np.asarray(probabilities[name]), -1) == labels)
-    metrics = {f"accuracy_{name}": intervals.summarize(np.concatenate(hits))
+    context = self.context
+    classifier = attribute_scores.AttributeClassifier(
+        context.model, context.variables, context.config, context.step,
+        context.config.evals.batch_size, context.workdir)
+    probabilities = classifier.predict(context.clips["video"])
+    correct = {name: np.argmax(probabilities[name], -1) == context.clips[name]
+               for name in classifier.labels}
+    metrics = {f"accuracy_{name}": intervals.summarize(hits)
                for name, hits in correct.items()}
-    metrics["accuracy"] = intervals.summarize(np.mean(
-        [np.concatenate(hits) for hits in correct.values()], axis=0))
+    metrics["accuracy"] = intervals.summarize(
+        np.mean(list(correct.values()), axis=0))
     return {"metrics": metrics}
 
 

@@ -36,14 +36,8 @@ class VideoClassifierModel(base.VideoModel):
 
   def __init__(self, config):
     super().__init__(config)
-    self.attributes = videovae_steps.attribute_list(config)
-    if not self.attributes:
-      raise ValueError("The classifier family needs model.attributes "
-                       "({label name: number of classes}).")
-    missing = [n for n, _ in self.attributes if n not in config.dataset.labels]
-    if missing:
-      raise ValueError(f"model.attributes {missing} must also be in "
-                       f"dataset.labels={tuple(config.dataset.labels)}.")
+    self.attributes = videovae_steps.batch_attributes(
+        config, "The classifier family")
     model, train = config.model, config.train
     videovae.conv_sizes(self.resolution, model.encoder_layers)
     self.network = videovae.AttributeClassifier(

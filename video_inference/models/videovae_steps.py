@@ -66,6 +66,21 @@ def attribute_list(config) -> tuple[tuple[str, int], ...]:
                for name in config.model.attributes)
 
 
+def batch_attributes(config, who: str) -> tuple[tuple[str, int], ...]:
+  """attribute_list(config), refused unless non-empty and all in labels."""
+  attributes = attribute_list(config)
+  if not attributes:
+    raise ValueError(f"{who} needs model.attributes ({{label name: number "
+                     "of classes}: the holistic attribute controls).")
+  missing = [name for name, _ in attributes
+             if name not in config.dataset.labels]
+  if missing:
+    raise ValueError(
+        f"model.attributes {missing} must also be in dataset.labels="
+        f"{tuple(config.dataset.labels)} so batches carry them; add them.")
+  return attributes
+
+
 def check_attribute_labels(config, source) -> None:
   """The dataset has every configured attribute with that many classes."""
   features = source.dataset_info.features
@@ -115,18 +130,10 @@ class VideoVaeModel(base.VideoModel):
   def __init__(self, config):
     super().__init__(config)
     model, train = config.model, config.train
-    self.attributes = attribute_list(config)
     self.structured = bool(model.structured)
+    self.attributes = (batch_attributes(config, "model.structured=True")
+                       if self.structured else attribute_list(config))
     if self.structured:
-      if not self.attributes:
-        raise ValueError("model.structured=True needs model.attributes "
-                         "(the holistic attribute controls).")
-      missing = [n for n, _ in self.attributes
-                 if n not in config.dataset.labels]
-      if missing:
-        raise ValueError(
-            f"model.attributes {missing} must also be in dataset.labels="
-            f"{tuple(config.dataset.labels)} so batches carry them; add them.")
       if not 0 < train.attribute_steps < train.num_steps:
         raise ValueError(
             f"train.attribute_steps={train.attribute_steps} must be in 1.."
