@@ -28,6 +28,13 @@ INSTALL_REQUIRES = [
   "tensorboard>=2.20",
   "numpy>=1.26",
   "pillow>=10",
+  # Shows sampled videos inline in notebooks (runs.Samples.show).
+  "mediapy>=1.2",
+  # mediapy's ffmpeg where the system has none. 0.8's binary rejects
+  # mediapy's read options; 0.6.0's works.
+  "imageio-ffmpeg>=0.6,<0.7",
+  # Progress bars of the sample command.
+  "tqdm>=4.60",
   # Reads Chair-CAD's model index (all_chair_names.mat).
   "scipy>=1.11",
   "absl-py>=2",
@@ -43,6 +50,10 @@ EXTRAS_REQUIRE = {
     "dill>=0.3.8",
     # The reference matrix square root of the FVD tests.
     "scipy>=1.11",
+    # Execute the colabs headless.
+    "nbclient>=0.10",
+    "nbformat>=5.10",
+    "ipykernel>=6.29",
   ],
 }
 

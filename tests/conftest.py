@@ -15,7 +15,6 @@ os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", os.path.join(
     tempfile.gettempdir(), "video_inference_test_xla_cache"))
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "1")
 
-import importlib.util  # noqa: E402
 import pathlib  # noqa: E402
 
 import pytest  # noqa: E402
@@ -25,11 +24,8 @@ REPO = pathlib.Path(__file__).resolve().parents[1]
 
 def load_config(name: str, variant: str = "tiny"):
   """configs/<name>.py's get_config(variant), loaded as the CLI does."""
-  spec = importlib.util.spec_from_file_location(
-      f"configs_{name}", REPO / "configs" / f"{name}.py")
-  module = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(module)
-  return module.get_config(variant)
+  from video_inference import config_lib  # pylint: disable=g-import-not-at-top
+  return config_lib.load_config_file(f"{REPO / 'configs' / name}.py:{variant}")
 
 
 def assert_trees_equal(first, second):
@@ -53,3 +49,18 @@ def tiny_config(tfds_dir):
   config = load_config("sdvi_shapes")
   config.dataset.data_dir = tfds_dir
   return config
+
+
+@pytest.fixture(scope="session")
+def trained_run(tmp_path_factory, tfds_dir):
+  """One uninterrupted 2-step tiny sdvi run, shared read-mostly by the
+  modules that train, evaluate and sample: (config, workdir, summary)."""
+  import jax  # pylint: disable=g-import-not-at-top
+  from video_inference import train  # pylint: disable=g-import-not-at-top
+  config = load_config("sdvi_shapes")
+  config.dataset.data_dir = tfds_dir
+  # FVD is off in the tiny variant; select the best checkpoint by PSNR.
+  config.evals.update(best_metric="best_of_2_psnr", best_mode="max")
+  workdir = str(tmp_path_factory.mktemp("uninterrupted"))
+  summary = train.train_and_evaluate(config, workdir, devices=jax.devices()[:1])
+  return config, workdir, summary

@@ -31,19 +31,6 @@ def _snapshot(directory):
           for root, _, names in os.walk(directory) for name in names}
 
 
-@pytest.fixture(scope="module")
-def trained_run(tmp_path_factory, tfds_dir):
-  """One uninterrupted 2-step tiny run shared by the tests below."""
-  from conftest import load_config
-  config = load_config("sdvi_shapes")
-  config.dataset.data_dir = tfds_dir
-  # FVD is off in the tiny variant; select the best checkpoint by PSNR.
-  config.evals.update(best_metric="best_of_2_psnr", best_mode="max")
-  workdir = str(tmp_path_factory.mktemp("uninterrupted"))
-  summary = train.train_and_evaluate(config, workdir, devices=jax.devices()[:1])
-  return config, workdir, summary
-
-
 def test_run_leaves_checkpoint_events_samples_and_eval(trained_run):
   config, workdir, summary = trained_run
   assert summary["step"] == 2

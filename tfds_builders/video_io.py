@@ -17,8 +17,9 @@
   non-overlapping clips and drops the remainder shorter than a clip (the
   papers "divide each video into clips"); `pad_to_length` repeats the last
   frame where a builder keeps short videos instead.
-* `write_video` encodes frames into a real container (AVI/MPEG-4 Part 2 as
-  the KTH, UCF101 and Weizmann archives) for dummy data and tests.
+* `write_video` encodes frames into a real container: AVI/MPEG-4 Part 2 as
+  the KTH, UCF101 and Weizmann archives (dummy data and tests), and the MP4s
+  of sampled videos (H.264 from the libx264 inside PyAV's wheels).
 """
 
 from __future__ import annotations
@@ -68,8 +69,11 @@ def read_video(path: epath.PathLike) -> np.ndarray:
 
 def write_video(path: epath.PathLike, video: np.ndarray, fps: int = 25,
                 codec: str = "mpeg4", key_frame_interval: int | None = None,
-                container_options: dict[str, str] | None = None) -> None:
+                container_options: dict[str, str] | None = None,
+                codec_options: dict[str, str] | None = None) -> None:
   """Encodes uint8 [T, H, W, 3] frames into `path` (container from suffix).
+
+  `codec_options` are the encoder's own (libx264: {"crf": "12"}).
 
   For tiny dummy files: `key_frame_interval=64` makes one key frame per file
   (key frames are most of the bytes) and `container_options=
@@ -83,7 +87,8 @@ def write_video(path: epath.PathLike, video: np.ndarray, fps: int = 25,
   path = epath.Path(path)
   with av.open(str(path), mode="w",
                options=container_options or {}) as container:
-    stream = container.add_stream(codec, rate=fps)
+    stream = container.add_stream(codec, rate=fps,
+                                  options=codec_options or {})
     stream.height, stream.width = video.shape[1:3]
     stream.pix_fmt = "yuv420p"
     if key_frame_interval:

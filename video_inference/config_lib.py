@@ -7,6 +7,10 @@ error naming the key instead of a silently ignored new field.
 
 from __future__ import annotations
 
+import importlib.util
+import json
+import os
+
 import ml_collections
 
 # Sub-configs that define what a checkpoint contains: a workdir holding a
@@ -368,6 +372,30 @@ def apply_variant(config: ml_collections.ConfigDict, variant: str) -> None:
   elif variant:
     raise ValueError(
         f"Unknown config variant {variant!r}; valid: '' or 'tiny'.")
+
+
+def load_config_file(spec: str) -> ml_collections.ConfigDict:
+  """`path/to/config.py[:variant]` -> its get_config(variant), as --config."""
+  path, _, variant = spec.partition(":")
+  if not os.path.isfile(path):
+    raise FileNotFoundError(f"Config file {path} does not exist.")
+  module_spec = importlib.util.spec_from_file_location(
+      "config_" + os.path.splitext(os.path.basename(path))[0], path)
+  module = importlib.util.module_from_spec(module_spec)
+  module_spec.loader.exec_module(module)
+  return module.get_config(variant)
+
+
+def load_run_config(workdir: str) -> ml_collections.ConfigDict:
+  """The config a training run saved as <workdir>/config.json."""
+  path = os.path.join(workdir, "config.json")
+  if not os.path.isfile(path):
+    present = sorted(os.listdir(workdir)) if os.path.isdir(workdir) else []
+    raise FileNotFoundError(
+        f"{path} is missing, so {workdir} holds no training run. It "
+        f"contains: {present or 'nothing (or it does not exist)'}.")
+  with open(path) as f:
+    return ml_collections.ConfigDict(json.load(f))
 
 
 def lookup(config: ml_collections.ConfigDict, dotted: str):

@@ -291,8 +291,12 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
 
 
 def load_for_inference(config: ml_collections.ConfigDict, workdir: str,
-                       step: int | None = None):
-  """(model, sampling variables, step) from a run's checkpoint."""
+                       step: int | str | None = None):
+  """(model, sampling variables, step) from a run's checkpoint.
+
+  step: an int (that checkpoint), None or "latest" (the newest), or "best"
+  (the one `checkpoints_best/` kept for `evals.best_metric`).
+  """
   directory = os.path.join(workdir, "checkpoints")
   if not os.path.isdir(directory) or not os.listdir(directory):
     present = sorted(os.listdir(workdir)) if os.path.isdir(workdir) else []
@@ -301,11 +305,27 @@ def load_for_inference(config: ml_collections.ConfigDict, workdir: str,
         f"{present or 'nothing (or it does not exist)'}. Train first with "
         f"--mode=train.")
   model = models.build_model(config)
-  manager = checkpoint_manager(workdir, config, read_only=True)
   check_workdir_config(config, workdir, has_checkpoint=True)
-  if step is not None and step not in manager.all_steps():
-    raise FileNotFoundError(f"No checkpoint of step {step} in {directory}; "
-                            f"steps present: {manager.all_steps()}.")
+  if step == "best":
+    manager = best_checkpoint_manager(workdir, config, read_only=True)
+    step = manager.best_step()
+    if step is None:
+      raise FileNotFoundError(
+          f"No best checkpoint in {os.path.join(workdir, 'checkpoints_best')}"
+          f": no evaluation during training reported evals.best_metric="
+          f"{config.evals.best_metric!r}. Use step 'latest' or one of "
+          f"{checkpoint_manager(workdir, config, True).all_steps()}.")
+  else:
+    manager = checkpoint_manager(workdir, config, read_only=True)
+    if step == "latest":
+      step = None
+    elif step is not None and (isinstance(step, bool)
+                               or not isinstance(step, (int, np.integer))):
+      raise ValueError(f"step must be an int, 'latest' or 'best'; got "
+                       f"{step!r}.")
+    if step is not None and step not in manager.all_steps():
+      raise FileNotFoundError(f"No checkpoint of step {step} in {directory}; "
+                              f"steps present: {manager.all_steps()}.")
   replicated = jax.sharding.NamedSharding(make_mesh(),
                                           jax.sharding.PartitionSpec())
   state = restore_or_create_state(model, config, manager, replicated, step)

@@ -56,9 +56,9 @@ import os
 from typing import Any, Callable, Sequence
 
 from absl import logging
-import ml_collections
 import numpy as np
 
+from video_inference import config_lib
 from video_inference.evaluation import intervals
 
 CLASSIFIER_FAMILY = "classifier"
@@ -282,8 +282,7 @@ def load_classifier(workdir: str, step: int | None = None,
                     batch_size: int = 32) -> AttributeClassifier:
   """The classifier trained in `workdir` (latest or given checkpoint)."""
   check_classifier_workdir(workdir)
-  with open(os.path.join(workdir, "config.json")) as f:
-    config = ml_collections.ConfigDict(json.load(f))
+  config = config_lib.load_run_config(workdir)
   # train imports evaluate, which imports the evaluators: importing train
   # at the top of this module would be circular.
   from video_inference import train
@@ -309,8 +308,7 @@ class AttributeScores:
     """
     workdir = getattr(settings, "classifier_workdir", "")
     check_classifier_workdir(workdir)
-    with open(os.path.join(workdir, "config.json")) as f:
-      saved = json.load(f)
+    saved = config_lib.load_run_config(workdir)
     data, theirs = config.dataset, saved["dataset"]
     ours = (data.num_frames, data.resolution, data.channels)
     trained = (theirs["num_frames"], theirs["resolution"], theirs["channels"])
