@@ -428,17 +428,18 @@ def load_run(workdir: str, step: int | str = "latest") -> Run:
   return Run(workdir, config, model, variables, restored)
 
 
-def train_if_missing(workdir: str, config_file: str, **overrides) -> Run:
-  """Loads the run in `workdir`, training `config_file` there first if it
-  holds no checkpoint (`overrides`: dotted config fields, e.g.
-  **{"train.num_steps": 300})."""
+def train_if_missing(workdir: str, config_file: str, step: int | str = "latest",
+                     overrides: Mapping[str, Any] | None = None) -> Run:
+  """`load_run(workdir, step)`, training `config_file` in `workdir` first
+  if it holds no checkpoint. overrides: dotted config fields, e.g.
+  {"train.num_steps": 300}, as on the command line."""
   if not has_checkpoint(workdir):
     config = config_lib.load_config_file(config_file)
-    for dotted, value in overrides.items():
+    for dotted, value in (overrides or {}).items():
       parent, _, field = dotted.rpartition(".")
       target = config_lib.lookup(config, parent) if parent else config
       target[field] = value
     print(f"{workdir} holds no checkpoint: training {config_file} there "
           f"({config.train.num_steps} steps).")
     train.train_and_evaluate(config, workdir)
-  return load_run(workdir)
+  return load_run(workdir, step)
