@@ -323,3 +323,17 @@ def test_families_that_cannot_honour_a_request_say_why(tfds_dir, keyframes,
                               str(tmp_path / "classifier"))
   with pytest.raises(ValueError, match="generates no videos"):
     runs.load_run(classifier)
+
+
+def test_train_if_missing_trains_once_then_loads(tfds_dir, tmp_path):
+  config_file = f"{REPO / 'configs' / 'sdvi_shapes.py'}:tiny"
+  workdir = str(tmp_path / "run")
+  with pytest.raises(KeyError, match="num_stepz"):
+    runs.train_if_missing(workdir, config_file,
+                          overrides={"train.num_stepz": 1})
+  run = runs.train_if_missing(workdir, config_file, overrides={
+      "dataset.data_dir": tfds_dir, "train.num_steps": 1,
+      "train.batch_size": 4})  # The tests' 4 fake devices.
+  assert run.step == 1
+  # A second call loads the checkpoint and does not train again.
+  assert runs.train_if_missing(workdir, config_file).step == 1

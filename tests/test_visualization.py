@@ -230,3 +230,50 @@ def test_save_samples(tmp_path):
   )
   with pytest.raises(ValueError, match="prefix"):
     vis.save_samples(directory, videos, [0], "a/b")
+
+
+# write_mp4, per_frame_mean, contact_sheet
+
+
+def _disk_video(frames, h, w, channels=3):
+  """A bright disk moving over black: smooth content like Shape Motion."""
+  y, x = np.mgrid[:h, :w]
+  video = np.zeros((frames, h, w, channels), np.uint8)
+  for t in range(frames):
+    inside = (y - h / 2) ** 2 + (x - 6 - 2 * t) ** 2 < 30
+    video[t][inside] = (220, 60, 90)[:channels] if channels == 3 else 200
+  return video
+
+
+@pytest.mark.parametrize("shape", [(6, 32, 32, 3), (5, 31, 33, 1)])
+def test_write_mp4_round_trips_within_codec_tolerance(tmp_path, shape):
+  from tfds_builders import video_io
+  video = _disk_video(*shape)
+  path = vis.write_mp4(tmp_path / "v.mp4", video, fps=8)
+  decoded = video_io.read_video(path)
+  t, h, w, _ = shape
+  # Odd sizes are padded by one edge row/column for yuv420p.
+  assert decoded.shape == (t, h + h % 2, w + w % 2, 3)
+  decoded = decoded[:, :h, :w]
+  if shape[-1] == 1:
+    decoded = decoded[..., :1]
+  error = np.abs(decoded.astype(int) - video.astype(int))
+  assert error.mean() < 2.5
+  with pytest.raises(FileExistsError):
+    vis.write_mp4(path, video)
+
+
+def test_per_frame_mean_and_contact_sheet_rows():
+  samples = np.stack([np.full((3, 4, 4, 3), v, np.uint8) for v in (10, 20, 31)])
+  mean = vis.per_frame_mean(samples)
+  assert mean.shape == (3, 4, 4, 3) and (mean == 20).all()
+  reference = np.full((3, 4, 4, 3), 200, np.uint8)
+  sheet = vis.contact_sheet(samples, [0], reference, pad=1)
+  # Rows: reference, 3 samples, mean.
+  assert sheet.shape == (5 * 5 + 1, 3 * 5 + 1, 3)
+  row_values = [sheet[1 + 5 * r + 2, 1 + 5 * 1 + 2, 0] for r in range(5)]
+  assert row_values == [200, 10, 20, 31, 20]
+  assert tuple(sheet[1, 1]) == GOLD  # Anchor frame outlined in every row.
+  assert vis.contact_sheet(samples, None).shape == (4 * 6 + 2, 3 * 6 + 2, 3)
+  with pytest.raises(ValueError, match="reference must have"):
+    vis.contact_sheet(samples, [0], reference[:2])
