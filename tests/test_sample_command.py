@@ -319,6 +319,20 @@ def test_families_that_cannot_honour_a_request_say_why(tfds_dir, keyframes,
                                            attributes={"shape": 1},
                                            verbose=False)
   assert samples.videos.shape[:2] == (2, 4)
+  inbetween3d = _untrained_run("inbetween3d", tfds_dir,
+                               str(tmp_path / "inbetween3d"))
+  with pytest.raises(ValueError, match=r"at most model.max_anchors=2 "
+                     r"anchors; got rows with \[3\]"):
+    sample_command.run_command(
+        inbetween3d, [f"{first}@0", f"{first}@7", f"{last}@15"],
+        num_samples=1, out=str(tmp_path / "e"))
+  with pytest.raises(ValueError, match="exactly its 16 training frames"):
+    sample_command.run_command(inbetween3d, [f"{first}@0", f"{last}@7"],
+                               num_frames=8, num_samples=1,
+                               out=str(tmp_path / "f"))
+  samples = runs.load_run(inbetween3d).sample({0: first, 15: last},
+                                              num_samples=2, verbose=False)
+  assert samples.videos.shape[:2] == (2, 16)
   classifier = _untrained_run("classifier", tfds_dir,
                               str(tmp_path / "classifier"))
   with pytest.raises(ValueError, match="generates no videos"):

@@ -8,8 +8,8 @@ import os
 import jax
 import numpy as np
 
-from video_inference import anchors as anchors_lib
 from video_inference import input_pipeline
+from video_inference import runs
 from video_inference import sampling
 from video_inference import train
 from video_inference import visualization
@@ -35,21 +35,22 @@ def run_evaluate(config, workdir: str) -> dict:
 
 
 def run_sample(config, workdir: str) -> list[str]:
-  """K videos through `config.sample.anchor_times` on test clips -> GIF/PNG."""
+  """K videos through `config.sample.anchor_times` on test clips -> GIF/PNG.
+
+  The grid of each of `sample.num_anchor_sets` test clips: the real clip on
+  top, then the model's K videos (its own frames at the anchor times too).
+  `python -m video_inference.sample` is the fuller command.
+  """
   model, variables, step = train.load_for_inference(config, workdir)
-  times = anchors_lib.validate_times(config.sample.anchor_times,
-                                     model.num_frames)
-  clips = input_pipeline.eval_clips(config, config.sample.num_anchor_sets,
-                                    anchor_times=times)
+  run = runs.Run(workdir, config, model, variables, step)
   directory = os.path.join(workdir, "samples", f"sample_step_{step}")
-  rng = jax.random.fold_in(jax.random.key(config.seed), 2**29 + step)
   paths = []
-  for index, clip in enumerate(clips["video"]):
-    videos = sampling.sample(model, variables, clip[times], times,
-                             model.num_frames, config.sample.num_samples,
-                             jax.random.fold_in(rng, index))
-    rows = np.concatenate([visualization.to_uint8(clip)[None], videos])
-    paths += visualization.save_samples(directory, rows, times,
+  for index in range(config.sample.num_anchor_sets):
+    samples = run.sample(num_samples=config.sample.num_samples,
+                         seed=config.seed + index, clip=index,
+                         model_anchors=True, verbose=False)
+    rows = np.concatenate([samples.reference[None], samples.videos])
+    paths += visualization.save_samples(directory, rows, samples.anchor_times,
                                         f"set_{index}")
   print(f"Wrote {len(paths)} files to {directory} (top row: the real clip).")
   return paths

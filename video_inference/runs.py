@@ -43,11 +43,11 @@ from typing import Any, Mapping, Sequence
 import jax
 import ml_collections
 import numpy as np
+from PIL import ExifTags
 from PIL import Image
 from PIL import ImageOps
-from tqdm import auto as tqdm
+import tqdm
 
-from video_inference import anchors as anchors_lib
 from video_inference import config_lib
 from video_inference import input_pipeline
 from video_inference import sampling
@@ -109,13 +109,14 @@ def read_anchor_image(path: str | os.PathLike, resolution: int,
   try:
     with Image.open(path) as image:
       image.load()  # Decodes now, so a truncated file fails here.
+      orientation = image.getexif().get(ExifTags.Base.Orientation, 1)
       oriented = ImageOps.exif_transpose(image)
   except (OSError, SyntaxError, ValueError) as e:
     # PIL reports unreadable and broken files as any of these.
     raise ValueError(f"Anchor image {path} cannot be read as an image: "
                      f"{e}") from e
   name = os.path.basename(path)
-  if oriented.size != image.size or oriented.tobytes() != image.tobytes():
+  if orientation != 1:
     name += " (EXIF orientation applied)"
   return frame_from_image(oriented, resolution, channels, name)
 
@@ -169,8 +170,9 @@ def anchor_requests(anchors: Mapping[int, Any] | Sequence[tuple[Any, int]],
     by_time.setdefault(int(time), []).append(name)
   duplicated = {t: names for t, names in by_time.items() if len(names) > 1}
   if duplicated:
-    raise ValueError("Each time takes one anchor; these share one: " + "; ".join(
-        f"time {t}: {', '.join(names)}" for t, names in duplicated.items()))
+    shared = "; ".join(f"time {t}: {', '.join(names)}"
+                       for t, names in duplicated.items())
+    raise ValueError(f"Each time takes one anchor; these share one: {shared}")
   return sorted(((image, int(time)) for image, time in pairs),
                 key=lambda pair: pair[1])
 

@@ -98,6 +98,8 @@ def run_command(workdir: str, anchors: Sequence[str] = (),
   pairs = [parse_anchor(spec) for spec in anchors]
   requested = dict(parse_attribute(spec) for spec in attributes)
   checkpoint = parse_step(step)
+  if not fps > 0:
+    raise ValueError(f"--fps={fps}: expected a frame rate > 0.")
   if out is not None:  # Refuse existing outputs before any work.
     runs.check_output_dir(out, num_samples, overwrite, workdir)
   run = runs.load_run(workdir, checkpoint)

@@ -83,8 +83,10 @@ def check_workdir_config(config: ml_collections.ConfigDict, workdir: str,
 
 
 def checkpoint_manager(workdir: str, config, read_only: bool = False):
+  # A reader states the values orbax would otherwise warn that it forces.
   options = ocp.CheckpointManagerOptions(
-      max_to_keep=config.train.keep_checkpoints, create=not read_only,
+      max_to_keep=None if read_only else config.train.keep_checkpoints,
+      save_interval_steps=0 if read_only else 1, create=not read_only,
       read_only=read_only)
   # Orbax needs an absolute path: with a relative one every save fails in
   # its background thread while training goes on.
@@ -95,7 +97,9 @@ def checkpoint_manager(workdir: str, config, read_only: bool = False):
 def best_checkpoint_manager(workdir: str, config, read_only: bool = False):
   """Keeps the one checkpoint with the best `evals.best_metric` so far."""
   options = ocp.CheckpointManagerOptions(
-      max_to_keep=1, best_fn=lambda metrics: metrics["value"],
+      max_to_keep=None if read_only else 1,
+      save_interval_steps=0 if read_only else 1,
+      best_fn=lambda metrics: metrics["value"],
       best_mode=config.evals.best_mode, create=not read_only,
       read_only=read_only)
   return ocp.CheckpointManager(

@@ -1,4 +1,4 @@
-"""Pictures of sampled videos: uint8 conversion, anchor outlines, grids, PNG/GIF.
+"""Pictures of sampled videos: uint8, anchor outlines, grids, PNG/GIF/MP4.
 
 The papers show inferred videos as rows of frames with the anchor frames
 outlined in yellow (sdvi Figs. 8-9); `video_grid` draws that figure and
@@ -229,6 +229,16 @@ def write_png(
   return path
 
 
+def _check_animation(frames: Any, fps: Any) -> np.ndarray:
+  frames = to_uint8(frames)
+  _check_channels(frames, "frames", 4, "[T, H, W, C]")
+  if frames.shape[0] < 1:
+    raise ValueError("frames must hold at least one frame; got 0.")
+  if not (isinstance(fps, (int, float, np.number)) and fps > 0):
+    raise ValueError(f"fps must be a number > 0; got {fps!r}.")
+  return frames
+
+
 def write_gif(
   path: str | os.PathLike,
   frames: Any,
@@ -241,12 +251,7 @@ def write_gif(
   GIF stores delays in 1/100 s, so the frame time is 1000/fps ms rounded to
   10 ms (8 fps -> 130 ms rather than 125 ms). Returns the path.
   """
-  frames = to_uint8(frames)
-  _check_channels(frames, "frames", 4, "[T, H, W, C]")
-  if frames.shape[0] < 1:
-    raise ValueError("frames must hold at least one frame; got 0.")
-  if not (isinstance(fps, (int, float, np.number)) and fps > 0):
-    raise ValueError(f"fps must be a number > 0; got {fps!r}.")
+  frames = _check_animation(frames, fps)
   loop = _check_int(loop, "loop", 0)
   path = _prepare_path(path, overwrite)
   images = []
@@ -282,12 +287,7 @@ def write_mp4(
   # Deferred: tfds_builders' package import loads every builder (and TFDS).
   from tfds_builders import video_io  # pylint: disable=g-import-not-at-top
 
-  frames = to_uint8(frames)
-  _check_channels(frames, "frames", 4, "[T, H, W, C]")
-  if frames.shape[0] < 1:
-    raise ValueError("frames must hold at least one frame; got 0.")
-  if not (isinstance(fps, (int, float, np.number)) and fps > 0):
-    raise ValueError(f"fps must be a number > 0; got {fps!r}.")
+  frames = _check_animation(frames, fps)
   if frames.shape[-1] == 1:
     frames = np.repeat(frames, 3, axis=-1)
   _, h, w, _ = frames.shape
