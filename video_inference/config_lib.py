@@ -386,6 +386,12 @@ def load_config_file(spec: str) -> ml_collections.ConfigDict:
   return module.get_config(variant)
 
 
+def has_checkpoint(workdir: str) -> bool:
+  """Whether a training run in `workdir` has saved a checkpoint."""
+  directory = os.path.join(workdir, "checkpoints")
+  return os.path.isdir(directory) and bool(os.listdir(directory))
+
+
 def load_run_config(workdir: str) -> ml_collections.ConfigDict:
   """The config a training run saved as <workdir>/config.json."""
   path = os.path.join(workdir, "config.json")

@@ -415,11 +415,6 @@ class Run:
     return np.concatenate(videos)
 
 
-def has_checkpoint(workdir: str) -> bool:
-  directory = os.path.join(workdir, "checkpoints")
-  return os.path.isdir(directory) and bool(os.listdir(directory))
-
-
 def load_run(workdir: str, step: int | str = "latest") -> Run:
   """The run in `workdir` at checkpoint `step` ('latest', 'best' or N)."""
   config = config_lib.load_run_config(workdir)
@@ -435,7 +430,7 @@ def train_if_missing(workdir: str, config_file: str, step: int | str = "latest",
   """`load_run(workdir, step)`, training `config_file` in `workdir` first
   if it holds no checkpoint. overrides: dotted config fields, e.g.
   {"train.num_steps": 300}, as on the command line."""
-  if not has_checkpoint(workdir):
+  if not config_lib.has_checkpoint(workdir):
     config = config_lib.load_config_file(config_file)
     for dotted, value in (overrides or {}).items():
       parent, _, field = dotted.rpartition(".")

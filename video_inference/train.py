@@ -60,8 +60,7 @@ def check_workdir_config(config: ml_collections.ConfigDict, workdir: str,
           f"{workdir} holds checkpoints but no config.json; refusing to mix "
           "runs. Use another --workdir.")
     return
-  with open(path) as f:
-    saved = ml_collections.ConfigDict(json.load(f))
+  saved = config_lib.load_run_config(workdir)
   differences = []
   for field in config_lib.IDENTITY_FIELDS:
     try:
@@ -302,7 +301,7 @@ def load_for_inference(config: ml_collections.ConfigDict, workdir: str,
   (the one `checkpoints_best/` kept for `evals.best_metric`).
   """
   directory = os.path.join(workdir, "checkpoints")
-  if not os.path.isdir(directory) or not os.listdir(directory):
+  if not config_lib.has_checkpoint(workdir):
     present = sorted(os.listdir(workdir)) if os.path.isdir(workdir) else []
     raise FileNotFoundError(
         f"No checkpoint in {directory}. {workdir} contains: "

@@ -50,7 +50,6 @@ Choices where the paper is silent (or only its tables say):
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from typing import Any, Callable, Sequence
@@ -266,12 +265,11 @@ def check_classifier_workdir(workdir: str) -> None:
     raise FileNotFoundError(
         f"{path} is missing: {workdir} holds no trained run. "
         + _training_hint(workdir))
-  checkpoints = os.path.join(workdir, "checkpoints")
-  if not os.path.isdir(checkpoints) or not os.listdir(checkpoints):
+  if not config_lib.has_checkpoint(workdir):
+    checkpoints = os.path.join(workdir, "checkpoints")
     raise FileNotFoundError(f"No checkpoint in {checkpoints}. "
                             + _training_hint(workdir))
-  with open(path) as f:
-    family = json.load(f).get("family")
+  family = config_lib.load_run_config(workdir).get("family")
   if family != CLASSIFIER_FAMILY:
     raise ValueError(
         f"{workdir} holds a {family!r} run, not a "
