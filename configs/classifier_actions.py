@@ -15,9 +15,7 @@ from video_inference import config_lib
 def get_config(variant: str = ""):
   config = config_lib.classifier_config()
   config.lock()
-  config.dataset.update(name="mocogan_actions", labels=("person", "action"),
-                        eval_split="train")
-  config.model.attributes = dict(person=9, action=4)
+  config_lib.use_attribute_dataset(config, "actions")
   config_lib.cpu_sized_classifier(config)
   config.evals.update(num_anchor_sets=72)
   config_lib.apply_variant(config, variant)

@@ -13,9 +13,7 @@ from video_inference import config_lib
 def get_config(variant: str = ""):
   config = config_lib.classifier_config()
   config.lock()
-  config.dataset.update(name="chairs/videovae", num_frames=16, resolution=64,
-                        labels=("direction", "elevation"))
-  config.model.attributes = dict(direction=2, elevation=2)
+  config_lib.use_attribute_dataset(config, "chairs")
   config.train.update(num_steps=5_000, eval_every=1000)
   config_lib.apply_variant(config, variant)
   return config

@@ -14,9 +14,7 @@ from video_inference import config_lib
 def get_config(variant: str = ""):
   config = config_lib.classifier_config()
   config.lock()
-  config.dataset.update(name="shape_motion",
-                        labels=("shape", "direction", "hue"))
-  config.model.attributes = dict(shape=2, direction=2, hue=6)
+  config_lib.use_attribute_dataset(config, "shapes")
   config_lib.cpu_sized_classifier(config)
   config.evals.update(num_anchor_sets=512)
   config_lib.apply_variant(config, variant)

@@ -14,9 +14,7 @@ from video_inference import config_lib
 def get_config(variant: str = ""):
   config = config_lib.classifier_config()
   config.lock()
-  config.dataset.update(name="weizmann/videovae", num_frames=10,
-                        resolution=64, labels=("person", "action"))
-  config.model.attributes = dict(person=9, action=10)
+  config_lib.use_attribute_dataset(config, "weizmann")
   config.train.update(num_steps=10_000, eval_every=1000)
   config_lib.apply_variant(config, variant)
   return config

@@ -21,10 +21,7 @@ from video_inference import config_lib
 def get_config(variant: str = ""):
   config = config_lib.videovae_config()
   config.lock()
-  config.dataset.update(name="chairs/videovae", num_frames=16, resolution=64,
-                        labels=("direction", "elevation"),
-                        labelled_fraction=0.2)
-  config.model.attributes = dict(direction=2, elevation=2)
+  config_lib.use_attribute_dataset(config, "chairs")
   config.anchors.update(strategy="first_k", first_k=1)
   config.sample.anchor_times = (0,)
   config.train.update(num_steps=100_000, attribute_steps=5_000)

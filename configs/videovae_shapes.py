@@ -22,9 +22,7 @@ from video_inference import config_lib
 def get_config(variant: str = ""):
   config = config_lib.videovae_config()
   config.lock()
-  config.dataset.update(name="shape_motion",
-                        labels=("shape", "direction", "hue"))
-  config.model.attributes = dict(shape=2, direction=2, hue=6)
+  config_lib.use_attribute_dataset(config, "shapes")
   config_lib.cpu_sized_videovae(config, "runs/classifier_shapes")
   config.evals.update(num_anchor_sets=64, num_samples=4)
   config.evals.attribute_scores.update(

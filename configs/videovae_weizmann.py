@@ -22,10 +22,7 @@ from video_inference import config_lib
 def get_config(variant: str = ""):
   config = config_lib.videovae_config()
   config.lock()
-  config.dataset.update(name="weizmann/videovae", num_frames=10,
-                        resolution=64, labels=("person", "action"),
-                        labelled_fraction=0.2)
-  config.model.attributes = dict(person=9, action=10)
+  config_lib.use_attribute_dataset(config, "weizmann")
   config.train.update(num_steps=100_000, attribute_steps=5_000)
   config.evals.update(num_anchor_sets=90, num_samples=4)
   config.evals.update(best_metric="i_score", best_mode="max")

@@ -254,6 +254,37 @@ def videovae_config() -> ml_collections.ConfigDict:
   return config
 
 
+# The labelled datasets of videovae and of its evaluation classifier, which
+# must see the same clips and predict the same labels: dataset fields and
+# attributes {label: classes}.
+ATTRIBUTE_DATASETS = {
+    "shapes": (dict(name="shape_motion",
+                    labels=("shape", "direction", "hue")),
+               dict(shape=2, direction=2, hue=6)),
+    # MoCoGAN's actions subset has one split: everything uses `train`.
+    "actions": (dict(name="mocogan_actions", labels=("person", "action"),
+                     eval_split="train"),
+                dict(person=9, action=4)),
+    "weizmann": (dict(name="weizmann/videovae", num_frames=10, resolution=64,
+                      labels=("person", "action")),
+                 dict(person=9, action=10)),
+    "chairs": (dict(name="chairs/videovae", num_frames=16, resolution=64,
+                    labels=("direction", "elevation")),
+               dict(direction=2, elevation=2)),
+}
+
+
+def use_attribute_dataset(config: ml_collections.ConfigDict,
+                          name: str) -> None:
+  """Sets a videovae or classifier config's dataset and attributes."""
+  if name not in ATTRIBUTE_DATASETS:
+    raise ValueError(f"Unknown attribute dataset {name!r}; valid: "
+                     f"{sorted(ATTRIBUTE_DATASETS)}.")
+  dataset, attributes = ATTRIBUTE_DATASETS[name]
+  config.dataset.update(**dataset)
+  config.model.attributes = dict(attributes)
+
+
 def classifier_config() -> ml_collections.ConfigDict:
   """The evaluation classifier of a dataset (videovae section 5.2)."""
   config = common_config()
