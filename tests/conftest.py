@@ -38,6 +38,28 @@ def assert_trees_equal(first, second):
     np.testing.assert_array_equal(a, b)
 
 
+def train_and_check_resume(config, tmp_path, stop_at: int,
+                           **first_leg) -> dict:
+  """Trains `config` uninterrupted in tmp_path/whole and, in tmp_path/parts,
+  to step `stop_at` (with `first_leg` overrides of config.train, which stay)
+  then resumed to the end: params and model_state must match bit for bit.
+  Returns the uninterrupted run's summary."""
+  import jax  # pylint: disable=g-import-not-at-top
+  from video_inference import train  # pylint: disable=g-import-not-at-top
+  devices = jax.devices()[:1]
+  num_steps = config.train.num_steps
+  whole = train.train_and_evaluate(config, str(tmp_path / "whole"), devices)
+  config.train.update(num_steps=stop_at, **first_leg)
+  train.train_and_evaluate(config, str(tmp_path / "parts"), devices)
+  config.train.num_steps = num_steps
+  resumed = train.train_and_evaluate(config, str(tmp_path / "parts"), devices)
+  assert resumed["step"] == num_steps
+  for tree in ("params", "model_state"):
+    assert_trees_equal(getattr(whole["state"], tree),
+                       getattr(resumed["state"], tree))
+  return whole
+
+
 @pytest.fixture(scope="session")
 def tfds_dir(tmp_path_factory):
   """One TFDS data dir for the session: shape_motion/tiny is generated once."""
