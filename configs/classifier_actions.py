@@ -17,6 +17,6 @@ def get_config(variant: str = ""):
   config.lock()
   config_lib.use_attribute_dataset(config, "actions")
   config_lib.cpu_sized_classifier(config)
-  config.evals.update(num_anchor_sets=72)
+  config.evals.update(num_test_clips=72)
   config_lib.apply_variant(config, variant)
   return config

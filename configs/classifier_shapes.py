@@ -16,6 +16,6 @@ def get_config(variant: str = ""):
   config.lock()
   config_lib.use_attribute_dataset(config, "shapes")
   config_lib.cpu_sized_classifier(config)
-  config.evals.update(num_anchor_sets=512)
+  config.evals.update(num_test_clips=512)
   config_lib.apply_variant(config, variant)
   return config

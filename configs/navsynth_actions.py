@@ -35,7 +35,7 @@ def get_config(variant: str = ""):
                       generator_learning_rate=1e-3,
                       rnn_learning_rate=6.25e-3, latent_learning_rate=12.5,
                       log_every=50, checkpoint_every=500, sample_every=500)
-  config.evals.update(num_anchor_sets=72, num_samples=2)
+  config.evals.update(num_test_clips=72, num_samples=2)
   config.evals.fvd.during_training = True
   config_lib.apply_variant(config, variant)
   return config

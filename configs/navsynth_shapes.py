@@ -32,6 +32,6 @@ def get_config(variant: str = ""):
                       generator_learning_rate=1e-3, rnn_learning_rate=1e-3,
                       latent_learning_rate=12.5, log_every=100,
                       checkpoint_every=500, sample_every=1000)
-  config.evals.update(num_anchor_sets=64, num_samples=2)
+  config.evals.update(num_test_clips=64, num_samples=2)
   config_lib.apply_variant(config, variant)
   return config

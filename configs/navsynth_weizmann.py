@@ -34,6 +34,6 @@ def get_config(variant: str = ""):
                       generator_learning_rate=6.25e-5,
                       rnn_learning_rate=6.25e-3, latent_learning_rate=12.5,
                       checkpoint_every=500, sample_every=500)
-  config.evals.num_anchor_sets = TRAIN_VIDEOS
+  config.evals.num_test_clips = TRAIN_VIDEOS
   config_lib.apply_variant(config, variant)
   return config

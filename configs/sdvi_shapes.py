@@ -45,7 +45,7 @@ def get_config(variant: str = ""):
                       image_finetune_learning_rate=1e-4,
                       temporal_learning_rate=1e-3,
                       video_discriminator_learning_rate=1e-4)
-  config.evals.update(num_anchor_sets=32, num_samples=8)
+  config.evals.update(num_test_clips=32, num_samples=8)
   # FVD embeds every clip with I3D at 224x224 (~1 clip/s on 2 cores): it runs
   # in `--mode=evaluate`, not inside the 15-minute quick start.
   config.evals.fvd.during_training = False

@@ -23,6 +23,6 @@ def get_config(variant: str = ""):
   config.lock()
   config_lib.use_attribute_dataset(config, "actions")
   config_lib.cpu_sized_videovae(config, "runs/classifier_actions")
-  config.evals.update(num_anchor_sets=72, num_samples=4)
+  config.evals.update(num_test_clips=72, num_samples=4)
   config_lib.apply_variant(config, variant)
   return config

@@ -25,7 +25,7 @@ def get_config(variant: str = ""):
   config.anchors.update(strategy="first_k", first_k=1)
   config.sample.anchor_times = (0,)
   config.train.update(num_steps=100_000, attribute_steps=5_000)
-  config.evals.update(num_anchor_sets=256, num_samples=4)
+  config.evals.update(num_test_clips=256, num_samples=4)
   config.evals.attribute_scores.update(
       enabled=True, during_training=True,
       classifier_workdir="runs/classifier_chairs")

@@ -24,7 +24,7 @@ def get_config(variant: str = ""):
   config.lock()
   config_lib.use_attribute_dataset(config, "shapes")
   config_lib.cpu_sized_videovae(config, "runs/classifier_shapes")
-  config.evals.update(num_anchor_sets=64, num_samples=4)
+  config.evals.update(num_test_clips=64, num_samples=4)
   config.evals.attribute_scores.update(
       # At 32x32 a 4-7 pixel circle and square differ by a few corner
       # pixels: the classifier stays near chance on shape (0.54), so the

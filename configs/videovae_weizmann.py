@@ -24,7 +24,7 @@ def get_config(variant: str = ""):
   config.lock()
   config_lib.use_attribute_dataset(config, "weizmann")
   config.train.update(num_steps=100_000, attribute_steps=5_000)
-  config.evals.update(num_anchor_sets=90, num_samples=4)
+  config.evals.update(num_test_clips=90, num_samples=4)
   config.evals.update(best_metric="i_score", best_mode="max")
   config.evals.attribute_scores.update(
       enabled=True, during_training=True,

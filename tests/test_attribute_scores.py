@@ -91,8 +91,8 @@ def test_joint_probabilities_is_the_row_major_outer_product():
 def test_summarize_statistic_contains_the_statistic_and_is_deterministic():
   values = np.random.default_rng(1).normal(size=50)
   for statistic in (np.mean, np.median, np.std):
-    first = attribute_scores.summarize_statistic(statistic, values)
-    again = attribute_scores.summarize_statistic(statistic, values)
+    first = intervals.summarize_statistic(statistic, values)
+    again = intervals.summarize_statistic(statistic, values)
     assert first == again
     assert first["mean"] == pytest.approx(statistic(values))
     assert first["ci95_low"] < first["mean"] < first["ci95_high"]
@@ -101,22 +101,22 @@ def test_summarize_statistic_contains_the_statistic_and_is_deterministic():
 
 def test_summarize_statistic_of_a_mean_agrees_with_intervals():
   values = np.random.default_rng(2).exponential(size=40)
-  plain = attribute_scores.summarize_statistic(np.mean, values, centre=False)
+  plain = intervals.summarize_statistic(np.mean, values, centre=False)
   reference = intervals.summarize(values)
   assert plain["n"] == reference["n"]
   for key in ("mean", "ci95_low", "ci95_high"):
     assert plain[key] == pytest.approx(reference[key], rel=1e-12)
   # Centring moves it by resampling noise only.
-  centred = attribute_scores.summarize_statistic(np.mean, values)
+  centred = intervals.summarize_statistic(np.mean, values)
   width = reference["ci95_high"] - reference["ci95_low"]
   assert abs(centred["ci95_low"] - reference["ci95_low"]) < 0.02 * width
 
 
 def test_centring_keeps_a_uniform_set_inside_its_inter_e_interval():
   p = np.tile(np.eye(6), (4, 1))
-  centred = attribute_scores.summarize_statistic(
+  centred = intervals.summarize_statistic(
       attribute_scores.inter_entropy, p)
-  plain = attribute_scores.summarize_statistic(
+  plain = intervals.summarize_statistic(
       attribute_scores.inter_entropy, p, centre=False)
   assert centred["mean"] == pytest.approx(math.log(6))
   assert centred["ci95_low"] < centred["mean"] < centred["ci95_high"]

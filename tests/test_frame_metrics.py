@@ -1,4 +1,4 @@
-"""Tests for evaluation.frame_metrics (PSNR/SSIM, best of K) and evaluation.acd."""
+"""Tests for evaluation.frame_metrics (PSNR/SSIM, best of K)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from video_inference.evaluation import acd
 from video_inference.evaluation import frame_metrics as fm
 
 
@@ -144,52 +143,3 @@ def test_curve_default_ks_and_errors():
       fm.stochasticity_curve(np.zeros((2, 5)), ks=ks)
   with pytest.raises(ValueError, match="num_sets, K"):
     fm.best_of_k(np.zeros(5))
-
-
-# ACD
-
-
-def test_acd_zero_for_static_videos():
-  frame = np.random.default_rng(5).integers(
-    0, 256, (1, 1, 8, 8, 3), dtype=np.uint8
-  )
-  videos = np.repeat(np.repeat(frame, 6, axis=1), 3, axis=0)
-  np.testing.assert_array_equal(acd.acd_per_video(videos), np.zeros(3))
-  assert acd.average_content_distance(videos) == 0.0
-
-
-def test_acd_known_values():
-  two = np.zeros((1, 2, 4, 4, 3), np.uint8)
-  two[0, 1] = (30, 40, 0)  # mean colour moves by a 3-4-5 triangle
-  np.testing.assert_allclose(acd.acd_per_video(two), [50.0])
-  # A quarter of the frame changes by (0, 0, 100): the mean moves by 25.
-  part = np.zeros((1, 2, 4, 4, 3), np.uint8)
-  part[0, 1, :2, :2] = (0, 0, 100)
-  np.testing.assert_allclose(acd.acd_per_video(part), [25.0])
-  # Three frames at gray levels 0, 10, 40: pairs 10, 40, 30 -> mean 80/3.
-  three = np.zeros((3, 2, 2, 1), np.uint8)
-  three[1], three[2] = 10, 40
-  np.testing.assert_allclose(acd.acd_per_video(three), [80.0 / 3.0])
-  both = np.concatenate([two, np.zeros_like(two)])
-  assert acd.average_content_distance(both) == pytest.approx(25.0)
-
-
-def test_acd_uint8_and_float_agree():
-  videos = np.random.default_rng(6).integers(
-    0, 256, (4, 5, 6, 6, 3), dtype=np.uint8
-  )
-  as_float = (videos / 127.5 - 1.0).astype(np.float32)
-  per_video = acd.acd_per_video(videos)
-  assert np.all(per_video > 0)
-  np.testing.assert_allclose(acd.acd_per_video(as_float), per_video, rtol=1e-5)
-
-
-def test_acd_errors():
-  with pytest.raises(ValueError, match="at least 2 frames"):
-    acd.acd_per_video(np.zeros((2, 1, 4, 4, 3), np.uint8))
-  with pytest.raises(ValueError, match="range"):
-    acd.acd_per_video(np.full((1, 2, 4, 4, 3), 3.0))
-  with pytest.raises(ValueError, match="dtype int64"):
-    acd.acd_per_video(np.zeros((1, 2, 4, 4, 3), np.int64))
-  with pytest.raises(ValueError, match=r"\[N, T, H, W, C\]"):
-    acd.acd_per_video(np.zeros((2, 4, 4), np.uint8))

@@ -227,16 +227,17 @@ def test_evaluate_reports_fvd_diversity_and_reuses_real_statistics(
   config = tiny_config
   config.dataset.num_frames = 9
   config.evals.fvd.enabled = True
-  config.evals.update(num_anchor_sets=3, num_samples=2, batch_size=6)
+  config.evals.update(num_test_clips=3, num_samples=2, batch_size=6)
   model = models.build_model(config)
   variables = model.sampling_variables(
       jax.jit(model.create_state)(jax.random.key(0)))
   first = evaluate.evaluate(model, variables, config, 0, str(tmp_path))
-  assert first["evaluators"] == ["frames", "acd", "fvd"]
+  assert first["evaluators"] == ["frames", "acd", "fvd", "motion"]
   assert first["fvd_real_statistics_cached"] is False
   fvd_figure = first["metrics"]["fvd"]
-  assert fvd_figure["n"] == 2  # One FVD per generation.
-  assert fvd_figure["ci95_low"] <= fvd_figure["mean"] <= fvd_figure["ci95_high"]
+  assert fvd_figure["n"] == 2  # One FVD per generation...
+  assert fvd_figure["ci95_low"] is None  # ...too few for an interval.
+  assert fvd_figure["values"] == first["fvd_per_generation"]
   assert fvd_figure["mean"] > 0
   assert 0 <= first["metrics"]["diversity"]["mean"] <= 2
   assert first["metrics"]["diversity"]["n"] == 3  # One per anchor set.

@@ -12,9 +12,36 @@ def test_interval_brackets_the_mean_and_is_reproducible():
   low, high = intervals.bootstrap_interval(values)
   assert low < values.mean() < high
   assert (low, high) == intervals.bootstrap_interval(values)
-  summary = intervals.summarize(values)
+  summary = intervals.summarize(values, "clips")
   assert summary == {"mean": pytest.approx(values.mean()), "ci95_low": low,
-                     "ci95_high": high, "n": 40}
+                     "ci95_high": high, "n": 40, "units": "clips",
+                     "values": pytest.approx(list(values))}
+
+
+def test_fewer_than_ten_values_get_no_interval():
+  nine = intervals.summarize(np.arange(9.0))
+  assert nine["ci95_low"] is None and nine["ci95_high"] is None
+  assert nine["n"] == 9 and nine["mean"] == 4.0
+  ten = intervals.summarize(np.arange(10.0))
+  assert ten["ci95_low"] < ten["mean"] < ten["ci95_high"]
+  few = intervals.summarize_statistic(np.median, np.arange(5.0))
+  assert few["ci95_low"] is None and few["mean"] == 2.0
+  with pytest.raises(ValueError, match="finite"):
+    intervals.summarize([1.0, np.nan])
+
+
+def test_paired_difference_removes_the_shared_spread():
+  rng = np.random.default_rng(3)
+  difficulty = rng.normal(0.0, 5.0, 50)  # What both models share per set.
+  first = difficulty + 1.0 + rng.normal(0.0, 0.1, 50)
+  second = difficulty + rng.normal(0.0, 0.1, 50)
+  paired = intervals.paired_difference(first, second)
+  assert 0.9 < paired["ci95_low"] < 1.0 < paired["ci95_high"] < 1.1
+  # Unpaired intervals of the two means overlap: the spread is counted twice.
+  a, b = intervals.summarize(first), intervals.summarize(second)
+  assert a["ci95_low"] < b["ci95_high"]
+  with pytest.raises(ValueError, match="same units"):
+    intervals.paired_difference(first, second[:-1])
 
 
 def test_interval_narrows_like_one_over_sqrt_n():

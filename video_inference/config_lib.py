@@ -61,14 +61,27 @@ def common_config() -> ml_collections.ConfigDict:
   # `main --mode=evaluate` when enabled, and in training's evaluations (every
   # train.eval_every steps and at the end) when also during_training.
   config.evals = dict(
-      num_anchor_sets=64,     # Clips, each with its fixed anchors.
+      num_test_clips=64,      # Clips of the split, each with fixed anchors;
+                              # 0: the whole split.
       num_samples=8,          # K samples (generations) per anchor set.
       batch_size=32,          # Videos per generate call.
       best_metric="fvd",      # Training keeps the checkpoint best by this...
       best_mode="min",        # ...lowest ("min") or highest ("max").
+      # What `main --mode=evaluate` scores without --step: "latest", "best"
+      # (checkpoints_best/, kept by best_metric) or a step number.
+      checkpoint="latest",
+      # A trivial generator (baselines.BASELINES) scored instead of the
+      # run's checkpoint by `main --mode=evaluate`; "" scores the run.
+      baseline="",
+      baseline_train_clips=512,  # Pool of mean_frame and train_clips.
       frames=dict(enabled=True, during_training=True),
+      # foreground_threshold: see evaluation/acd.py (half the dimmest
+      # Shape Motion colour, 0..255).
       acd=dict(enabled=True, during_training=True,
-               num_prior_videos=256),  # MoCoGAN's and sdvi's 256.
+               num_prior_videos=256,  # MoCoGAN's and sdvi's 256.
+               foreground_threshold=76.5),
+      # Per-step pixel motion and the share of still videos (motion.py).
+      motion=dict(enabled=True, during_training=True),
       fvd=dict(enabled=True, during_training=True,
                cache_dir=""),  # "" -> <workdir>/fvd_cache.
       # navsynth's motion / frame consistency (VGG16 features: ~10 ms a
@@ -113,6 +126,8 @@ def sdvi_config() -> ml_collections.ConfigDict:
   # Paper setup (App. B; section IV-C: up to 6 anchors of 16 frames). The
   # paper gives neither batch size nor step counts.
   config.anchors.update(strategy="random", min_anchors=2, max_anchors=6)
+  # Fig. 10's protocol: 100 anchor settings x 200 samples of z_T.
+  config.evals.update(num_test_clips=100, num_samples=200)
   config.train.update(
       batch_size=32,
       num_steps=300_000,
@@ -145,10 +160,11 @@ def inbetween3d_config() -> ml_collections.ConfigDict:
   config.loss = dict(gradient_penalty=0.1)  # 3.4.
   config.anchors.update(strategy="first_last")
   # 64x64, 16 frames; checkpoints selected by the validation FVD (4.1) of
-  # 100 samples per test pair.
+  # 100 samples per test pair, and that checkpoint scored on the whole test
+  # split.
   config.dataset.update(num_frames=16, resolution=64,
                         validation_split="validation")
-  config.evals.update(num_anchor_sets=256, num_samples=100)
+  config.evals.update(num_test_clips=0, num_samples=100, checkpoint="best")
   config.train.update(
       batch_size=32,
       num_steps=500_000,
@@ -199,7 +215,8 @@ def navsynth_config() -> ml_collections.ConfigDict:
   )
   # No anchors: the frame metrics (which score inferred frames against the
   # clip) and ACD do not apply; FVD and the paper's MCS/FCS do.
-  config.evals.update(num_anchor_sets=256, num_samples=2)
+  # Section 4.4: 500 videos generated from the learned dictionary.
+  config.evals.update(num_test_clips=250, num_samples=2)
   config.evals.frames.update(enabled=False, during_training=False)
   config.evals.acd.update(enabled=False, during_training=False)
   config.evals.mcs_fcs.update(enabled=True, during_training=True)
@@ -305,7 +322,7 @@ def classifier_config() -> ml_collections.ConfigDict:
   for name in ("frames", "acd", "fvd"):
     config.evals[name].update(enabled=False, during_training=False)
   config.evals.classification.update(enabled=True, during_training=True)
-  config.evals.update(num_anchor_sets=1024, best_metric="accuracy",
+  config.evals.update(num_test_clips=1024, best_metric="accuracy",
                       best_mode="max")
   config.sample.update(anchor_times=())
   return config
@@ -353,7 +370,7 @@ def make_tiny(config: ml_collections.ConfigDict) -> None:
   config.anchors.update(min_anchors=1, max_anchors=2, first_k=2)
   config.train.update(batch_size=2, num_steps=2, log_every=1,
                       checkpoint_every=1, sample_every=2)
-  config.evals.update(num_anchor_sets=2, num_samples=2, batch_size=2)
+  config.evals.update(num_test_clips=2, num_samples=2, batch_size=2)
   config.evals.acd.num_prior_videos = 4
   config.evals.fvd.enabled = False  # I3D needs >= 9 frames and ~1 s a clip.
   config.sample.update(num_anchor_sets=1, num_samples=2, anchor_times=(0, 3))

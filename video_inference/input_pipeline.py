@@ -296,6 +296,8 @@ def eval_clips(config, num_clips: int,
                split: str | None = None) -> dict[str, np.ndarray]:
   """The first `num_clips` clips (centre N frames) of `split` with anchors.
 
+  num_clips <= 0 takes every clip of the split.
+
   `split` defaults to dataset.eval_split; `source`, when given, is that
   split's data source already opened.
   Anchors are `anchor_times` for every clip when given, else drawn with the
@@ -305,7 +307,7 @@ def eval_clips(config, num_clips: int,
   data = config.dataset
   if source is None:
     source = load_source(data, split or data.eval_split)
-  num_clips = min(num_clips, len(source))
+  num_clips = len(source) if num_clips <= 0 else min(num_clips, len(source))
   videos, masks, labels = [], [], {name: [] for name in data.labels}
   for index in range(num_clips):
     example = source[index]

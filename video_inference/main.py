@@ -3,6 +3,9 @@ r"""Command line: train, evaluate or sample a family on a dataset.
   python -m video_inference.main --config=configs/sdvi_shapes.py \
       --workdir=runs/sdvi_shapes \
       [--mode=train|evaluate|sample|dictionary|attributes]
+  # Score the best checkpoint, or a trivial baseline (no checkpoint):
+  ... --mode=evaluate --step=best
+  ... --mode=evaluate --config.evals.baseline=crossfade
 
 `dictionary` (families with learned latents, navsynth): replay, content x
 motion exchange and latent interpolation grids. `attributes` (families with
@@ -27,6 +30,9 @@ _CONFIG = config_flags.DEFINE_config_file(
 _WORKDIR = flags.DEFINE_string("workdir", None, "Run directory.")
 _MODE = flags.DEFINE_enum("mode", "train", list(modes.MODES),
                           "What to do with the run.")
+_STEP = flags.DEFINE_string(
+    "step", "", "--mode=evaluate: the checkpoint to score, 'latest', 'best' "
+    "or a step number; default: the config's evals.checkpoint.")
 flags.mark_flags_as_required(["config", "workdir"])
 
 
@@ -44,7 +50,14 @@ def main(argv):
     raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
   logging.set_verbosity(logging.INFO)
   logging.get_absl_handler().addFilter(_QuietLibraries())
-  modes.MODES[_MODE.value](_CONFIG.value, _WORKDIR.value)
+  options = {}
+  if _STEP.value:
+    if _MODE.value != "evaluate":
+      raise app.UsageError("--step is for --mode=evaluate; the sample "
+                           "command (python -m video_inference.sample) "
+                           "takes its own --step.")
+    options["step"] = _STEP.value
+  modes.MODES[_MODE.value](_CONFIG.value, _WORKDIR.value, **options)
 
 
 if __name__ == "__main__":

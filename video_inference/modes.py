@@ -8,6 +8,7 @@ import os
 import jax
 import numpy as np
 
+from video_inference import baselines
 from video_inference import input_pipeline
 from video_inference import runs
 from video_inference import sampling
@@ -25,11 +26,41 @@ def run_train(config, workdir: str) -> dict:
   return summary
 
 
-def run_evaluate(config, workdir: str) -> dict:
-  """Latest checkpoint -> eval_<step>.json in the workdir."""
-  model, variables, step = train.load_for_inference(config, workdir)
-  results = evaluate_lib.evaluate(model, variables, config, step, workdir)
-  print(json.dumps(results["metrics"], indent=2))
+def parse_step(step: str | int | None, default: str | int) -> str | int:
+  """--step ("", "latest", "best" or a number) -> load_for_inference's."""
+  step = default if step in (None, "") else step
+  if isinstance(step, str) and step not in ("latest", "best"):
+    if not step.isdigit():
+      raise ValueError(f"--step must be 'latest', 'best' or a step number; "
+                       f"got {step!r}.")
+    step = int(step)
+  return step
+
+
+def run_evaluate(config, workdir: str, step: str | int | None = None) -> dict:
+  """A checkpoint (or a baseline) -> eval_<step>.json in the workdir.
+
+  step: "latest", "best" or a number; default `evals.checkpoint` (the
+  checkpoint the config's paper scores). With `evals.baseline` set, that
+  trivial generator is scored instead, needing no checkpoint, and the file
+  is eval_baseline_<name>.json.
+  """
+  if config.evals.baseline:
+    if step not in (None, ""):
+      raise ValueError("--step selects a checkpoint; a baseline "
+                       f"(evals.baseline={config.evals.baseline!r}) has none.")
+    model, variables = baselines.build(config)
+    os.makedirs(workdir, exist_ok=True)
+    results = evaluate_lib.evaluate(model, variables, config, 0, workdir,
+                                    tag=f"baseline_{config.evals.baseline}")
+  else:
+    step = parse_step(step, config.evals.checkpoint)
+    model, variables, step = train.load_for_inference(config, workdir, step)
+    results = evaluate_lib.evaluate(model, variables, config, step, workdir)
+  print(json.dumps({name: {key: value for key, value in figure.items()
+                           if key != "values"}
+                    for name, figure in results["metrics"].items()},
+                   indent=2))
   print(f"Wrote {results.get('path')}")
   return results
 

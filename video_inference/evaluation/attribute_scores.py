@@ -24,8 +24,8 @@ Choices where the paper is silent (or only its tables say):
 - Intra-E is a sum, not a mean: Weizmann's bound I-score 89.12 of at most 90
   leaves a mean per-video entropy of about 0, so Intra-E values such as 40.33
   must be sums. A sum grows with the set, so compare Intra-E only between
-  sets of equal size. The generated set here is evals.num_anchor_sets x
-  evals.num_samples videos, the real set evals.num_anchor_sets clips, so the
+  sets of equal size. The generated set here is evals.num_test_clips x
+  evals.num_samples videos, the real set evals.num_test_clips clips, so the
   real bound `intra_e_real` is the real clips' mean entropy times the
   number of generated videos: the sum a set of the generated set's size would
   have if its videos were recognised as the real clips are. `intra_e_per_video`
@@ -52,7 +52,7 @@ from __future__ import annotations
 
 import math
 import os
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 from absl import logging
 import numpy as np
@@ -140,39 +140,6 @@ def inter_entropy(p: Any) -> float:
 def inception_score(p: Any) -> float:
   """Eq. 10: exp(mean_x KL(p(a|x) || mean_x p(a|x))) of p [n, C]."""
   return _inception_score(_check_probabilities(p))
-
-
-# ------------------------------------------------------------ intervals ---
-def summarize_statistic(statistic: Callable[[np.ndarray], float], rows: Any,
-                        confidence: float = 0.95,
-                        num_resamples: int = intervals.DEFAULT_RESAMPLES,
-                        seed: int = 0, centre: bool = True
-                        ) -> dict[str, float]:
-  """{'mean', 'ci95_low', 'ci95_high', 'n'} of a statistic of a set.
-
-  'mean' is statistic(rows) on the full set. The interval is the percentile
-  bootstrap over rows (axis 0 resampled with replacement, fixed seed); with
-  `centre` it is moved by the full-set value minus the resamples' mean
-  (module docstring). 'n' is the number of rows.
-  """
-  rows = np.asarray(rows)
-  if rows.ndim < 1 or rows.shape[0] < 1:
-    raise ValueError("summarize_statistic needs at least one row; got shape "
-                     f"{rows.shape}.")
-  if not 0.0 < confidence < 1.0:
-    raise ValueError(f"confidence must be in (0, 1); got {confidence}.")
-  value = float(statistic(rows))
-  rng = np.random.default_rng(seed)
-  picks = rng.integers(0, rows.shape[0], size=(num_resamples, rows.shape[0]))
-  resampled = np.array([statistic(rows[pick]) for pick in picks], np.float64)
-  if not (np.isfinite(value) and np.all(np.isfinite(resampled))):
-    raise ValueError(f"The statistic must be finite; got {value} on the full "
-                     "set or a non-finite value on a resample.")
-  tail = 100.0 * (1.0 - confidence) / 2.0
-  low, high = np.percentile(resampled, [tail, 100.0 - tail])
-  shift = value - resampled.mean() if centre else 0.0
-  return {"mean": value, "ci95_low": float(low + shift),
-          "ci95_high": float(high + shift), "n": int(rows.shape[0])}
 
 
 # ----------------------------------------------------------- classifier ---
@@ -371,12 +338,12 @@ class AttributeScores:
     entropy = _entropies(joint.reshape(-1, classes)).reshape(rows, per_row)
     labels = np.argmax(joint, axis=2)
     return {
-        f"intra_e{suffix}": summarize_statistic(
+        f"intra_e{suffix}": intervals.summarize_statistic(
             lambda e: e.mean() * intra_scale, entropy.mean(1)),
         f"intra_e_per_video{suffix}": intervals.summarize(entropy.mean(1)),
-        f"inter_e{suffix}": summarize_statistic(
+        f"inter_e{suffix}": intervals.summarize_statistic(
             lambda picked: _label_entropy(picked, classes), labels),
-        f"i_score{suffix}": summarize_statistic(
+        f"i_score{suffix}": intervals.summarize_statistic(
             lambda picked: _inception_score(picked.reshape(-1, classes)),
             joint),
     }

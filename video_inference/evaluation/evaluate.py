@@ -1,6 +1,6 @@
 """The evaluation suite: one sampling pass, several evaluators, one JSON.
 
-Protocol (sdvi section IV-B/C, inbetween3d section 4.1): `evals.num_anchor_sets`
+Protocol (sdvi section IV-B/C, inbetween3d section 4.1): `evals.num_test_clips`
 clips of the evaluation split, each with fixed anchors
 (input_pipeline.eval_clips); K = `evals.num_samples` samples per anchor set,
 drawn one "generation" at a time (sample g of every set), so memory holds
@@ -60,6 +60,7 @@ from video_inference.evaluation import frame_metrics
 from video_inference.evaluation import fvd as fvd_lib
 from video_inference.evaluation import intervals
 from video_inference.evaluation import mcs_fcs
+from video_inference.evaluation import motion
 from video_inference.evaluation import plots
 
 
@@ -67,10 +68,12 @@ class EvaluationContext:
   """What every evaluator may read: the model, its clips, where to write."""
 
   def __init__(self, model, variables, config, step, clips, split, rng,
-               workdir):
+               workdir, tag=None):
     self.model, self.variables, self.config = model, variables, config
     self.step, self.clips, self.split, self.rng = step, clips, split, rng
     self.workdir = workdir
+    # Names this evaluation's files: the step, or e.g. "baseline_black".
+    self.tag = str(step) if tag is None else tag
 
   @property
   def has_anchors(self) -> bool:
@@ -111,10 +114,12 @@ class FrameMetrics:
     psnr, ssim = np.stack(self.psnr, 1), np.stack(self.ssim, 1)  # [S, K]
     k = psnr.shape[1]
     metrics = {
-        f"best_of_{k}_psnr": intervals.summarize(frame_metrics.best_of_k(psnr)),
-        f"best_of_{k}_ssim": intervals.summarize(frame_metrics.best_of_k(ssim)),
-        "mean_psnr": intervals.summarize(psnr.mean(1)),
-        "mean_ssim": intervals.summarize(ssim.mean(1)),
+        f"best_of_{k}_psnr": intervals.summarize(
+            frame_metrics.best_of_k(psnr), "anchor_sets"),
+        f"best_of_{k}_ssim": intervals.summarize(
+            frame_metrics.best_of_k(ssim), "anchor_sets"),
+        "mean_psnr": intervals.summarize(psnr.mean(1), "anchor_sets"),
+        "mean_ssim": intervals.summarize(ssim.mean(1), "anchor_sets"),
     }
     ks, best_per_set = frame_metrics.best_of_first_k(psnr)
     curve = best_per_set.mean(axis=0)
@@ -131,12 +136,16 @@ class FrameMetrics:
                                 jax.random.fold_in(context.rng, 2**20),
                                 deterministic=True)
       per_set = self._score(self._psnr, mean_z)
-      metrics["psnr_deterministic_z_mean"] = intervals.summarize(per_set)
+      metrics["psnr_deterministic_z_mean"] = intervals.summarize(
+          per_set, "anchor_sets")
+      # Fig. 10's claim, stochastic beats z = mu, on the same anchor sets.
+      metrics[f"best_of_{k}_psnr_minus_z_mean"] = intervals.paired_difference(
+          frame_metrics.best_of_k(psnr), per_set)
       baseline = float(per_set.mean())
       result["stochasticity_curve"]["deterministic_z_mean_psnr"] = baseline
     if context.workdir is not None and jax.process_index() == 0:
       path = os.path.join(context.workdir,
-                          f"stochasticity_curve_{context.step}.png")
+                          f"stochasticity_curve_{context.tag}.png")
       plots.stochasticity_curve(
           path, ks, curve, result["stochasticity_curve"]["ci95_low"],
           result["stochasticity_curve"]["ci95_high"], baseline,
@@ -147,19 +156,40 @@ class FrameMetrics:
 
 
 class ContentDistance:
-  """ACD of prior samples, inferred samples and real clips."""
+  """ACD (acd.py) of prior samples, inferred samples and real clips.
+
+  On a dataset with a known background (Shape Motion) the papers' shape ACD
+  and the share of shapeless frames (`acd_*_empty_frames`); elsewhere only
+  the whole-frame variant, named `acd_frame_mean_*`.
+  """
 
   def __init__(self, context: EvaluationContext, settings):
     self.context, self.settings = context, settings
+    self.background = acd.background_of(context.config.dataset.name)
     self.inferred = []
 
+  def _per_video(self, videos: np.ndarray) -> tuple[np.ndarray, ...]:
+    if self.background is None:
+      return (acd.frame_mean_acd_per_video(videos),)
+    return acd.shape_acd_per_video(videos, self.background,
+                                   self.settings.foreground_threshold)
+
+  def _score(self, name: str, per_video: tuple[np.ndarray, ...]
+             ) -> dict[str, Any]:
+    if self.background is None:
+      return {f"acd_frame_mean_{name}": intervals.summarize(per_video[0],
+                                                            "videos")}
+    return {f"acd_{name}": intervals.summarize(per_video[0], "videos"),
+            f"acd_{name}_empty_frames": intervals.summarize(per_video[1],
+                                                            "videos")}
+
   def observe(self, samples: np.ndarray) -> None:
-    self.inferred.append(acd.acd_per_video(samples))
+    self.inferred.append(self._per_video(samples))
 
   def finish(self) -> dict[str, Any]:
     context = self.context
-    metrics = {"acd_real_clips": intervals.summarize(
-        acd.acd_per_video(context.clips["video"]))}
+    metrics = self._score("real_clips",
+                          self._per_video(context.clips["video"]))
     if context.model.supports_prior:
       count = self.settings.num_prior_videos
       shape = (count,) + context.clips["video"].shape[1:]
@@ -168,12 +198,11 @@ class ContentDistance:
           np.zeros(shape[:2], bool), 1,
           jax.random.fold_in(context.rng, 2**21),
           context.config.evals.batch_size)[:, 0]
-      metrics["acd_prior_samples"] = intervals.summarize(
-          acd.acd_per_video(prior))
-    if self.inferred:
-      metrics["acd_inferred_samples"] = intervals.summarize(
-          np.concatenate(self.inferred))
-    return {"metrics": metrics}
+      metrics.update(self._score("prior_samples", self._per_video(prior)))
+    if self.inferred and context.has_anchors:
+      metrics.update(self._score("inferred_samples", tuple(
+          np.concatenate(parts) for parts in zip(*self.inferred))))
+    return {"metrics": metrics, "acd_background": self.background}
 
 
 class VideoDistance:
@@ -189,6 +218,9 @@ class VideoDistance:
     self.context, self.settings = context, settings
     self.embedder = fvd_lib.default_embedder()
     self.embeddings = []  # One [S, 400] per generation.
+    # (samples, embedding) of the last generation: a generator that ignores
+    # its rng (a baseline) repeats the same array, embedded once.
+    self._previous = None
 
   def _real_statistics(self):
     context = self.context
@@ -208,7 +240,10 @@ class VideoDistance:
     return statistics, hit
 
   def observe(self, samples: np.ndarray) -> None:
-    self.embeddings.append(self.embedder(visualization.to_uint8(samples)))
+    if self._previous is None or self._previous[0] is not samples:
+      self._previous = (samples,
+                        self.embedder(visualization.to_uint8(samples)))
+    self.embeddings.append(self._previous[1])
 
   def finish(self) -> dict[str, Any]:
     real, hit = self._real_statistics()
@@ -216,11 +251,11 @@ class VideoDistance:
         fvd_lib.frechet_distance(real,
                                  fvd_lib.FeatureStatistics.from_features(e))
         for e in self.embeddings]
-    metrics = {"fvd": intervals.summarize(per_generation)}
+    metrics = {"fvd": intervals.summarize(per_generation, "generations")}
     if len(self.embeddings) >= 2 and self.context.has_anchors:
       per_set = diversity.pairwise_cosine_distance(
           np.stack(self.embeddings, 1))
-      metrics["diversity"] = intervals.summarize(per_set)
+      metrics["diversity"] = intervals.summarize(per_set, "anchor_sets")
     return {"metrics": metrics, "fvd_real_statistics_cached": hit,
             "fvd_per_generation": [float(v) for v in per_generation]}
 
@@ -243,10 +278,10 @@ class Classification:
     probabilities = classifier.predict(context.clips["video"])
     correct = {name: np.argmax(probabilities[name], -1) == context.clips[name]
                for name in classifier.labels}
-    metrics = {f"accuracy_{name}": intervals.summarize(hits)
+    metrics = {f"accuracy_{name}": intervals.summarize(hits, "clips")
                for name, hits in correct.items()}
     metrics["accuracy"] = intervals.summarize(
-        np.mean(list(correct.values()), axis=0))
+        np.mean(list(correct.values()), axis=0), "clips")
     return {"metrics": metrics}
 
 
@@ -254,6 +289,7 @@ EVALUATORS = {
     "frames": FrameMetrics,
     "acd": ContentDistance,
     "fvd": VideoDistance,
+    "motion": motion.Motion,
     "mcs_fcs": mcs_fcs.MotionFrameConsistency,
     "attribute_scores": attribute_scores.AttributeScores,
     "classification": Classification,
@@ -283,26 +319,33 @@ def check_settings(config, during_training: bool) -> None:
 
 def evaluate(model, variables, config, step: int, workdir: str | None = None,
              writer=None, source=None, during_training: bool = False,
-             split: str | None = None) -> dict:
-  """Runs the selected evaluators; returns the figures (and 'path')."""
+             split: str | None = None, tag: str | None = None) -> dict:
+  """Runs the selected evaluators; returns the figures (and 'path').
+
+  Writes <workdir>/eval_<tag>.json, tag defaulting to the step.
+  """
   evals = config.evals
   split = split or config.dataset.eval_split
   names = selected_evaluators(config, during_training)
-  clips = input_pipeline.eval_clips(config, evals.num_anchor_sets,
+  if source is None:
+    source = input_pipeline.load_source(config.dataset, split)
+  clips = input_pipeline.eval_clips(config, evals.num_test_clips,
                                     source=source, split=split)
   if not model.supports_anchors:
     clips["anchor_mask"] = np.zeros_like(clips["anchor_mask"])
   rng = jax.random.fold_in(jax.random.key(config.seed), 2**30 + step)
   context = EvaluationContext(model, variables, config, step, clips, split,
-                              rng, workdir)
+                              rng, workdir, tag)
   evaluators = {name: EVALUATORS[name](context, evals[name]) for name in names}
-  logging.info("Evaluating step %d on %d %s clips x %d samples: %s.", step,
+  logging.info("Evaluating %s on %d %s clips x %d samples: %s.", context.tag,
                len(clips["video"]), split, evals.num_samples, ", ".join(names))
   start = time.perf_counter()
   generations = evals.num_samples if model.generates_videos else 0
+  samples = None
   for generation in range(generations):
-    samples = context.generate(clips["anchor_mask"],
-                               jax.random.fold_in(rng, generation))
+    if samples is None or not model.ignores_rng:
+      samples = context.generate(clips["anchor_mask"],
+                                 jax.random.fold_in(rng, generation))
     for evaluator in evaluators.values():
       evaluator.observe(samples)
     elapsed = time.perf_counter() - start
@@ -311,20 +354,27 @@ def evaluate(model, variables, config, step: int, workdir: str | None = None,
                  elapsed / (generation + 1) * (generations - generation - 1))
   results = {
       "step": int(step),
+      "tag": context.tag,
       "family": config.family,
+      "baseline": getattr(model, "baseline_name", None),
       "dataset": config.dataset.name,
       "split": split,
       "evaluators": names,
-      "num_anchor_sets": len(clips["video"]),
+      "num_clips": len(clips["video"]),
+      "num_clips_in_split": len(source),
       "anchor_times": [[int(t) for t in anchors_lib.times_from_mask(m)]
                        for m in clips["anchor_mask"]],
       "num_samples": int(evals.num_samples),
       "metrics": {},
-      "notes": ("Each metric: mean and 95% bootstrap interval (ci95_low, "
-                "ci95_high) over n (anchor sets for PSNR/SSIM/diversity, "
-                "videos for ACD, generations for FVD). PSNR/SSIM on the "
-                "inferred (non-anchor) frames in [0, 1]; ACD on mean colour "
-                "per frame in 0..255; FVD on I3D Kinetics-400 logits."),
+      "notes": ("Each metric: mean, n (the units it averages) and, for "
+                f"n >= {intervals.MIN_COUNT_FOR_INTERVAL}, a 95% percentile-"
+                "bootstrap interval (ci95_low, ci95_high); 'values' are the "
+                "per-unit figures behind it (anchor sets for PSNR/SSIM, "
+                "diversity, motion and FCS; videos for ACD and MCS; "
+                "generations for FVD). PSNR/SSIM on the inferred (non-anchor) "
+                "frames in [0, 1]; ACD on the shape's colour in 0..255 "
+                "(acd_frame_mean_*: whole-frame means); motion in 0..255 per "
+                "pixel and step; FVD on I3D Kinetics-400 logits."),
   }
   for name, evaluator in evaluators.items():
     logging.info("Evaluation: finishing %s.", name)
@@ -336,7 +386,7 @@ def evaluate(model, variables, config, step: int, workdir: str | None = None,
     writer.write_scalars(step, {f"eval/{k}": v["mean"]
                                 for k, v in results["metrics"].items()})
   if workdir is not None and jax.process_index() == 0:
-    path = os.path.join(workdir, f"eval_{step}.json")
+    path = os.path.join(workdir, f"eval_{context.tag}.json")
     with open(path + ".tmp", "w") as f:
       json.dump(results, f, indent=2)
     os.replace(path + ".tmp", path)

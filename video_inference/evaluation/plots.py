@@ -16,11 +16,16 @@ def stochasticity_curve(path: str, ks: Sequence[int], curve: Sequence[float],
                         baseline: float | None = None, title: str = "") -> str:
   """Best-of-k PSNR against k with its 95% band (sdvi Fig. 10); returns path.
 
+  `low`/`high` hold None where the figure has no interval (too few sets).
+
   `baseline`, when given, is the deterministic z = mu PSNR, drawn flat.
   """
   figure, axes = plt.subplots(figsize=(5, 3.5), dpi=120)
   axes.plot(ks, curve, marker="o", label="best of k samples")
-  axes.fill_between(ks, low, high, alpha=0.25, label="95% bootstrap interval")
+  if all(value is not None for value in (*low, *high)):
+    axes.fill_between(ks, low, high, alpha=0.25,
+                      label="95% bootstrap interval")
+  # else: fewer anchor sets than intervals.MIN_COUNT_FOR_INTERVAL, no band.
   if baseline is not None:
     axes.axhline(baseline, color="gray", linestyle="--",
                  label="deterministic (z = mean)")

@@ -1,11 +1,18 @@
 r"""Compare runs: one markdown row per run from its latest eval_<step>.json.
 
   python -m video_inference.evaluation.report runs/a runs/b \
-      --metrics=fvd,diversity,best_of_8_ssim
+      runs/baselines/eval_baseline_crossfade.json \
+      --metrics=fvd,diversity,best_of_8_ssim --paired
 
 The papers' ablation tables (inbetween3d Tables 1-3, navsynth Table 4b,
 videovae Table 1) are such rows: each figure is printed as
-"mean [ci95_low, ci95_high]" with the count it rests on in the header.
+"mean [ci95_low, ci95_high]" with the count it rests on in the header, or
+"mean (n=N)" where N is too small for an interval. A baseline's file
+(eval_baseline_<name>.json) makes a row named after the baseline.
+`--paired` adds a table of each row minus the first, with the paired
+bootstrap interval over the units both evaluations share (the same anchor
+sets, clips or videos); a difference whose interval excludes 0 holds beyond
+the sampling noise of those units.
 """
 
 from __future__ import annotations
@@ -19,9 +26,14 @@ from typing import Sequence
 from absl import app
 from absl import flags
 
+from video_inference.evaluation import intervals
+
 _METRICS = flags.DEFINE_list(
     "metrics", None, "Figures to tabulate (keys of eval_<step>.json's "
     "'metrics'); default: every figure the first run has.")
+_PAIRED = flags.DEFINE_bool(
+    "paired", False, "Also print each row minus the first row, with paired "
+    "bootstrap intervals where both rest on the same units.")
 
 
 def _step_of(path: str) -> int:
@@ -34,23 +46,41 @@ def _step_of(path: str) -> int:
 def latest_evaluation(path: str) -> tuple[str, dict]:
   """(file, contents) of a run's newest eval_<step>.json, or of a file."""
   if os.path.isfile(path):
-    candidates = [path]
+    newest = path
   else:
-    candidates = glob.glob(os.path.join(path, "eval_*.json"))
+    candidates = [c for c in glob.glob(os.path.join(path, "eval_*.json"))
+                  if re.search(r"eval_\d+\.json$", c)]
     if not candidates:
       present = sorted(os.listdir(path)) if os.path.isdir(path) else []
       raise FileNotFoundError(
           f"No eval_<step>.json in {path}; it contains: "
           f"{present or 'nothing (or it does not exist)'}. Run "
           "`main --mode=evaluate` on it first.")
-  newest = max(candidates, key=_step_of)
+    newest = max(candidates, key=_step_of)
   with open(newest) as f:
     return newest, json.load(f)
 
 
-def _figure(entry: dict) -> str:
+def figure(entry: dict) -> str:
+  """'mean [low, high]', or 'mean (n=N)' for a figure without interval."""
+  if entry.get("ci95_low") is None:
+    return f"{entry['mean']:.4g} (n={entry['n']})"
   return (f"{entry['mean']:.4g} [{entry['ci95_low']:.4g}, "
           f"{entry['ci95_high']:.4g}]")
+
+
+def _row_name(run: str, evaluation: dict) -> tuple[str, str]:
+  """(row label, step) of a run directory or evaluation file."""
+  if evaluation.get("baseline"):
+    return f"baseline: {evaluation['baseline']}", "-"
+  return (os.path.basename(os.path.normpath(run)),
+          str(evaluation.get("step", "-")))
+
+
+def _table(header: list[str], rows: list[list[str]]) -> str:
+  lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+  lines += ["| " + " | ".join(row) + " |" for row in rows]
+  return "\n".join(lines)
 
 
 def markdown_table(runs: Sequence[str],
@@ -62,20 +92,62 @@ def markdown_table(runs: Sequence[str],
     counts = sorted({str(e["metrics"][name]["n"]) for _, e in evaluations
                      if name in e["metrics"]})
     header.append(f"{name} (n={'/'.join(counts) or '-'})")
-  lines = ["| " + " | ".join(header) + " |",
-           "|" + "---|" * len(header)]
+  rows = []
   for run, (path, evaluation) in zip(runs, evaluations):
-    row = [os.path.basename(os.path.normpath(run)), str(_step_of(path))]
-    row += [_figure(evaluation["metrics"][name])
-            if name in evaluation["metrics"] else "-" for name in metrics]
-    lines.append("| " + " | ".join(row) + " |")
-  return "\n".join(lines)
+    if re.search(r"eval_\d+\.json$", path):
+      evaluation = {"step": _step_of(path), **evaluation}
+    rows.append(list(_row_name(run, evaluation)) + [
+        figure(evaluation["metrics"][name])
+        if name in evaluation["metrics"] else "-" for name in metrics])
+  return _table(header, rows)
+
+
+def paired_difference(first: dict, second: dict, name: str) -> dict | None:
+  """second - first on `name` over shared units, or None where not paired.
+
+  Paired when both evaluations hold the metric's per-unit values over
+  anchor sets or clips (intervals.PAIRED_UNITS), as many, with the same
+  anchor times on the same split. Videos drawn from a prior and FVD's
+  generations are not paired units: those differences are left out.
+  """
+  a, b = first["metrics"].get(name), second["metrics"].get(name)
+  if a is None or b is None or "values" not in a or "values" not in b:
+    return None
+  same_units = (a.get("units") in intervals.PAIRED_UNITS
+                and a.get("units") == b.get("units")
+                and len(a["values"]) == len(b["values"])
+                and first.get("split") == second.get("split")
+                and first.get("dataset") == second.get("dataset")
+                and first.get("anchor_times") == second.get("anchor_times"))
+  if not same_units:
+    return None
+  return intervals.paired_difference(b["values"], a["values"])
+
+
+def paired_table(runs: Sequence[str],
+                 metrics: Sequence[str] | None = None) -> str:
+  """Each row minus the first on each metric (paired bootstrap)."""
+  evaluations = [latest_evaluation(run) for run in runs]
+  metrics = list(metrics or evaluations[0][1]["metrics"])
+  reference = evaluations[0][1]
+  label = _row_name(runs[0], reference)[0]
+  rows = []
+  for run, (_, evaluation) in zip(runs[1:], evaluations[1:]):
+    row = [f"{_row_name(run, evaluation)[0]} - {label}"]
+    for name in metrics:
+      difference = paired_difference(reference, evaluation, name)
+      row.append("unpaired" if difference is None else figure(difference))
+    rows.append(row)
+  return _table(["difference"] + list(metrics), rows)
 
 
 def main(argv):
   if len(argv) < 2:
     raise app.UsageError("Give one or more run directories (or eval JSONs).")
   print(markdown_table(argv[1:], _METRICS.value))
+  if _PAIRED.value and len(argv) > 2:
+    print()
+    print(paired_table(argv[1:], _METRICS.value))
 
 
 if __name__ == "__main__":

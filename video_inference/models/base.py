@@ -102,6 +102,10 @@ class VideoModel:
   # False for a family that scores videos instead (the evaluation
   # classifier): the loop then writes no samples.
   generates_videos: bool = True
+  # True for a generator whose output does not depend on its rng (the
+  # evaluation baselines but one): the evaluation generates once and
+  # reuses that generation for every sample.
+  ignores_rng: bool = False
 
   def __init__(self, config: ml_collections.ConfigDict):
     self.config = config
