@@ -133,3 +133,15 @@ def test_step_best_loads_the_best_checkpoint(tiny_config, tmp_path,
     assert json.load(f)["step"] == 1
   with pytest.raises(ValueError, match="'latest', 'best' or a step number"):
     modes.run_evaluate(tiny_config, workdir, "newest")
+
+
+def test_clip_counts_whole_split_and_validation(tiny_config):
+  from video_inference.evaluation import evaluate
+  model, variables = baselines.build(tiny_config, "nearest_anchor")
+  tiny_config.evals.update(num_test_clips=0, num_validation_clips=1)
+  whole = evaluate.evaluate(model, variables, tiny_config, 0)
+  assert whole["num_clips"] == whole["num_clips_in_split"] > 2
+  during = evaluate.evaluate(model, variables, tiny_config, 0,
+                             during_training=True)
+  assert during["num_clips"] == 1
+  assert during["metrics"]["mean_psnr"]["n"] == 1

@@ -128,22 +128,24 @@ def anchor_weights(anchor_mask: np.ndarray, blend: bool) -> np.ndarray:
   return weights
 
 
-class NearestAnchor(Baseline):
+class _FromAnchors(Baseline):
+  """Frames as fixed mixtures of the anchor frames (`anchor_weights`)."""
+
+  needs_anchors = True
+  blend = False
+
+  def frames(self, variables, anchor_video, anchor_mask, rng):
+    return np.einsum("bts,bs...->bt...",
+                     anchor_weights(anchor_mask, self.blend), anchor_video)
+
+
+class NearestAnchor(_FromAnchors):
   name = "nearest_anchor"
-  needs_anchors = True
-
-  def frames(self, variables, anchor_video, anchor_mask, rng):
-    return np.einsum("bts,bs...->bt...",
-                     anchor_weights(anchor_mask, blend=False), anchor_video)
 
 
-class Crossfade(Baseline):
+class Crossfade(_FromAnchors):
   name = "crossfade"
-  needs_anchors = True
-
-  def frames(self, variables, anchor_video, anchor_mask, rng):
-    return np.einsum("bts,bs...->bt...",
-                     anchor_weights(anchor_mask, blend=True), anchor_video)
+  blend = True
 
 
 class TrainClips(Baseline):

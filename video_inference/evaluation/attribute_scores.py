@@ -332,7 +332,8 @@ class AttributeScores:
     self.generated.append(self._joint(self.classifier.predict(samples)))
 
   def _set_figures(self, joint: np.ndarray, suffix: str,
-                   intra_scale: float) -> dict[str, dict[str, float]]:
+                   intra_scale: float, units: str
+                   ) -> dict[str, dict[str, float]]:
     """Figures of joint [rows, videos per row, J], resampling rows."""
     rows, per_row, classes = joint.shape
     entropy = _entropies(joint.reshape(-1, classes)).reshape(rows, per_row)
@@ -340,7 +341,8 @@ class AttributeScores:
     return {
         f"intra_e{suffix}": intervals.summarize_statistic(
             lambda e: e.mean() * intra_scale, entropy.mean(1)),
-        f"intra_e_per_video{suffix}": intervals.summarize(entropy.mean(1)),
+        f"intra_e_per_video{suffix}": intervals.summarize(entropy.mean(1),
+                                                          units),
         f"inter_e{suffix}": intervals.summarize_statistic(
             lambda picked: _label_entropy(picked, classes), labels),
         f"i_score{suffix}": intervals.summarize_statistic(
@@ -356,15 +358,16 @@ class AttributeScores:
     metrics = {}
     if self.generated:
       metrics.update(self._set_figures(np.stack(self.generated, 1), "",
-                                       num_generated))
+                                       num_generated, "anchor_sets"))
     # Scaled to the generated set's size (module docstring); with no
     # samples, the real clips' own sum.
     metrics.update(self._set_figures(self._joint(real)[:, None], "_real",
-                                     num_generated or num_real))
+                                     num_generated or num_real, "clips"))
     for name in self.classifier.labels:
       if name in clips:
         correct = np.argmax(real[name], axis=1) == np.asarray(clips[name])
-        metrics[f"classifier_accuracy_{name}"] = intervals.summarize(correct)
+        metrics[f"classifier_accuracy_{name}"] = intervals.summarize(
+            correct, "clips")
         logging.info("attribute_scores: classifier accuracy on the real %s: "
                      "%.3f (chance %.3f).", name, correct.mean(),
                      1.0 / self.classifier.num_classes[name])

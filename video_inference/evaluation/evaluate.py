@@ -10,15 +10,18 @@ and then reports:
 - `frames`: best-of-K and mean PSNR/SSIM on the inferred (non-anchor) frames
   and the stochasticity curve (best-of-k PSNR against k, sdvi Fig. 10) with
   the deterministic z = mu baseline where the family has one; PNG plot.
-- `acd`: ACD (MoCoGAN, sdvi Table II) of `acd.num_prior_videos` videos from
-  the prior, of the inferred samples and of the real clips.
+- `acd`: MoCoGAN's ACD (sdvi Table II): the colour of the shape per frame
+  on datasets with a known background, with the share of shapeless frames;
+  of prior samples, inferred samples and real clips (acd.py).
 - `fvd`: FVD of each generation against the real clips (inbetween3d: "the
   FVD for each of these stochastic generations"), reported as the mean over
   generations; diversity, the mean pairwise I3D cosine distance among the K
   samples of a set (inbetween3d Table 2). Real-clip statistics are cached.
+- `motion`: per-step pixel motion and the share of still videos, generated
+  and real (motion.py): what a still video cannot fake.
 - `mcs_fcs`: navsynth's MCS (VGG16 relu3_3 motion against the real clips,
-  per generation) and FCS (SSIM of every frame to the first), with FCS of
-  the real clips as the bound (navsynth section 4.2).
+  all generated videos as one set) and FCS (SSIM of every frame to the
+  first), with FCS of the real clips as the bound (navsynth section 4.2).
 - `attribute_scores`: videovae's Intra-E, Inter-E and I-score (section
   5.2) from a classifier run the project trained, with the real clips'
   figures as the bound.
@@ -26,16 +29,19 @@ and then reports:
   clips (nothing is generated for it).
 
 Families with conditioning labels (videovae) generate each clip with that
-clip's own labels.
+clip's own labels. The model may be a trivial baseline (baselines.py); one
+that ignores its rng is sampled once and that generation reused for all K.
 
-Every figure that is a mean over samples carries a 95% bootstrap interval
-(`intervals.summarize`): over anchor sets for the frame metrics and
-diversity, over videos for ACD, over generations for FVD.
+Every figure keeps its per-unit values and n: over anchor sets for the
+frame metrics, diversity and motion, over videos for ACD and MCS, over
+generations for FVD; with n >= 10 it carries a 95% bootstrap interval
+(`intervals.summarize`), below that none.
 
 Evaluators are listed in `EVALUATORS`; `config.evals.<name>.enabled` turns one
 on for `main --mode=evaluate`, `config.evals.<name>.during_training` for the
 periodic and final evaluations of training. Every process computes the same
-figures; process 0 writes `eval_<step>.json`, plots and TensorBoard scalars.
+figures; process 0 writes `eval_<tag>.json` (the tag is the step, or
+`baseline_<name>`), plots and TensorBoard scalars.
 """
 
 from __future__ import annotations
@@ -160,7 +166,9 @@ class ContentDistance:
 
   On a dataset with a known background (Shape Motion) the papers' shape ACD
   and the share of shapeless frames (`acd_*_empty_frames`); elsewhere only
-  the whole-frame variant, named `acd_frame_mean_*`.
+  the whole-frame variant, named `acd_frame_mean_*`. Prior samples are the
+  evaluation's own samples when it gives no anchors (navsynth, videovae),
+  else `num_prior_videos` videos drawn without anchors.
   """
 
   def __init__(self, context: EvaluationContext, settings):
@@ -190,7 +198,11 @@ class ContentDistance:
     context = self.context
     metrics = self._score("real_clips",
                           self._per_video(context.clips["video"]))
-    if context.model.supports_prior:
+    if self.inferred and not context.has_anchors:
+      # Without anchors the evaluation's samples are prior samples already.
+      metrics.update(self._score("prior_samples", tuple(
+          np.concatenate(parts) for parts in zip(*self.inferred))))
+    elif context.model.supports_prior:
       count = self.settings.num_prior_videos
       shape = (count,) + context.clips["video"].shape[1:]
       prior = sampling.sample_batch(
@@ -329,8 +341,11 @@ def evaluate(model, variables, config, step: int, workdir: str | None = None,
   names = selected_evaluators(config, during_training)
   if source is None:
     source = input_pipeline.load_source(config.dataset, split)
-  clips = input_pipeline.eval_clips(config, evals.num_test_clips,
-                                    source=source, split=split)
+  num_clips = evals.num_test_clips
+  if during_training and evals.num_validation_clips >= 0:
+    num_clips = evals.num_validation_clips
+  clips = input_pipeline.eval_clips(config, num_clips, source=source,
+                                    split=split)
   if not model.supports_anchors:
     clips["anchor_mask"] = np.zeros_like(clips["anchor_mask"])
   rng = jax.random.fold_in(jax.random.key(config.seed), 2**30 + step)
