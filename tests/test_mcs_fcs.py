@@ -222,3 +222,20 @@ def test_evaluate_runs_the_evaluator_on_the_tiny_model(tiny_config, tmp_path,
   assert metrics["fcs"]["n"] == config.evals.num_test_clips
   assert metrics["fcs_real_clips"]["n"] == config.evals.num_test_clips
   assert os.path.exists(tmp_path / "eval_0.json")
+
+
+def test_summarize_mcs_is_the_set_figure_with_an_interval_around_it():
+  rng = np.random.default_rng(7)
+  real = rng.normal(size=40)
+  vectors = real + rng.normal(0.0, 1.0, (30, 40))
+  summary = mcs_fcs.summarize_mcs(real, vectors)
+  assert summary["n"] == 30
+  assert summary["mean"] == pytest.approx(
+      mcs_fcs.mcs_from_vectors(real, vectors.mean(axis=0)))
+  assert summary["ci95_low"] < summary["mean"] < summary["ci95_high"]
+  # The Gram-matrix resampling equals resampling the vectors themselves.
+  picks = rng.integers(0, 30, 30)
+  deviations = vectors - real
+  gram = deviations @ deviations.T
+  direct = np.sum(deviations[picks].mean(axis=0)**2)
+  assert gram[np.ix_(picks, picks)].sum() / 30**2 == pytest.approx(direct)

@@ -282,8 +282,9 @@ def motion_vectors(videos: Any, extractor: VGGFeatures | None = None,
 def summarize_mcs(real_vector: Any, generated_vectors: Any) -> dict[str, Any]:
   """MCS of a generated set with a bootstrap interval over its videos.
 
-  generated_vectors [N, D] (`motion_vectors`). Resampling videos changes
-  f_hat only, so each resample's squared distance ||f - f_hat||^2 is
+  generated_vectors [N, D] (`motion_vectors`). The interval is centred on
+  the full set's MCS (intervals.summarize_statistic). Resampling videos
+  changes f_hat only, so each resample's squared distance ||f - f_hat||^2 is
   w^T G w / N^2 with G the Gram matrix of (v_i - f) and w the resample's
   counts: N x N work per resample instead of N x D.
   """
@@ -297,8 +298,11 @@ def summarize_mcs(real_vector: Any, generated_vectors: Any) -> dict[str, Any]:
     squared = gram[np.ix_(picks, picks)].sum() / count**2
     return np.log10(max(squared, 10.0**MCS_FLOOR))
 
+  # Centred: duplicates in a resample add variance to f_hat, so resampled
+  # squared distances sit above the full set's (measured on 144 real
+  # Weizmann clips: 0.38 for the set, an uncentred interval of [0.47, 1.0]).
   return intervals.summarize_statistic(
-      statistic, np.arange(count)[:, None], centre=False)
+      statistic, np.arange(count)[:, None])
 
 
 def mcs_from_vectors(real_vector: Any, generated_vector: Any) -> float:
