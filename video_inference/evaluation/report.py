@@ -107,8 +107,9 @@ def paired_difference(first: dict, second: dict, name: str) -> dict | None:
 
   Paired when both evaluations hold the metric's per-unit values over
   anchor sets or clips (intervals.PAIRED_UNITS), as many, with the same
-  anchor times on the same split. Videos drawn from a prior and FVD's
-  generations are not paired units: those differences are left out.
+  anchor times on the same split. Videos drawn from a prior (no anchors)
+  and FVD's generations are not paired units: those differences are left
+  out.
   """
   a, b = first["metrics"].get(name), second["metrics"].get(name)
   if a is None or b is None or "values" not in a or "values" not in b:
@@ -118,7 +119,10 @@ def paired_difference(first: dict, second: dict, name: str) -> dict | None:
                 and len(a["values"]) == len(b["values"])
                 and first.get("split") == second.get("split")
                 and first.get("dataset") == second.get("dataset")
-                and first.get("anchor_times") == second.get("anchor_times"))
+                and first.get("anchor_times") == second.get("anchor_times")
+                # Without anchors a sample does not depend on its clip.
+                and (a["units"] == "clips"
+                     or any(first.get("anchor_times") or [])))
   if not same_units:
     return None
   return intervals.paired_difference(b["values"], a["values"])
