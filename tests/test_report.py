@@ -34,3 +34,28 @@ def test_a_run_without_evaluation_is_named(tmp_path):
   (tmp_path / "empty" / "config.json").write_text("{}")
   with pytest.raises(FileNotFoundError, match=r"empty.*config\.json"):
     report.markdown_table([str(tmp_path / "empty")])
+
+
+def _write_units(path, values, anchor_times, baseline=None):
+  summary = {"mean": sum(values) / len(values), "ci95_low": None,
+             "ci95_high": None, "n": len(values), "values": values,
+             "units": "anchor_sets"}
+  path.write_text(json.dumps({
+      "step": 5, "split": "test", "dataset": "d", "baseline": baseline,
+      "anchor_times": anchor_times, "metrics": {"psnr": summary}}))
+
+
+def test_paired_rows_need_samples_that_depend_on_their_clips(tmp_path):
+  anchored = [[0, 3]] * 3
+  _write_units(tmp_path / "eval_1.json", [1.0, 2.0, 3.0], anchored)
+  _write_units(tmp_path / "eval_2.json", [2.0, 2.5, 4.0], anchored)
+  table = report.paired_table([str(tmp_path / "eval_1.json"),
+                               str(tmp_path / "eval_2.json")], ["psnr"])
+  assert "| 0.8333 (n=3) |" in table  # Mean of (1, 0.5, 1).
+  # Without anchors the i-th sample is not tied to the i-th clip.
+  _write_units(tmp_path / "eval_3.json", [1.0, 2.0, 3.0], [[]] * 3)
+  _write_units(tmp_path / "eval_4.json", [2.0, 2.5, 4.0], [[]] * 3)
+  table = report.paired_table([str(tmp_path / "eval_3.json"),
+                               str(tmp_path / "eval_4.json")], ["psnr"])
+  assert "unpaired" in table
+  assert report.figure({"mean": 2.0, "ci95_low": None, "n": 3}) == "2 (n=3)"
