@@ -6,11 +6,15 @@ Run:
 Runtime: 10 min 41 s on 2 CPU cores (docs/benchmarks.md) for 3000 steps
 (1200 image + 1800 video) and the final evaluation, with the dataset already
 generated; generating it (8000 videos) adds ~10 s on first use.
-Expected (measured at step 3000 with 32 test anchor sets x 8 samples, before
-the evaluation took 10): best-of-8 PSNR 25.2 dB [24.4, 26.0] on the inferred
-frames (deterministic z = mu: 25.0), SSIM 0.83. Its ACD figures then (0.64
-inferred, 1.58 prior) were whole-frame means, not the papers' shape ACD
-(evaluation/acd.py), and are not comparable with Table II's 1.05.
+Expected (measured at step 3000, eval_3000.json, 32 test anchor sets x 10
+samples; 5 min 33 s wall for training and evaluation on a 2-core Intel Xeon
+VM with the dataset already generated): best-of-10 PSNR 25.27 dB
+[24.45, 26.08] on the inferred frames, 0.32 dB [0.25, 0.39] above the
+deterministic z = mu (24.95), SSIM 0.83; the papers' shape ACD
+(evaluation/acd.py) of the inferred samples 208 [186, 231] with 21% of
+their frames shapeless, of prior samples 377 with 36% shapeless, of the
+real clips 0.41 (Table II at 64x64: 1.05 for the paper's trained model):
+the blob loses the shape's colour and fades between anchors.
 The samples in runs/sdvi_shapes/samples/ show a blob that follows the
 shape's trajectory through the anchors (up, left, along the bow); its colour
 and outline are still grey and soft at this budget.
