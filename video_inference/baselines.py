@@ -71,8 +71,6 @@ class Baseline(base.VideoModel):
     del deterministic, conditioning  # Nothing to sample, no labels taken.
     anchor_video = np.asarray(anchor_video, np.float32)[:, :num_frames]
     anchor_mask = np.asarray(anchor_mask, bool)[:, :num_frames]
-    if not self.supports_anchors:
-      anchor_mask = np.zeros_like(anchor_mask)
     videos = self.frames(variables, anchor_video, anchor_mask, rng)
     return _paste_anchors(videos, anchor_video, anchor_mask)
 

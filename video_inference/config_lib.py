@@ -438,6 +438,17 @@ def load_config_file(spec: str) -> ml_collections.ConfigDict:
   return module.get_config(variant)
 
 
+def parse_step(text: str) -> int | str:
+  """A --step value ('latest', 'best' or a step number) -> the checkpoint."""
+  if text in ("latest", "best"):
+    return text
+  try:
+    return int(text)
+  except ValueError:
+    raise ValueError(f"--step={text!r}: expected 'latest', 'best' or a step "
+                     "number.") from None
+
+
 def has_checkpoint(workdir: str) -> bool:
   """Whether a training run in `workdir` has saved a checkpoint."""
   directory = os.path.join(workdir, "checkpoints")

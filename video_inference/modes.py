@@ -9,6 +9,7 @@ import jax
 import numpy as np
 
 from video_inference import baselines
+from video_inference import config_lib
 from video_inference import input_pipeline
 from video_inference import runs
 from video_inference import sampling
@@ -24,17 +25,6 @@ def run_train(config, workdir: str) -> dict:
   print(f"Trained to step {summary['step']} in {workdir}. Evaluation: "
         f"{summary['eval_json']}.{samples}")
   return summary
-
-
-def parse_step(step: str | int | None, default: str | int) -> str | int:
-  """--step ("", "latest", "best" or a number) -> load_for_inference's."""
-  step = default if step in (None, "") else step
-  if isinstance(step, str) and step not in ("latest", "best"):
-    if not step.isdigit():
-      raise ValueError(f"--step must be 'latest', 'best' or a step number; "
-                       f"got {step!r}.")
-    step = int(step)
-  return step
 
 
 def run_evaluate(config, workdir: str, step: str | int | None = None) -> dict:
@@ -54,7 +44,8 @@ def run_evaluate(config, workdir: str, step: str | int | None = None) -> dict:
     results = evaluate_lib.evaluate(model, variables, config, 0, workdir,
                                     tag=f"baseline_{config.evals.baseline}")
   else:
-    step = parse_step(step, config.evals.checkpoint)
+    step = config_lib.parse_step(
+        str(config.evals.checkpoint if step in (None, "") else step))
     model, variables, step = train.load_for_inference(config, workdir, step)
     results = evaluate_lib.evaluate(model, variables, config, step, workdir)
   print(json.dumps({name: {key: value for key, value in figure.items()

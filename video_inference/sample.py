@@ -24,6 +24,8 @@ from typing import Sequence
 from absl import app
 from absl import flags
 
+from video_inference.config_lib import parse_step
+
 _WORKDIR = flags.DEFINE_string(
     "workdir", None, "Training run directory (config.json, checkpoints/).")
 _STEP = flags.DEFINE_string(
@@ -62,16 +64,6 @@ def parse_anchor(spec: str) -> tuple[str, int]:
   except ValueError:
     raise ValueError(f"--anchor={spec!r}: the time {time!r} after '@' is "
                      "not an integer frame index.") from None
-
-
-def parse_step(text: str) -> int | str:
-  if text in ("latest", "best"):
-    return text
-  try:
-    return int(text)
-  except ValueError:
-    raise ValueError(f"--step={text!r}: expected 'latest', 'best' or a step "
-                     "number.") from None
 
 
 def parse_attribute(spec: str) -> tuple[str, int]:

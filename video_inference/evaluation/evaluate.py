@@ -119,9 +119,9 @@ class FrameMetrics:
     context = self.context
     psnr, ssim = np.stack(self.psnr, 1), np.stack(self.ssim, 1)  # [S, K]
     k = psnr.shape[1]
+    best_psnr = frame_metrics.best_of_k(psnr)
     metrics = {
-        f"best_of_{k}_psnr": intervals.summarize(
-            frame_metrics.best_of_k(psnr), "anchor_sets"),
+        f"best_of_{k}_psnr": intervals.summarize(best_psnr, "anchor_sets"),
         f"best_of_{k}_ssim": intervals.summarize(
             frame_metrics.best_of_k(ssim), "anchor_sets"),
         "mean_psnr": intervals.summarize(psnr.mean(1), "anchor_sets"),
@@ -146,7 +146,7 @@ class FrameMetrics:
           per_set, "anchor_sets")
       # Fig. 10's claim, stochastic beats z = mu, on the same anchor sets.
       metrics[f"best_of_{k}_psnr_minus_z_mean"] = intervals.paired_difference(
-          frame_metrics.best_of_k(psnr), per_set)
+          best_psnr, per_set)
       baseline = float(per_set.mean())
       result["stochasticity_curve"]["deterministic_z_mean_psnr"] = baseline
     if context.workdir is not None and jax.process_index() == 0:
@@ -198,10 +198,10 @@ class ContentDistance:
     context = self.context
     metrics = self._score("real_clips",
                           self._per_video(context.clips["video"]))
-    if self.inferred and not context.has_anchors:
+    observed = tuple(np.concatenate(parts) for parts in zip(*self.inferred))
+    if observed and not context.has_anchors:
       # Without anchors the evaluation's samples are prior samples already.
-      metrics.update(self._score("prior_samples", tuple(
-          np.concatenate(parts) for parts in zip(*self.inferred))))
+      metrics.update(self._score("prior_samples", observed))
     elif context.model.supports_prior:
       count = self.settings.num_prior_videos
       shape = (count,) + context.clips["video"].shape[1:]
@@ -211,9 +211,8 @@ class ContentDistance:
           jax.random.fold_in(context.rng, 2**21),
           context.config.evals.batch_size)[:, 0]
       metrics.update(self._score("prior_samples", self._per_video(prior)))
-    if self.inferred and context.has_anchors:
-      metrics.update(self._score("inferred_samples", tuple(
-          np.concatenate(parts) for parts in zip(*self.inferred))))
+    if observed and context.has_anchors:
+      metrics.update(self._score("inferred_samples", observed))
     return {"metrics": metrics, "acd_background": self.background}
 
 

@@ -30,10 +30,8 @@ DEFAULT_RESAMPLES = 2000
 MIN_COUNT_FOR_INTERVAL = 10
 
 
-def bootstrap_interval(values: Any, confidence: float = 0.95,
-                       num_resamples: int = DEFAULT_RESAMPLES,
-                       seed: int = 0) -> tuple[float, float]:
-  """(low, high): the percentile-bootstrap interval of the mean of `values`."""
+def _checked_values(values: Any, confidence: float) -> np.ndarray:
+  """float64 1-d values, refused when empty or not finite."""
   values = np.asarray(values, np.float64).reshape(-1)
   if values.size == 0:
     raise ValueError("bootstrap_interval needs at least one value; got none.")
@@ -42,6 +40,14 @@ def bootstrap_interval(values: Any, confidence: float = 0.95,
   if not np.all(np.isfinite(values)):
     raise ValueError("values must be finite; got "
                      f"{values[~np.isfinite(values)][:5]} among them.")
+  return values
+
+
+def bootstrap_interval(values: Any, confidence: float = 0.95,
+                       num_resamples: int = DEFAULT_RESAMPLES,
+                       seed: int = 0) -> tuple[float, float]:
+  """(low, high): the percentile-bootstrap interval of the mean of `values`."""
+  values = _checked_values(values, confidence)
   rng = np.random.default_rng(seed)
   picks = rng.integers(0, values.size, size=(num_resamples, values.size))
   means = values[picks].mean(axis=1)
@@ -63,12 +69,10 @@ def summarize(values: Any, units: str | None = None,
   one value is ("anchor_sets", "clips", "videos", "generations"); values
   over PAIRED_UNITS can be compared by `paired_difference`.
   """
-  values = np.asarray(values, np.float64).reshape(-1)
+  values = _checked_values(values, kwargs.get("confidence", 0.95))
+  low = high = None
   if values.size >= MIN_COUNT_FOR_INTERVAL:
     low, high = bootstrap_interval(values, **kwargs)
-  else:
-    bootstrap_interval(values, **kwargs)  # Same checks of the values.
-    low = high = None
   summary = {"mean": float(values.mean()), "ci95_low": low,
              "ci95_high": high, "n": int(values.size),
              "values": [float(v) for v in values]}

@@ -36,11 +36,10 @@ _PAIRED = flags.DEFINE_bool(
     "bootstrap intervals where both rest on the same units.")
 
 
-def _step_of(path: str) -> int:
+def _step_of(path: str) -> int | None:
+  """The step of an eval_<step>.json file; None for other files."""
   match = re.search(r"eval_(\d+)\.json$", path)
-  if not match:
-    raise ValueError(f"{path} is not an eval_<step>.json file.")
-  return int(match.group(1))
+  return int(match.group(1)) if match else None
 
 
 def latest_evaluation(path: str) -> tuple[str, dict]:
@@ -49,7 +48,7 @@ def latest_evaluation(path: str) -> tuple[str, dict]:
     newest = path
   else:
     candidates = [c for c in glob.glob(os.path.join(path, "eval_*.json"))
-                  if re.search(r"eval_\d+\.json$", c)]
+                  if _step_of(c) is not None]
     if not candidates:
       present = sorted(os.listdir(path)) if os.path.isdir(path) else []
       raise FileNotFoundError(
@@ -63,7 +62,7 @@ def latest_evaluation(path: str) -> tuple[str, dict]:
 
 def figure(entry: dict) -> str:
   """'mean [low, high]', or 'mean (n=N)' for a figure without interval."""
-  if entry.get("ci95_low") is None:
+  if not intervals.has_interval(entry):
     return f"{entry['mean']:.4g} (n={entry['n']})"
   return (f"{entry['mean']:.4g} [{entry['ci95_low']:.4g}, "
           f"{entry['ci95_high']:.4g}]")
@@ -94,7 +93,7 @@ def markdown_table(runs: Sequence[str],
     header.append(f"{name} (n={'/'.join(counts) or '-'})")
   rows = []
   for run, (path, evaluation) in zip(runs, evaluations):
-    if re.search(r"eval_\d+\.json$", path):
+    if _step_of(path) is not None:
       evaluation = {"step": _step_of(path), **evaluation}
     rows.append(list(_row_name(run, evaluation)) + [
         figure(evaluation["metrics"][name])
