@@ -1,8 +1,9 @@
-r"""navsynth on MoCoGAN's Weizmann subset (../shared/data/mocogan/actions).
+r"""navsynth on MoCoGAN's Weizmann subset (the folder
+`data/actions/` of https://github.com/sergeytulyakov/mocogan).
 
 Run:
   python -m video_inference.prepare --dataset=mocogan_actions \
-      --manual_dir=../shared/data/mocogan/actions   # once, ~2 s
+      --manual_dir=path/to/mocogan/data/actions   # once, ~2 s
   python -m video_inference.main --config=configs/navsynth_actions.py \
       --workdir=runs/navsynth_actions
 The Weizmann recipe of Table 6 (D_s 56, D_t 200, lambda_s 0.01, lambda_t 0.1,

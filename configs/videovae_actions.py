@@ -1,8 +1,9 @@
-r"""videovae on MoCoGAN's Weizmann subset (../shared/data/mocogan/actions).
+r"""videovae on MoCoGAN's Weizmann subset (the folder
+`data/actions/` of https://github.com/sergeytulyakov/mocogan).
 
 Run:
   python -m video_inference.prepare --dataset=mocogan_actions \
-      --manual_dir=../shared/data/mocogan/actions   # once, ~2 s
+      --manual_dir=path/to/mocogan/data/actions   # once, ~2 s
   python -m video_inference.main --config=configs/classifier_actions.py \
       --workdir=runs/classifier_actions
   python -m video_inference.main --config=configs/videovae_actions.py \

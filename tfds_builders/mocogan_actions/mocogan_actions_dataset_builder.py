@@ -87,10 +87,10 @@ Put MoCoGAN's Weizmann action strips in the manual dir, as four folders:
 Each file, e.g. `1/00000000.jpg`, is {_EXPECTED}.
 They are the folder `data/actions/` of
 https://github.com/sergeytulyakov/mocogan; that folder may also be put in
-the manual dir whole (`<manual_dir>/actions/0`). In this project:
+the manual dir whole (`<manual_dir>/actions/0`). For example:
 
   python -m video_inference.prepare --dataset=mocogan_actions \\
-      --manual_dir=../shared/data/mocogan/actions
+      --manual_dir=path/to/mocogan/data/actions
 """
 
 

@@ -59,11 +59,10 @@ Put MoCoGAN's Shape Motion files in the manual dir, as two folders:
 Each file, e.g. `0/00000000.png`, is {_EXPECTED}.
 They are the folder `data/shapes/` of https://github.com/sergeytulyakov/mocogan;
 that folder may also be put in the manual dir whole (`<manual_dir>/shapes/0`).
-The manual dir is `<data_dir>/downloads/manual/` unless set otherwise, e.g.
-in this project:
+The manual dir is `<data_dir>/downloads/manual/` unless set otherwise, e.g.:
 
   builder.download_and_prepare(download_config=tfds.download.DownloadConfig(
-      manual_dir="../shared/data/mocogan/shapes"))
+      manual_dir="path/to/mocogan/data/shapes"))
 """
 
 
