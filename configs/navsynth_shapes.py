@@ -15,24 +15,25 @@ Variant `:tiny` is the 2-step test size.
 
 from video_inference import config_lib
 
-TRAIN_VIDEOS = 6400
+TRAIN_VIDEOS = 640
 
 
 def get_config(variant: str = ""):
   config = config_lib.navsynth_config()
   config.lock()
   config.dataset.update(name="shape_motion", num_frames=16, frame_stride=2,
-                        resolution=32)
+                        resolution=32, train_split=f"train[:{TRAIN_VIDEOS}]")
   config.model.update(static_dim=56, transient_dim=50, base_channels=32,
-                      gru_hidden_size=256, static_key="index",
-                      transient_key="index", num_static=TRAIN_VIDEOS,
+                      gru_hidden_size=256, static_key="shared",
+                      transient_key="index", num_static=1,
                       num_transient=TRAIN_VIDEOS)
-  config.loss.update(pyramid_levels=3, static_weight=0.01,
-                     triplet_weight=0.01, triplet_margin=2.0)
-  config.train.update(num_steps=1000, generator_steps=1000,
+  config.loss.update(pyramid_levels=5, static_weight=0.01,
+                     triplet_weight=0.01, triplet_margin=2.0,
+                     foreground_weight=10.0)
+  config.train.update(num_steps=400, generator_steps=400, updates_per_batch=8,
                       generator_learning_rate=1e-3, rnn_learning_rate=1e-3,
-                      latent_learning_rate=12.5, log_every=100,
-                      checkpoint_every=500, sample_every=1000)
+                      latent_learning_rate=12.5, log_every=20,
+                      checkpoint_every=100, sample_every=200)
   config.evals.update(num_test_clips=64, num_samples=2)
   # Shape Motion has a known background: MoCoGAN's ACD of the generations.
   config.evals.acd.update(enabled=True, during_training=True)

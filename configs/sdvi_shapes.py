@@ -58,5 +58,8 @@ def get_config(variant: str = ""):
   # So training keeps its best checkpoint by a figure it does compute.
   config.evals.update(best_metric="best_of_10_psnr", best_mode="max")
   config.sample.anchor_times = (0, 7, 15)
+  # A shape covers < 5% of a frame: weigh its pixels (base.foreground_weights)
+  # so the frame VAE does not settle on the black background.
+  config.loss.foreground_weight = 10.0
   config_lib.apply_variant(config, variant)
   return config

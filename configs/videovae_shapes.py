@@ -25,6 +25,10 @@ def get_config(variant: str = ""):
   config_lib.use_attribute_dataset(config, "shapes")
   config_lib.cpu_sized_videovae(config, "runs/classifier_shapes")
   config.evals.update(num_test_clips=64, num_samples=4)
+  # The background is most of the frame (base.foreground_weights).
+  config.loss.foreground_weight = 10.0
+  # A known background: MoCoGAN's ACD and the share of shapeless frames.
+  config.evals.acd.update(enabled=True, during_training=True)
   config.evals.attribute_scores.update(
       # At 32x32 a 4-7 pixel circle and square differ by a few corner
       # pixels: the classifier stays near chance on shape (0.54), so the

@@ -65,6 +65,33 @@ def test_an_epoch_visits_every_clip_once(tiny_config):
   assert len(unique) == 40
 
 
+@pytest.mark.parametrize("start", ["first", "random"])
+def test_a_fixed_window_yields_the_same_frames_for_the_same_index(
+    tiny_config, start):
+  tiny_config.train.num_steps = 40
+  tiny_config.dataset.train_clip_start = start
+  batches = _batches(tiny_config, count=40)  # Two epochs of 40 clips.
+  by_index = {}
+  for batch in batches:
+    for index, clip in zip(batch["index"], batch["video"]):
+      by_index.setdefault(int(index), []).append(clip)
+  same = [np.array_equal(*clips) for clips in by_index.values()]
+  if start == "first":
+    assert all(same)
+    source = input_pipeline.load_source(tiny_config.dataset, "train")
+    first = input_pipeline.to_model_frames(
+        source[0]["video"][:tiny_config.dataset.num_frames], 32, 3)
+    np.testing.assert_allclose(by_index[0][0], first)
+  else:
+    assert sum(same) < len(same) / 2  # Random offsets mostly differ.
+
+
+def test_unknown_train_clip_start_is_named(tiny_config):
+  tiny_config.dataset.train_clip_start = "centre"
+  with pytest.raises(ValueError, match="train_clip_start='centre'"):
+    _batches(tiny_config, count=1)
+
+
 def test_eval_clips_are_fixed_and_centred(tiny_config):
   first = input_pipeline.eval_clips(tiny_config, 3)
   second = input_pipeline.eval_clips(tiny_config, 3)

@@ -27,8 +27,11 @@ def test_laplacian_pyramid_reconstructs_its_input():
   # Band-pass: a constant image has no detail in the finer levels.
   flat = navsynth.laplacian_pyramid(jnp.full((1, 32, 32, 1), 0.3), 3)
   assert float(jnp.abs(flat[0]).max()) < 1e-5
+  # The published code's 4 band-pass levels and the residual reach 2x2 at
+  # 32x32 frames; one level more does not fit.
+  assert navsynth.laplacian_pyramid(images, 5)[-1].shape[1] == 2
   with pytest.raises(ValueError, match="at least 32 pixels"):
-    navsynth.laplacian_pyramid(jnp.zeros((1, 16, 16, 1)), 4)
+    navsynth.laplacian_pyramid(jnp.zeros((1, 16, 16, 1)), 5)
 
 
 def test_laplacian_l1_is_zero_only_for_equal_images():
@@ -131,6 +134,62 @@ def test_static_latent_and_the_gru_get_gradients(tiny):
   assert float(jnp.abs(out_changed[:, 3] - out[:, 3]).max()) > 1e-6
 
 
+def test_a_shared_row_moves_by_one_videos_step_whatever_the_batch(tiny):
+  # The old update summed the row's gradients over the batch: a static row
+  # shared by 4 clips of one video moved 4x as far as with 1 clip.
+  config, _ = tiny
+  config.model.update(static_key="shared", num_static=1)
+  config.loss.update(static_weight=0.0, triplet_weight=0.0)
+  config.train.updates_per_batch = 1
+  model = models.build_model(config)
+  state = model.create_state(jax.random.key(0))
+  one, _ = _batch(num_videos=1)
+  four = jax.tree.map(lambda x: jnp.concatenate([x] * 4), one)
+  step = jax.jit(model.joint_step)
+  moved = [np.asarray(step(state, batch, jax.random.key(1))[0].params[
+      "latents"]["static"] - state.params["latents"]["static"])
+           for batch in (one, four)]
+  assert np.abs(moved[0]).max() > 0
+  np.testing.assert_allclose(moved[1], moved[0], rtol=1e-4, atol=1e-7)
+
+
+def test_the_triplet_term_reaches_the_gru(tiny):
+  # On raw z_t (the old loss) the triplet term gave the GRU no gradient.
+  config, _ = tiny
+  config.dataset.num_frames = 8  # Anchors 0-2 and 5-7 have negatives (> 4).
+  config.loss.triplet_negative_window = 4
+  state = models.build_model(config).create_state(jax.random.key(0))
+  batch, _ = _batch(num_frames=8)
+  rnn_grads = []
+  for weight in (0.0, 1.0):
+    config.loss.triplet_weight = weight
+    model = models.build_model(config)
+    grads, _ = jax.grad(model.losses, has_aux=True)(state.params, batch,
+                                                    jax.random.key(2))
+    rnn_grads.append(grads["rnn"])
+  difference = jax.tree.map(lambda a, b: float(jnp.abs(a - b).max()),
+                            *rnn_grads)
+  assert max(jax.tree.leaves(difference)) > 1e-6
+
+
+def test_a_step_makes_updates_per_batch_updates_on_its_batch(tiny):
+  config, model = tiny
+  assert config.train.updates_per_batch == 2
+  state = model.create_state(jax.random.key(0))
+  batch, _ = _batch()
+  rng = jax.random.key(5)
+  stepped, metrics = jax.jit(model.joint_step)(state, batch, rng)
+  by_hand = state
+  for inner in range(2):
+    by_hand, _ = model._update(by_hand, batch, jax.random.fold_in(rng, inner),
+                               ("generator", "rnn"))
+  assert int(stepped.step) == int(state.step) + 1  # One batch, one step.
+  for got, want in zip(jax.tree.leaves(stepped.params),
+                       jax.tree.leaves(by_hand.params)):
+    np.testing.assert_allclose(got, want, rtol=1e-3, atol=1e-4)
+  assert float(metrics["loss_first_update"]) != float(metrics["loss"])
+
+
 def test_rank_projection_in_training(tiny):
   config, _ = tiny
   config.model.update(rank=1)
@@ -145,7 +204,8 @@ def test_rank_projection_in_training(tiny):
 def test_replay_after_overfitting_reproduces_the_videos():
   config = load_config("navsynth_shapes", "tiny")
   config.train.update(num_steps=500, generator_steps=500,
-                      generator_learning_rate=1e-3, rnn_learning_rate=1e-3)
+                      generator_learning_rate=1e-3, rnn_learning_rate=1e-3,
+                      updates_per_batch=1)
   config.model.update(base_channels=16, static_dim=8, transient_dim=8,
                       gru_hidden_size=32, num_static=4, num_transient=4)
   model = models.build_model(config)

@@ -33,6 +33,9 @@ def common_config() -> ml_collections.ConfigDict:
       validation_split="",   # Training's evaluations; "" -> eval_split.
       num_frames=16,         # Clip length N the model sees.
       frame_stride=1,        # Take every k-th frame of the source video.
+      # Where a training clip starts in a longer video: "random" (a fresh
+      # offset per draw) or "first" (always frame 0: one fixed window).
+      train_clip_start="random",
       resolution=64,
       channels=3,
       # Integer label features batches carry besides 'index' (e.g. navsynth's
@@ -45,6 +48,12 @@ def common_config() -> ml_collections.ConfigDict:
   # Training anchors; see input_pipeline.ANCHOR_STRATEGIES.
   config.anchors = dict(strategy="random", min_anchors=2, max_anchors=6,
                         first_k=4)
+
+  # Reconstruction terms weigh foreground pixels (those that differ from the
+  # clip's temporal median) by 1 + foreground_weight: for data whose
+  # background is most of the frame (base.foreground_weights). 0: off, as
+  # for filmed data.
+  config.loss = dict(foreground_weight=0.0, foreground_tolerance=0.1)
 
   config.train = dict(
       batch_size=16,          # Global, over all devices and hosts.
@@ -117,13 +126,17 @@ def sdvi_config() -> ml_collections.ConfigDict:
       gru_hidden_size=512,
       gru_layers=2,              # App. A: two-layer GRUs.
   )
-  config.loss = dict(
+  config.loss.update(
       encoder_recon_weight=50.0,   # lambda1, App. B.
       generator_recon_weight=0.5,  # lambda2, App. B.
       video_recon_weight=1.0,
       video_kl_weight=1.0,
       anchor_weight=1.0,
       content_weight=1.0,
+      # Eq. 8's adversarial loss on videos decoded from z_T ~ N(0, I): eq. 12
+      # leaves it out, but generation from the prior (Table II) needs the
+      # prior path trained. 0 turns it off.
+      prior_gan_weight=1.0,
   )
   # Paper setup (App. B; section IV-C: up to 6 anchors of 16 frames). The
   # paper gives neither batch size nor step counts.
@@ -159,7 +172,7 @@ def inbetween3d_config() -> ml_collections.ConfigDict:
       # and last). Train with an anchor strategy that fits it.
       max_anchors=2,
   )
-  config.loss = dict(gradient_penalty=0.1)  # 3.4.
+  config.loss.update(gradient_penalty=0.1)  # 3.4.
   config.anchors.update(strategy="first_last")
   # 64x64, 16 frames; checkpoints selected by the validation FVD (4.1) of
   # 100 samples per pair (on 256 validation clips: the paper does not say
@@ -198,23 +211,29 @@ def navsynth_config() -> ml_collections.ConfigDict:
       num_transient=1,
       rank=0,                    # rho of 3.3.1; 0: no rank projection.
   )
-  config.loss = dict(
-      pyramid_levels=4,          # l (Table 6).
+  config.loss.update(
+      # l = 4 band-pass levels (Table 6) and the low-pass residual, as the
+      # published code's LapLoss(max_levels=4) computes: 5 terms.
+      pyramid_levels=5,
       static_weight=0.01,        # lambda_s.
       triplet_weight=0.01,       # lambda_t.
       triplet_margin=2.0,        # alpha, the hinge margin...
       triplet_window=2,          # ...and the positives' range in frames.
+      # Negatives farther than this many frames (the published code's 5).
+      triplet_negative_window=5,
   )
   config.dataset.update(num_frames=16, resolution=64, eval_split="train")
   config.anchors.update(strategy="random", min_anchors=1, max_anchors=1)
   config.train.update(
       batch_size=16,                  # Not given in the paper.
-      num_steps=61_500,               # Set per config from the epochs.
-      generator_steps=61_500,         # Phase "joint" end; see navsynth_steps.
+      num_steps=1025,                 # Batches: mu_gamma passes (configs).
+      generator_steps=1025,           # Phase "joint" end; see navsynth_steps.
       generator_learning_rate=6.25e-5,  # tau_G.
       rnn_learning_rate=6.25e-5,        # tau_R.
       latent_learning_rate=12.5,        # tau_Z (SGD).
       latent_momentum=0.9,
+      # mu_{Z,theta} (Table 6): consecutive updates on each batch.
+      updates_per_batch=300,
       adam_b1=0.9, adam_b2=0.999, adam_eps=1e-8,  # Supp. B.
   )
   # No anchors: the frame metrics (which score inferred frames against the
@@ -254,7 +273,7 @@ def videovae_config() -> ml_collections.ConfigDict:
   # 8-bit values (0..255): on our [-1, 1] frames that is the KL weighted by
   # 1/127.5. With weight 1 (unit scale on [-1, 1]) the posterior collapsed
   # to the prior on Shape Motion (KL 0.18 nats a frame, black frames).
-  config.loss = dict(kl_weight=1 / 127.5)
+  config.loss.update(kl_weight=1 / 127.5)
   config.dataset.update(num_frames=16, resolution=64,
                         labelled_fraction=0.2)  # "about 20%" (3.2).
   # Generation from attributes only (section 4.2's first setting); use
@@ -341,8 +360,12 @@ def cpu_sized_videovae(config: ml_collections.ConfigDict,
   `classifier_workdir` and kept by the best I-score.
   """
   config.dataset.update(num_frames=10, resolution=32, labelled_fraction=0.2)
+  # No dropout on the encoder features: at 32x32 a 4-7 pixel shape lives
+  # in a few of them, and dropout 0.5 (App. A.4, made for 64x64 people)
+  # erased it often enough that the decoder settled on empty frames.
   config.model.update(encoder_layers=ENCODER_LAYERS_32, encoder_hidden=512,
-                      latent_dim=128, mlp_hidden=256, lstm_size=256)
+                      latent_dim=128, mlp_hidden=256, lstm_size=256,
+                      dropout=0.0)
   # Adam 1e-3, not the paper's 1e-4: at 1e-4 the decoder had not even
   # learnt the black background after 800 steps (L1 0.145 a pixel, black
   # frames score 0.026).
@@ -367,6 +390,7 @@ def cpu_sized_classifier(config: ml_collections.ConfigDict) -> None:
 def make_tiny(config: ml_collections.ConfigDict) -> None:
   """Shrinks a config in place to the test size: 32x32, 4 frames, batch 2."""
   config.dataset.name = "shape_motion/tiny"
+  config.dataset.train_split = "train"
   config.dataset.validation_split = ""  # Tiny Shape Motion: train/test only.
   config.dataset.num_frames = 4
   config.dataset.frame_stride = 1
@@ -392,7 +416,7 @@ def make_tiny(config: ml_collections.ConfigDict) -> None:
                         transient_key="index", num_static=40,
                         num_transient=40)
     config.loss.pyramid_levels = 3
-    config.train.generator_steps = 1
+    config.train.update(generator_steps=1, updates_per_batch=2)
   if config.family in ("videovae", "classifier"):
     config.dataset.labels = ("shape", "direction")
     config.model.attributes = dict(shape=2, direction=2)

@@ -116,7 +116,8 @@ def load_source(dataset_config, split: str):
           f"{prepare_command(dataset_config.name)}"
           + (f" --data_dir={dataset_config.data_dir}"
              if dataset_config.data_dir else ""))
-  if split not in builder.info.splits:
+  # TFDS slicing ("train[:640]", "train[:10%]") names its split first.
+  if split.split("[")[0] not in builder.info.splits:
     raise ValueError(f"Dataset {dataset_config.name!r} has no split {split!r}; "
                      f"it has {sorted(builder.info.splits)}.")
   return builder.as_data_source(split)
@@ -168,6 +169,9 @@ def _label(example, name: str) -> np.int32:
 # Training example p draws from the rng [seed, p]; positions never get this
 # far, so the labelled subset's stream is never one of theirs.
 _LABELLED_SUBSET_STREAM = 2**62
+
+# dataset.train_clip_start values.
+TRAIN_CLIP_STARTS = ("random", "first")
 
 # The value a hidden label reads in a training batch.
 HIDDEN_LABEL = -1
@@ -234,6 +238,10 @@ def train_dataset(config, start_step: int = 0, process_index: int = 0,
   local_batch = train.batch_size // process_count
   seed = config.seed
   span = _clip_span(data.num_frames, data.frame_stride)
+  if data.train_clip_start not in TRAIN_CLIP_STARTS:
+    raise ValueError(f"dataset.train_clip_start={data.train_clip_start!r} "
+                     f"is not one of {TRAIN_CLIP_STARTS}.")
+  fixed_window = data.train_clip_start == "first"
   anchor_kwargs = dict(config.anchors)
 
   labels = tuple(data.labels)
@@ -248,7 +256,10 @@ def train_dataset(config, start_step: int = 0, process_index: int = 0,
     rng = np.random.default_rng([seed, int(position)])
     example = source[int(index)]
     video = example["video"]
+    # Drawn even for a fixed window, so the anchors' stream is the same.
     start = int(rng.integers(0, max(len(video) - span, 0) + 1))
+    if fixed_window:
+      start = 0
     clip = to_model_frames(_clip(video, data.num_frames, start,
                                  data.frame_stride),
                            data.resolution, data.channels)

@@ -60,9 +60,9 @@ def _up(images: jnp.ndarray, shape) -> jnp.ndarray:
 
 def laplacian_pyramid(images: jnp.ndarray, levels: int) -> list[jnp.ndarray]:
   """[N, H, W, C] -> `levels` band-pass images, finest first, coarsest last."""
-  if levels < 1 or images.shape[1] >> (levels - 1) < 4:
+  if levels < 1 or images.shape[1] >> (levels - 1) < 2:
     raise ValueError(f"A {levels}-level Laplacian pyramid needs frames of at "
-                     f"least {4 << max(levels - 1, 0)} pixels; got "
+                     f"least {2 << max(levels - 1, 0)} pixels; got "
                      f"{images.shape[1]}.")
   pyramid, current = [], images
   for _ in range(levels - 1):
@@ -82,29 +82,41 @@ def reconstruct(pyramid: list[jnp.ndarray]) -> jnp.ndarray:
 
 
 def laplacian_l1(prediction: jnp.ndarray, target: jnp.ndarray,
-                 levels: int) -> jnp.ndarray:
-  """Per image [..., H, W, C] -> [...]: sum over levels of mean |L^l diff|."""
+                 levels: int, weights: jnp.ndarray | None = None
+                 ) -> jnp.ndarray:
+  """Per image [..., H, W, C] -> [...]: sum over levels of mean |L^l diff|.
+
+  `weights` ([..., H, W, 1], e.g. base.foreground_weights) scale the
+  difference image before its pyramid is taken.
+  """
   batch_shape = prediction.shape[:-3]
   flat = (-1,) + prediction.shape[-3:]
-  bands = laplacian_pyramid(prediction.reshape(flat) - target.reshape(flat),
-                            levels)
+  difference = prediction - target
+  if weights is not None:
+    difference = difference * weights
+  bands = laplacian_pyramid(difference.reshape(flat), levels)
   per_image = sum(jnp.mean(jnp.abs(band), axis=(1, 2, 3)) for band in bands)
   return per_image.reshape(batch_shape)
 
 
-def sample_triplets(rng: jax.Array, batch: int, length: int,
-                    window: int) -> tuple[jnp.ndarray, jnp.ndarray,
-                                          jnp.ndarray]:
+def sample_triplets(rng: jax.Array, batch: int, length: int, window: int,
+                    negative_window: int | None = None
+                    ) -> tuple[jnp.ndarray, jnp.ndarray, jnp.ndarray]:
   """(positive, negative, valid) frame indices [batch, length] per anchor.
 
   Anchor i's positive is drawn uniformly among frames j != i with
-  |i - j| <= window, its negative among frames with |i - j| > window;
-  `valid` is False where the video has no such negative (or positive).
+  |i - j| <= window, its negative among frames with |i - j| >
+  negative_window (default: window); `valid` is False where the video has
+  no such negative (or positive).
   """
+  negative_window = window if negative_window is None else negative_window
+  if negative_window < window:
+    raise ValueError(f"The triplet negatives' range ({negative_window}) "
+                     f"must be at least the positives' ({window}).")
   frames = jnp.arange(length)
   gap = jnp.abs(frames[:, None] - frames[None, :])
   positive_ok = (gap > 0) & (gap <= window)
-  negative_ok = gap > window
+  negative_ok = gap > negative_window
   rng_positive, rng_negative = jax.random.split(rng)
 
   def draw(key, allowed):
@@ -124,11 +136,14 @@ def triplet_hinge(anchor: jnp.ndarray, positive: jnp.ndarray,
   return jax.nn.relu(closer + margin - farther)
 
 
-def triplet_loss(transient: jnp.ndarray, rng: jax.Array, margin: float,
-                 window: int) -> jnp.ndarray:
-  """Per video [B]: the mean hinge over its anchors; z_t is [B, L, D_t]."""
+def triplet_loss(path: jnp.ndarray, rng: jax.Array, margin: float,
+                 window: int, negative_window: int | None = None
+                 ) -> jnp.ndarray:
+  """Per video [B]: the mean hinge over its anchors of a path [B, L, D]."""
+  transient = path
   batch, length = transient.shape[:2]
-  positive, negative, valid = sample_triplets(rng, batch, length, window)
+  positive, negative, valid = sample_triplets(rng, batch, length, window,
+                                              negative_window)
   take = jax.vmap(lambda z, index: z[index])
   hinge = triplet_hinge(transient, take(transient, positive),
                         take(transient, negative), margin)

@@ -170,15 +170,21 @@ class NavsynthModel(base.VideoModel):
       return jnp.zeros_like(batch["index"])
     return batch[key]
 
-  def decode(self, generator_params, rnn_params, static, transient):
-    """z_s [B, D_s], z_t [B, N, D_t] -> frames [B, N, H, W, C]."""
+  def decode_with_path(self, generator_params, rnn_params, static,
+                       transient):
+    """z_s [B, D_s], z_t [B, N, D_t] -> (frames [B, N, H, W, C], r [B, N, D_t])."""
     recurrent = self.rnn.apply(rnn_params, transient)
     latents = jnp.concatenate(
         [jnp.broadcast_to(static[:, None], recurrent.shape[:2]
                           + static.shape[-1:]), recurrent], axis=-1)
     frames = self.generator.apply(generator_params,
                                   latents.reshape(-1, latents.shape[-1]))
-    return frames.reshape(latents.shape[:2] + frames.shape[1:])
+    return frames.reshape(latents.shape[:2] + frames.shape[1:]), recurrent
+
+  def decode(self, generator_params, rnn_params, static, transient):
+    """z_s [B, D_s], z_t [B, N, D_t] -> frames [B, N, H, W, C]."""
+    return self.decode_with_path(generator_params, rnn_params, static,
+                                 transient)[0]
 
   def losses(self, params, batch, rng):
     model, loss = self.config.model, self.config.loss
@@ -187,15 +193,23 @@ class NavsynthModel(base.VideoModel):
     static = params["latents"]["static"][self.rows(batch, model.static_key)]
     transient = params["latents"]["transient"][
         self.rows(batch, model.transient_key)][:, :num_frames]
-    generated = self.decode(params["generator"], params["rnn"], static,
-                            transient)
-    per_frame = navsynth.laplacian_l1(generated, videos, loss.pyramid_levels)
+    generated, recurrent = self.decode_with_path(
+        params["generator"], params["rnn"], static, transient)
+    weights = (base.foreground_weights(videos, loss.foreground_weight,
+                                       loss.foreground_tolerance)
+               if loss.foreground_weight else None)
+    per_frame = navsynth.laplacian_l1(generated, videos, loss.pyramid_levels,
+                                      weights)
     rng_frame, rng_triplet = jax.random.split(rng)
     rec = jnp.mean(per_frame, axis=1)
     picked = jax.random.randint(rng_frame, (batch_size,), 0, num_frames)
     static_term = jnp.take_along_axis(per_frame, picked[:, None], axis=1)[:, 0]
-    triplet = navsynth.triplet_loss(transient, rng_triplet,
-                                    loss.triplet_margin, loss.triplet_window)
+    # On the GRU's output path, as the published code does: the paper has
+    # the triplet term update the GRU's parameters (section 3.2), and raw
+    # z_t inside the unit ball cannot keep frames alpha = 2 apart.
+    triplet = navsynth.triplet_loss(recurrent, rng_triplet,
+                                    loss.triplet_margin, loss.triplet_window,
+                                    loss.triplet_negative_window)
     total = jnp.mean(rec + loss.static_weight * static_term
                      + loss.triplet_weight * triplet)
     metrics = {
@@ -215,10 +229,13 @@ class NavsynthModel(base.VideoModel):
     for table, key in (("static", model.static_key),
                        ("transient", model.transient_key)):
       rows = self.rows(batch, key)
-      touched = jnp.zeros(latents[table].shape[0], bool).at[rows].set(True)
-      touched = touched.reshape((-1,) + (1,) * (latents[table].ndim - 1))
-      # The batch mean's gradient times B: each row follows its own video.
-      grad = grads[table] * batch_size
+      uses = jnp.zeros(latents[table].shape[0]).at[rows].add(1.0)
+      uses = uses.reshape((-1,) + (1,) * (latents[table].ndim - 1))
+      touched = uses > 0
+      # The batch mean's gradient is sum_clips(grad) / B; times B over the
+      # clips that use the row, each row takes the mean of its clips'
+      # per-video gradients: one video's step however many share it.
+      grad = grads[table] * batch_size / jnp.maximum(uses, 1.0)
       velocity = jnp.where(touched,
                            train.latent_momentum * momentum[table] + grad,
                            momentum[table])
@@ -233,10 +250,9 @@ class NavsynthModel(base.VideoModel):
       new_latents[table], new_momentum[table] = values, velocity
     return new_latents, new_momentum
 
-  def _step(self, state, batch, rng, train_generator: bool):
+  def _update(self, state, batch, rng, trained):
     grads, metrics = jax.grad(self.losses, has_aux=True)(state.params, batch,
                                                          rng)
-    trained = ("generator", "rnn") if train_generator else ("rnn",)
     new_state = base.apply_updates(state, grads, self.optimizers, trained)
     latents, momentum = self.update_latents(
         state.params["latents"], state.opt_state["latents"],
@@ -244,6 +260,27 @@ class NavsynthModel(base.VideoModel):
     params = dict(new_state.params, latents=latents)
     opt_state = dict(new_state.opt_state, latents=momentum)
     return new_state.replace(params=params, opt_state=opt_state), metrics
+
+  def _step(self, state, batch, rng, train_generator: bool):
+    """`train.updates_per_batch` consecutive updates on one batch.
+
+    The published code fits each video with mu_{Z,theta} = 300 updates of
+    its latents and the network before it moves on; a train step here is
+    one batch, however many updates it makes. Metrics are the last
+    update's, with `loss_first_update` the loss the batch met on arrival.
+    """
+    trained = ("generator", "rnn") if train_generator else ("rnn",)
+
+    def update(current, inner):
+      return self._update(current, batch, jax.random.fold_in(rng, inner),
+                          trained)
+
+    new_state, metrics = jax.lax.scan(
+        update, state, jnp.arange(self.config.train.updates_per_batch))
+    first_loss = metrics["loss"][0]
+    metrics = jax.tree.map(lambda values: values[-1], metrics)
+    metrics["loss_first_update"] = first_loss
+    return new_state.replace(step=state.step + 1), metrics
 
   def joint_step(self, state, batch, rng):
     return self._step(state, batch, rng, train_generator=True)

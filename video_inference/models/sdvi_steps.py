@@ -57,16 +57,19 @@ VIDEO_NETWORKS = ("image_encoder", "image_generator", "temporal_encoder",
 stop = jax.lax.stop_gradient
 
 
-def _sum_squared_error_per_frame(prediction, target):
-  """Mean over frames of the squared error summed over each frame."""
+def _sum_squared_error_per_frame(prediction, target, weights=1.0):
+  """Mean over frames of the (weighted) squared error summed over each frame."""
   frames = prediction.reshape((-1,) + prediction.shape[-3:])
   targets = target.reshape(frames.shape)
-  return jnp.mean(jnp.sum((frames - targets)**2, axis=(1, 2, 3)))
+  weights = jnp.broadcast_to(weights, prediction.shape[:-1] + (1,)).reshape(
+      frames.shape[:-1] + (1,))
+  return jnp.mean(jnp.sum(weights * (frames - targets)**2, axis=(1, 2, 3)))
 
 
-def _sum_squared_error_per_video(prediction, target):
-  """Mean over videos of the squared error summed over all their frames."""
-  return jnp.mean(jnp.sum((prediction - target)**2, axis=(1, 2, 3, 4)))
+def _sum_squared_error_per_video(prediction, target, weights=1.0):
+  """Mean over videos of the (weighted) squared error summed over them."""
+  return jnp.mean(jnp.sum(weights * (prediction - target)**2,
+                          axis=(1, 2, 3, 4)))
 
 
 def anchor_loss(time_logits: jnp.ndarray) -> jnp.ndarray:
@@ -154,7 +157,15 @@ class SdviModel(base.VideoModel):
     ]
 
   # --------------------------------------------------------------- phases --
-  def image_losses(self, params, frames, rng):
+  def reconstruction_weights(self, videos):
+    """base.foreground_weights under the config, or 1 where it is off."""
+    loss = self.config.loss
+    if not loss.foreground_weight:
+      return jnp.ones(videos.shape[:-1] + (1,), videos.dtype)
+    return base.foreground_weights(videos, loss.foreground_weight,
+                                   loss.foreground_tolerance)
+
+  def image_losses(self, params, frames, rng, weights=1.0):
     """Frame VAE-GAN terms of eqs. 2-3 routed per App. B eq. 13."""
     loss = self.config.loss
     rng_z, rng_prior = jax.random.split(rng)
@@ -168,9 +179,10 @@ class SdviModel(base.VideoModel):
     kl = jnp.mean(base.gaussian_kl(mean, log_var))
     # E_I sees lambda1 * recon; G_I sees lambda2 * recon; same forward values.
     recon_for_encoder = _sum_squared_error_per_frame(
-        decode(stop(gen_p), latents), frames)
+        decode(stop(gen_p), latents), frames, weights)
     reconstructions = decode(gen_p, stop(latents))
-    recon_for_generator = _sum_squared_error_per_frame(reconstructions, frames)
+    recon_for_generator = _sum_squared_error_per_frame(reconstructions, frames,
+                                                       weights)
     from_prior = decode(gen_p, jax.random.normal(rng_prior, latents.shape))
 
     gan_generator = (
@@ -199,8 +211,10 @@ class SdviModel(base.VideoModel):
     per_clip = min(self.config.train.image_frames_per_clip, videos.shape[1])
     picked = jax.random.permutation(rng_frames, videos.shape[1])[:per_clip]
     frames = videos[:, picked].reshape((-1,) + videos.shape[2:])
+    weights = self.reconstruction_weights(videos)[:, picked].reshape(
+        frames.shape[:-1] + (1,))
     grads, metrics = jax.grad(self.image_losses, has_aux=True)(
-        state.params, frames, rng_loss)
+        state.params, frames, rng_loss, weights)
     return base.apply_updates(state, grads, self.optimizers,
                               IMAGE_NETWORKS), metrics
 
@@ -219,15 +233,17 @@ class SdviModel(base.VideoModel):
     """L_TVAE + L_anchor + L_content (eqs. 9-11), D_T maximising eq. 11."""
     loss = self.config.loss
     num_frames = videos.shape[1]
+    rng_posterior, rng_prior = jax.random.split(rng)
     anchor_latents = self.encode_frames(params["image_encoder"], videos)
     mean, log_var = self.temporal_encoder.apply(
         params["temporal_encoder"], anchor_latents, anchor_mask)
-    video_latent = base.reparameterize(rng, mean, log_var)
+    video_latent = base.reparameterize(rng_posterior, mean, log_var)
     frame_latents, time_logits = self.temporal_generator.apply(
         params["temporal_generator"], video_latent, num_frames)
     generated = self.decode_frames(params["image_generator"], frame_latents)
 
-    recon = _sum_squared_error_per_video(generated, videos)
+    recon = _sum_squared_error_per_video(generated, videos,
+                                         self.reconstruction_weights(videos))
     kl = jnp.mean(base.gaussian_kl(mean, log_var))
     anchor = anchor_loss(time_logits)
 
@@ -243,14 +259,35 @@ class SdviModel(base.VideoModel):
     total = (loss.video_recon_weight * recon + loss.video_kl_weight * kl
              + loss.anchor_weight * anchor
              + loss.content_weight * content_generator + content_discriminator)
-    metrics = {
+    metrics = {}
+    if loss.prior_gan_weight:
+      # Eq. 8 on D_T with an empty anchor set: videos decoded from z_T ~ p.
+      no_anchors = jnp.zeros_like(anchor_mask)
+      from_prior, _ = self.temporal_generator.apply(
+          params["temporal_generator"],
+          jax.random.normal(rng_prior, video_latent.shape), num_frames)
+      from_prior = self.decode_frames(params["image_generator"], from_prior)
+      prior_generator = base.sigmoid_cross_entropy(
+          discriminate(stop(disc_p), sdvi.conditioned_video(
+              from_prior, videos, no_anchors)), True)
+      prior_discriminator = (
+          base.sigmoid_cross_entropy(discriminate(disc_p, sdvi.conditioned_video(
+              videos, videos, no_anchors)), True)
+          + base.sigmoid_cross_entropy(discriminate(
+              disc_p, sdvi.conditioned_video(stop(from_prior), videos,
+                                             no_anchors)), False))
+      total = total + loss.prior_gan_weight * (prior_generator
+                                               + prior_discriminator)
+      metrics.update({"video/prior_generator": prior_generator,
+                      "video/prior_discriminator": prior_discriminator})
+    metrics.update({
         "loss": total,
         "video/recon_mse": jnp.mean((generated - videos)**2),
         "video/kl": kl,
         "video/anchor": anchor,
         "video/content_generator": content_generator,
         "video/content_discriminator": content_discriminator,
-    }
+    })
     return total, metrics
 
   def video_step(self, state, batch, rng):

@@ -233,7 +233,7 @@ class VideoVaeModel(base.VideoModel):
     return videovae.one_hot_attributes(per_frame, self.attributes)
 
   def elbo_terms(self, vae_params, videos, attributes, rng):
-    """Per-clip L1 sums and per-frame KLs of eq. 9, and the reconstruction.
+    """Per-clip (weighted) L1 sums and per-frame KLs of eq. 9, and frames.
 
     attributes: one-hot [B, N, A]. Returns (l1 [B], kl [B, N], frames).
     """
@@ -264,7 +264,11 @@ class VideoVaeModel(base.VideoModel):
     frames = vae.apply(vae_params, jnp.swapaxes(z, 0, 1).reshape(
         (batch * num_frames, -1)), method=vae.decode)
     frames = frames.reshape(videos.shape)
-    l1 = jnp.sum(jnp.abs(frames - videos), axis=(1, 2, 3, 4))
+    loss = self.config.loss
+    weights = (base.foreground_weights(videos, loss.foreground_weight,
+                                       loss.foreground_tolerance)
+               if loss.foreground_weight else 1.0)
+    l1 = jnp.sum(weights * jnp.abs(frames - videos), axis=(1, 2, 3, 4))
     return l1, jnp.swapaxes(kl, 0, 1), frames
 
   def vae_losses(self, vae_params, params, batch, rng):
