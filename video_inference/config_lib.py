@@ -93,6 +93,9 @@ def common_config() -> ml_collections.ConfigDict:
                foreground_threshold=76.5),
       # Per-step pixel motion and the share of still videos (motion.py).
       motion=dict(enabled=True, during_training=True),
+      # The model's own reconstruction of the clips against an all-black
+      # video (reconstruction.py); on in the families that can reconstruct.
+      reconstruction=dict(enabled=False, during_training=False),
       fvd=dict(enabled=True, during_training=True,
                cache_dir=""),  # "" -> <workdir>/fvd_cache.
       # navsynth's motion / frame consistency (VGG16 features: ~10 ms a
@@ -243,6 +246,7 @@ def navsynth_config() -> ml_collections.ConfigDict:
   config.evals.frames.update(enabled=False, during_training=False)
   config.evals.acd.update(enabled=False, during_training=False)
   config.evals.mcs_fcs.update(enabled=True, during_training=True)
+  config.evals.reconstruction.update(enabled=True, during_training=True)
   config.evals.update(best_metric="mcs", best_mode="min")
   config.sample.update(num_anchor_sets=4, num_samples=4, anchor_times=())
   return config
@@ -288,6 +292,7 @@ def videovae_config() -> ml_collections.ConfigDict:
       adam_b1=0.9, adam_b2=0.999,
   )
   config.evals.update(num_samples=4, best_metric="fvd", best_mode="min")
+  config.evals.reconstruction.update(enabled=True, during_training=True)
   config.evals.frames.update(enabled=False, during_training=False)
   config.evals.acd.update(enabled=False, during_training=False)
   config.sample.update(anchor_times=())

@@ -307,7 +307,9 @@ def eval_clips(config, num_clips: int,
                split: str | None = None) -> dict[str, np.ndarray]:
   """The first `num_clips` clips (centre N frames) of `split` with anchors.
 
-  num_clips <= 0 takes every clip of the split.
+  num_clips <= 0 takes every clip of the split. A run that trains on one
+  fixed window (`dataset.train_clip_start="first"`) is evaluated on that
+  window too: the first N frames (`eval_clip_start`).
 
   `split` defaults to dataset.eval_split; `source`, when given, is that
   split's data source already opened.
@@ -326,7 +328,8 @@ def eval_clips(config, num_clips: int,
       labels[name].append(_label(example, name))
     video = example["video"]
     span = _clip_span(data.num_frames, data.frame_stride)
-    start = max(len(video) - span, 0) // 2
+    start = (0 if eval_clip_start(config) == "first"
+             else max(len(video) - span, 0) // 2)
     videos.append(to_model_frames(
         _clip(video, data.num_frames, start, data.frame_stride),
         data.resolution, data.channels))
@@ -340,6 +343,11 @@ def eval_clips(config, num_clips: int,
           "index": np.arange(num_clips, dtype=np.int32),
           **{name: np.asarray(values, np.int32)
              for name, values in labels.items()}}
+
+
+def eval_clip_start(config) -> str:
+  """Where eval_clips cut their clips: "first" or "centre"."""
+  return "first" if config.dataset.train_clip_start == "first" else "centre"
 
 
 def as_numpy(ds: tf.data.Dataset) -> Iterator[dict[str, np.ndarray]]:

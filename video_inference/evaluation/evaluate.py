@@ -19,6 +19,9 @@ and then reports:
   samples of a set (inbetween3d Table 2). Real-clip statistics are cached.
 - `motion`: per-step pixel motion and the share of still videos, generated
   and real (motion.py): what a still video cannot fake.
+- `reconstruction`: PSNR of the model's own rendering of each clip (a
+  VAE's posterior, a dictionary's replay) beside an all-black video's, for
+  families that can reconstruct (reconstruction.py).
 - `mcs_fcs`: navsynth's MCS (VGG16 relu3_3 motion against the real clips,
   all generated videos as one set) and FCS (SSIM of every frame to the
   first), with FCS of the real clips as the bound (navsynth section 4.2).
@@ -67,6 +70,7 @@ from video_inference.evaluation import fvd as fvd_lib
 from video_inference.evaluation import intervals
 from video_inference.evaluation import mcs_fcs
 from video_inference.evaluation import motion
+from video_inference.evaluation import reconstruction
 from video_inference.evaluation import plots
 
 
@@ -240,7 +244,8 @@ class VideoDistance:
             "num_frames": data.num_frames, "frame_stride": data.frame_stride,
             "resolution": data.resolution, "channels": data.channels,
             "num_clips": int(len(context.clips["video"])),
-            "clip": "centre", "embedding": "i3d-kinetics-400 logits"}
+            "clip": input_pipeline.eval_clip_start(context.config),
+            "embedding": "i3d-kinetics-400 logits"}
     cache_dir = self.settings.cache_dir or os.path.join(
         context.workdir or ".", "fvd_cache")
     statistics, hit = fvd_lib.cached_statistics(
@@ -301,6 +306,7 @@ EVALUATORS = {
     "acd": ContentDistance,
     "fvd": VideoDistance,
     "motion": motion.Motion,
+    "reconstruction": reconstruction.Reconstruction,
     "mcs_fcs": mcs_fcs.MotionFrameConsistency,
     "attribute_scores": attribute_scores.AttributeScores,
     "classification": Classification,

@@ -128,6 +128,10 @@ class VideoModel:
   # evaluation baselines but one): the evaluation generates once and
   # reuses that generation for every sample.
   ignores_rng: bool = False
+  # Whether `reconstruct` maps a clip to the model's own rendering of it
+  # (a VAE's posterior, a latent dictionary's replay); the evaluation's
+  # `reconstruction` figures need it.
+  can_reconstruct: bool = False
 
   def __init__(self, config: ml_collections.ConfigDict):
     self.config = config
@@ -174,6 +178,15 @@ class VideoModel:
     unspecified), for the labels in `conditioning_classes`; others ignore it.
     """
     raise NotImplementedError
+
+  def reconstruct(self, variables: Any, clips: Mapping[str, Any],
+                  rng: jax.Array) -> jnp.ndarray:
+    """Clips {'video' [B, N, H, W, C], 'index', labels} -> their rendering.
+
+    Only where `can_reconstruct`: the model's reconstruction of each clip
+    from its own latent (no sampling beyond what the model must do).
+    """
+    raise NotImplementedError(f"{self.name} has no reconstruction.")
 
   def phase_at(self, step: int) -> Phase:
     for phase in self.phases():

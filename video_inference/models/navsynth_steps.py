@@ -67,6 +67,7 @@ class NavsynthModel(base.VideoModel):
   supports_anchors = False
   supports_prior = True
   has_dictionary = True
+  can_reconstruct = True  # The replay of a training clip from its rows.
 
   def __init__(self, config):
     super().__init__(config)
@@ -304,6 +305,15 @@ class NavsynthModel(base.VideoModel):
                          num_frames):
     """Dictionary entries -> videos: replay (rows of one video), exchange."""
     return self._from_rows(variables, static_rows, transient_rows, num_frames)
+
+  def reconstruct(self, variables, clips, rng):
+    """Replay: each training clip from its own static and transient rows."""
+    del rng
+    model = self.config.model
+    return self.generate_from_rows(
+        variables, jnp.asarray(self.rows(clips, model.static_key)),
+        jnp.asarray(self.rows(clips, model.transient_key)),
+        clips["video"].shape[1])
 
   @functools.partial(jax.jit, static_argnums=(0, 4, 5))
   def interpolate(self, variables, static_rows, transient_rows, first: int,

@@ -126,6 +126,7 @@ class VideoVaeModel(base.VideoModel):
   supports_anchors = True   # The first frame only (check_anchor_times).
   supports_prior = True
   has_deterministic_mode = True
+  can_reconstruct = True  # Each frame decoded from its posterior mean.
 
   def __init__(self, config):
     super().__init__(config)
@@ -232,20 +233,23 @@ class VideoVaeModel(base.VideoModel):
                         if v.ndim == 1 else v) for name, v in values.items()}
     return videovae.one_hot_attributes(per_frame, self.attributes)
 
-  def elbo_terms(self, vae_params, videos, attributes, rng):
+  def elbo_terms(self, vae_params, videos, attributes, rng, train=True):
     """Per-clip (weighted) L1 sums and per-frame KLs of eq. 9, and frames.
 
     attributes: one-hot [B, N, A]. Returns (l1 [B], kl [B, N], frames).
+    With train=False: no dropout, and z_t is the posterior mean.
     """
     batch, num_frames = videos.shape[:2]
     rng_dropout, rng_noise = jax.random.split(rng)
     vae = self.vae
     psi_q = vae.apply(vae_params, videos.reshape((-1,) + videos.shape[2:]),
-                      True, method=vae.residual,
+                      train, method=vae.residual,
                       rngs={"dropout": rng_dropout})
     psi_q = psi_q.reshape((batch, num_frames, -1))
     noise = jax.random.normal(rng_noise,
                               (num_frames, batch, self.config.model.latent_dim))
+    if not train:
+      noise = jnp.zeros_like(noise)
 
     def step(carry, inputs):
       psi_t, attributes_t, noise_t = inputs
@@ -287,6 +291,19 @@ class VideoVaeModel(base.VideoModel):
       for name, _ in self.attributes:
         metrics[f"{name}_inferred_rows"] = jnp.mean(batch[name] < 0)
     return loss, metrics
+
+  def reconstruct(self, variables, clips, rng):
+    """Posterior reconstruction (teacher-forced, z_t = posterior mean)."""
+    videos = jnp.asarray(clips["video"])
+    values = ({name: jnp.asarray(clips[name]) for name, _ in self.attributes}
+              if self.structured else {})
+    attributes = self._attribute_frames(values, *videos.shape[:2])
+    return self._reconstruct(variables["vae"], videos, attributes, rng)
+
+  @functools.partial(jax.jit, static_argnums=0)
+  def _reconstruct(self, vae_params, videos, attributes, rng):
+    return self.elbo_terms(vae_params, videos, attributes, rng,
+                           train=False)[2]
 
   def vae_step(self, state, batch, rng):
     grads, metrics = jax.grad(self.vae_losses, has_aux=True)(
