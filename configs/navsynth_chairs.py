@@ -9,7 +9,7 @@ Table 6: D_s 206, D_t 50, lambda_s 0.01, lambda_t 0.01, alpha 2, tau_G = tau_R
 levels (pyramid_levels 5 with the residual); one static latent for the
 whole set, a transient path per video. As the published code runs it: 5
 passes over the 3280 training sequences at batch 16 = 1025 batches, each
-fitted by 300 consecutive updates (307,500 updates; the paper reports one
+fitted by 300 consecutive steps (307,500 steps; the paper reports one
 to two days on an RTX 2080 Ti).
 Expected (the paper's Table 2a): MCS 3.32, FCS 0.89 (real videos 0.91).
 Variant `:tiny` is the 2-step test size (on procedural data).
@@ -29,11 +29,11 @@ def get_config(variant: str = ""):
                       num_transient=TRAIN_SEQUENCES)
   config.loss.update(pyramid_levels=5, static_weight=0.01,
                      triplet_weight=0.01, triplet_margin=2.0)
-  steps = 5 * TRAIN_SEQUENCES // config.train.batch_size
+  steps = 5 * TRAIN_SEQUENCES // config.train.batch_size * 300
   config.train.update(num_steps=steps, generator_steps=steps,
                       updates_per_batch=300,
                       generator_learning_rate=6.25e-5,
                       rnn_learning_rate=6.25e-5, latent_learning_rate=12.5,
-                      checkpoint_every=100, sample_every=100)
+                      checkpoint_every=5000, sample_every=30000)
   config_lib.apply_variant(config, variant)
   return config

@@ -30,10 +30,10 @@ def get_config(variant: str = ""):
   config.loss.update(pyramid_levels=5, static_weight=0.01,
                      triplet_weight=0.01, triplet_margin=2.0,
                      foreground_weight=10.0)
-  config.train.update(num_steps=400, generator_steps=400, updates_per_batch=8,
-                      generator_learning_rate=1e-3, rnn_learning_rate=1e-3,
-                      latent_learning_rate=12.5, log_every=20,
-                      checkpoint_every=100, sample_every=200)
+  config.train.update(num_steps=3200, generator_steps=3200,
+                      updates_per_batch=8, generator_learning_rate=1e-3,
+                      rnn_learning_rate=1e-3, latent_learning_rate=12.5,
+                      log_every=100, checkpoint_every=800, sample_every=1600)
   config.evals.update(num_test_clips=64, num_samples=2)
   # Shape Motion has a known background: MoCoGAN's ACD of the generations.
   config.evals.acd.update(enabled=True, during_training=True)

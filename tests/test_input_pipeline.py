@@ -86,6 +86,25 @@ def test_a_fixed_window_yields_the_same_frames_for_the_same_index(
     assert sum(same) < len(same) / 2  # Random offsets mostly differ.
 
 
+def test_updates_per_batch_repeats_each_batch_and_resumes_mid_repeat(
+    tiny_config):
+  tiny_config.train.update(num_steps=12, updates_per_batch=3)
+  batches = _batches(tiny_config, count=12)
+  for step, batch in enumerate(batches):
+    np.testing.assert_array_equal(batch["video"],
+                                  batches[step - step % 3]["video"])
+  assert not np.array_equal(batches[2]["index"], batches[3]["index"])
+  tiny_config.train.updates_per_batch = 1
+  plain = _batches(tiny_config, count=4)
+  for step in range(4):  # Batch b of the repeated run is plain batch b.
+    np.testing.assert_array_equal(batches[3 * step]["video"],
+                                  plain[step]["video"])
+  tiny_config.train.updates_per_batch = 3
+  resumed = _batches(tiny_config, start_step=4, count=4)
+  for a, b in zip(batches[4:8], resumed):
+    np.testing.assert_array_equal(a["video"], b["video"])
+
+
 def test_unknown_train_clip_start_is_named(tiny_config):
   tiny_config.dataset.train_clip_start = "centre"
   with pytest.raises(ValueError, match="train_clip_start='centre'"):

@@ -140,7 +140,6 @@ def test_a_shared_row_moves_by_one_videos_step_whatever_the_batch(tiny):
   config, _ = tiny
   config.model.update(static_key="shared", num_static=1)
   config.loss.update(static_weight=0.0, triplet_weight=0.0)
-  config.train.updates_per_batch = 1
   model = models.build_model(config)
   state = model.create_state(jax.random.key(0))
   one, _ = _batch(num_videos=1)
@@ -172,24 +171,6 @@ def test_the_triplet_term_reaches_the_gru(tiny):
   assert max(jax.tree.leaves(difference)) > 1e-6
 
 
-def test_a_step_makes_updates_per_batch_updates_on_its_batch(tiny):
-  config, model = tiny
-  assert config.train.updates_per_batch == 2
-  state = model.create_state(jax.random.key(0))
-  batch, _ = _batch()
-  rng = jax.random.key(5)
-  stepped, metrics = jax.jit(model.joint_step)(state, batch, rng)
-  by_hand = state
-  for inner in range(2):
-    by_hand, _ = model._update(by_hand, batch, jax.random.fold_in(rng, inner),
-                               ("generator", "rnn"))
-  assert int(stepped.step) == int(state.step) + 1  # One batch, one step.
-  for got, want in zip(jax.tree.leaves(stepped.params),
-                       jax.tree.leaves(by_hand.params)):
-    np.testing.assert_allclose(got, want, rtol=1e-3, atol=1e-4)
-  assert float(metrics["loss_first_update"]) != float(metrics["loss"])
-
-
 def test_rank_projection_in_training(tiny):
   config, _ = tiny
   config.model.update(rank=1)
@@ -204,8 +185,7 @@ def test_rank_projection_in_training(tiny):
 def test_replay_after_overfitting_reproduces_the_videos():
   config = load_config("navsynth_shapes", "tiny")
   config.train.update(num_steps=500, generator_steps=500,
-                      generator_learning_rate=1e-3, rnn_learning_rate=1e-3,
-                      updates_per_batch=1)
+                      generator_learning_rate=1e-3, rnn_learning_rate=1e-3)
   config.model.update(base_channels=16, static_dim=8, transient_dim=8,
                       gru_hidden_size=32, num_static=4, num_transient=4)
   model = models.build_model(config)

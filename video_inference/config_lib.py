@@ -58,6 +58,10 @@ def common_config() -> ml_collections.ConfigDict:
   config.train = dict(
       batch_size=16,          # Global, over all devices and hosts.
       num_steps=100_000,
+      # Consecutive steps that train on the same batch (navsynth's
+      # mu_{Z,theta}: its published code fits each video batch with 300
+      # updates before the next); 1: a new batch every step.
+      updates_per_batch=1,
       log_every=100,
       checkpoint_every=1000,
       keep_checkpoints=3,
@@ -229,13 +233,14 @@ def navsynth_config() -> ml_collections.ConfigDict:
   config.anchors.update(strategy="random", min_anchors=1, max_anchors=1)
   config.train.update(
       batch_size=16,                  # Not given in the paper.
-      num_steps=1025,                 # Batches: mu_gamma passes (configs).
-      generator_steps=1025,           # Phase "joint" end; see navsynth_steps.
+      # mu_gamma passes (configs) x updates_per_batch.
+      num_steps=1025 * 300,
+      generator_steps=1025 * 300,     # Phase "joint" end; see navsynth_steps.
       generator_learning_rate=6.25e-5,  # tau_G.
       rnn_learning_rate=6.25e-5,        # tau_R.
       latent_learning_rate=12.5,        # tau_Z (SGD).
       latent_momentum=0.9,
-      # mu_{Z,theta} (Table 6): consecutive updates on each batch.
+      # mu_{Z,theta} (Table 6): consecutive steps on each batch.
       updates_per_batch=300,
       adam_b1=0.9, adam_b2=0.999, adam_eps=1e-8,  # Supp. B.
   )

@@ -293,10 +293,16 @@ def train_dataset(config, start_step: int = 0, process_index: int = 0,
     return batch
 
   first = process_index * local_batch
+  repeats = train.updates_per_batch
+  if repeats < 1:
+    raise ValueError(f"train.updates_per_batch={repeats} must be >= 1.")
   steps = tf.data.Dataset.range(start_step, train.num_steps)
-  positions = steps.flat_map(lambda step: tf.data.Dataset.range(
-      step * train.batch_size + first,
-      step * train.batch_size + first + local_batch))
+  # Step s trains on batch s // repeats: `repeats` consecutive steps share
+  # one batch, and the batch of any step is still known without state.
+  positions = steps.map(lambda step: step // repeats).flat_map(
+      lambda batch: tf.data.Dataset.range(
+          batch * train.batch_size + first,
+          batch * train.batch_size + first + local_batch))
   ds = positions.map(shuffled).map(
       load_tf, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
   return ds.batch(local_batch, drop_remainder=True).prefetch(2)

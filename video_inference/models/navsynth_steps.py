@@ -251,7 +251,8 @@ class NavsynthModel(base.VideoModel):
       new_latents[table], new_momentum[table] = values, velocity
     return new_latents, new_momentum
 
-  def _update(self, state, batch, rng, trained):
+  def _step(self, state, batch, rng, train_generator: bool):
+    trained = ("generator", "rnn") if train_generator else ("rnn",)
     grads, metrics = jax.grad(self.losses, has_aux=True)(state.params, batch,
                                                          rng)
     new_state = base.apply_updates(state, grads, self.optimizers, trained)
@@ -261,27 +262,6 @@ class NavsynthModel(base.VideoModel):
     params = dict(new_state.params, latents=latents)
     opt_state = dict(new_state.opt_state, latents=momentum)
     return new_state.replace(params=params, opt_state=opt_state), metrics
-
-  def _step(self, state, batch, rng, train_generator: bool):
-    """`train.updates_per_batch` consecutive updates on one batch.
-
-    The published code fits each video with mu_{Z,theta} = 300 updates of
-    its latents and the network before it moves on; a train step here is
-    one batch, however many updates it makes. Metrics are the last
-    update's, with `loss_first_update` the loss the batch met on arrival.
-    """
-    trained = ("generator", "rnn") if train_generator else ("rnn",)
-
-    def update(current, inner):
-      return self._update(current, batch, jax.random.fold_in(rng, inner),
-                          trained)
-
-    new_state, metrics = jax.lax.scan(
-        update, state, jnp.arange(self.config.train.updates_per_batch))
-    first_loss = metrics["loss"][0]
-    metrics = jax.tree.map(lambda values: values[-1], metrics)
-    metrics["loss_first_update"] = first_loss
-    return new_state.replace(step=state.step + 1), metrics
 
   def joint_step(self, state, batch, rng):
     return self._step(state, batch, rng, train_generator=True)
