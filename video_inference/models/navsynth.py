@@ -1,26 +1,31 @@
 """Networks and pure losses of the navsynth family (non-adversarial synthesis).
 
-Paper: ../shared/papers/navsynth_non_adversarial.txt. A video is a static
-latent z_s (one per video, section 3 eq. 2) and a path of transient latents
-z_t^1..z_t^L; a GRU runs over the path (section 3, 4.2: one layer, 500
-hidden units), and a DCGAN generator maps [z_s, r_i] to frame i. The
-latents themselves are learned (section 3.1); `navsynth_steps.py` keeps them
-in tables in the train state and trains everything.
+Paper: "Non-Adversarial Video Synthesis with Learned Priors", Aich et al.,
+CVPR 2020. A video is a static latent z_s (one per video, section 3 eq. 2)
+and a path of transient latents z_t^1..z_t^L; a GRU runs over the path
+(section 3, 4.2: one layer, 500 hidden units), and a DCGAN generator maps
+[z_s, r_i] to frame i. The latents themselves are learned (section 3.1);
+`navsynth_steps.py` keeps them in tables in the train state and trains
+everything.
 
 Here:
 - `laplacian_pyramid` / `reconstruct` and `laplacian_l1` (section 4.2, the
   loss of l_rec and l_static). The paper prints the level weight as
-  2^(2^l) over L1 sums; we read it as 2^(2l), the weight that makes every
-  level's *sum* count like a full-resolution one, and compute the same
-  thing as the sum over levels of each level's *mean* absolute difference
-  (equal up to the constant factor H*W). Pyramid: 5-tap binomial blur,
-  2x decimation; L^l = G^l - up(G^(l+1)) with bilinear up-sampling, so the
-  pyramid reconstructs its input exactly by construction.
+  2^(2^l) over L1 sums; the published code sums each level's *mean*
+  absolute difference, unweighted, which is 2^(2l)-weighted sums up to the
+  constant H*W: we compute that. `levels` counts the band-pass levels and
+  the low-pass residual: the paper's l = 4 (the code's LapLoss(max_levels=4))
+  is levels=5, which reaches 2x2 at 32x32 frames. Pyramid: 5-tap binomial
+  blur, 2x decimation; L^l = G^l - up(G^(l+1)) with bilinear up-sampling,
+  so the pyramid reconstructs its input exactly by construction. Optional
+  per-pixel weights (base.foreground_weights) scale the difference image
+  before its pyramid is taken.
 - `sample_triplets` / `triplet_loss` (section 3.2, eq. 6): for every frame
   (the anchor) a positive within `window` frames and a negative farther
-  away, both from the same video (the paper: "positives within / negatives
-  outside the margin range alpha"); hinge on squared distances with margin
-  alpha. Negatives exist only where the video is longer than 2*window+1.
+  than `negative_window`, both from the same video; hinge on squared
+  distances with margin alpha. Negatives exist only where the video is
+  longer than negative_window + 1. Applied to the GRU's output path
+  (navsynth_steps.py says why).
 - `project_to_unit_ball` (section 3.3): every latent vector divided by
   max(1, ||z||); per vector (z_s, and each frame's z_t), the paper's
   "latent vectors lie on the unit l2 sphere".

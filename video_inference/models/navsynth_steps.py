@@ -1,48 +1,80 @@
 """Training, latent dictionary and generation of the navsynth family.
 
-Paper: ../shared/papers/navsynth_non_adversarial.txt, sections 3.1-3.3, 4.2,
-4.3 and Table 6. Networks and pure losses are in `navsynth.py`.
+Paper: "Non-Adversarial Video Synthesis with Learned Priors", Aich et al.,
+CVPR 2020: sections 3.1-3.3, 4.2, 4.3, supp. A-B and Table 6. Networks and
+pure losses are in `navsynth.py`. The published code (abhishekaich27/Navsynth)
+differs from the paper in places; each choice below says which we follow.
 
 The learned latents are two tables in the train state (`params["latents"]`):
 `static` [S, D_s] and `transient` [T, L, D_t]. Which row a training clip
 uses is a config choice, `model.static_key` / `model.transient_key`:
 "index" (one row per training video, the paper's Chair-CAD and Golf
 transient latents), "shared" (one row for the whole set: the paper's "one
-static latent vector for the training set" of Chair-CAD and Golf), or a
-label the batches carry (`dataset.labels`): Weizmann's "nine static latent
-vectors (for nine identities) and ten transient (for ten actions)".
-The tables are sharded over the device mesh by rows when their row count
-divides by the number of devices (replicated otherwise), and checkpointed
-with everything else.
+static latent vector for the training set" of Chair-CAD and Golf, and the
+published code's single z_c), or a label the batches carry
+(`dataset.labels`): Weizmann's "nine static latent vectors (for nine
+identities) and ten transient (for ten actions)". The tables are sharded
+over the device mesh by rows when their row count divides by the number of
+devices (replicated otherwise), and checkpointed with everything else.
 
 Objective (eq. 6): per video, l_rec (Laplacian L1 averaged over its frames)
-+ lambda_s l_static (the same loss on one random frame) + lambda_t l_triplet
-(on the transient latents). Updates (section 3.3, supp. B): the generator
-by Adam (tau_G) on l_rec + l_static; the GRU by Adam (tau_R) and the latents
-by SGD with momentum 0.9 (tau_Z) on the whole objective; each latent vector
-then projected into the unit ball, and with `model.rank` > 0 each updated
-video's z_t matrix projected to rank rho (section 3.3.1).
++ lambda_s l_static (the same loss on one random frame) + lambda_t l_triplet.
+Updates (section 3.3, supp. B): the generator by Adam (tau_G) on l_rec +
+l_static; the GRU by Adam (tau_R) and the latents by SGD with momentum 0.9
+(tau_Z) on the whole objective; each latent vector then projected into the
+unit ball, and with `model.rank` > 0 each updated video's z_t matrix
+projected to rank rho (section 3.3.1).
 
-Choices where the paper is silent:
-- Stages 3.1 and 3.2 share one forward and backward pass per batch: the
-  generator and the latents/GRU step from the same gradients (half the cost
-  of two passes; the paper alternates them).
-- The two-stage schedule of Table 6 (mu_gamma, mu_{Z,theta} epochs): we read
-  it as the generator being trained for the first mu_gamma epochs (phase
-  "joint") and the latents and GRU for all mu_{Z,theta} epochs (phase
-  "latents" after the generator is frozen). `train.generator_steps` sets the
-  boundary; it equals `train.num_steps` where a config trains the
-  generator throughout.
-- Latents follow the gradient of their own video's loss (the batch mean's
-  gradient times the batch size), so tau_Z = 12.5 does not depend on the
-  batch size. Momentum is kept per row and only rows in the batch move
-  (an untouched video's latent does not drift on stale momentum).
+The schedule, mu_gamma and mu_{Z,theta} of Table 6:
+- Paper: "the number of epochs" of stage 1 (generator) and stage 2
+  (latents and GRU). Published code: mu_gamma passes over the videos, and
+  for each video mu_{Z,theta} = 300 consecutive updates of its latents and
+  of the networks together before the next. Ours: the published schedule.
+  `train.updates_per_batch` consecutive steps train on the same batch (the
+  input pipeline repeats it; a lax.scan of the update inside one step ran
+  30x slower on XLA CPU), and a config's num_steps is passes x batches x
+  updates_per_batch. The generator trains throughout unless
+  `train.generator_steps` ends phase "joint" earlier (phase "latents" then
+  trains the latents and the GRU only).
+- One forward and backward pass per step serves the generator, the GRU and
+  the latents (the published code also steps them together).
+
+The triplet term (section 3.2):
+- Paper: on the transient latents, squared distances, margin alpha,
+  positives "within" and negatives "outside" the margin range, and it
+  updates the GRU's parameters. Published code: on the GRU's outputs,
+  Euclidean (unsquared) distances, margin 2, positives within 2 frames,
+  negatives beyond 5. Ours: on the GRU's output path r (the paper's
+  "updates the GRU" holds only there; raw z_t in the unit ball cannot keep
+  frames alpha = 2 apart in squared distance, so the hinge never switched
+  off), squared as the paper writes, positives within `triplet_window`
+  (2), negatives beyond `triplet_negative_window` (5, the code's).
+
+The latent step:
+- Paper: SGD with momentum 0.9 at tau_Z = 12.5 per video. Published code:
+  plain SGD, one video a batch. Ours: momentum 0.9 as the paper; a row
+  follows the mean of the per-video gradients of the clips that use it in
+  the batch (the batch mean's gradient x B / uses), so a row takes one
+  video's step whatever the batch size and however many clips share it
+  (a shared static row used to move 16x as far at batch 16). Momentum is
+  kept per row and only rows in the batch move.
 - Initial latents: N(0, 1/D) per coordinate (norm ~1), then projected.
-- `generate` (the common sampling API) has no anchors: it draws a random
-  static row and a random transient row from the dictionary ("random static
-  x random transient"). Replay, action exchange and interpolation are
-  `generate_from_rows` and `interpolate`, exposed as
-  `sampling.sample_dictionary` and `sampling.interpolate_transient`.
+  (The published code divides by the largest element instead of
+  projecting; we keep the paper's projection.)
+
+Clips: the published code takes the first 16 frames of every video; the
+paper's supplement uses random 16-frame windows for Weizmann.
+`dataset.train_clip_start` ("first" or "random") picks; with one transient
+path per class and random windows, the path is fitted to every phase at
+once and its optimum is a still, phase-averaged pose.
+
+Generation: `generate` (the common sampling API) has no anchors: it draws a
+random static row and a random transient row from the dictionary ("random
+static x random transient"). Replay, action exchange and interpolation are
+`generate_from_rows` and `interpolate`, exposed as
+`sampling.sample_dictionary` and `sampling.interpolate_transient`;
+`reconstruct` is the replay of a training clip (the evaluation's
+`reconstruction` figures).
 """
 
 from __future__ import annotations

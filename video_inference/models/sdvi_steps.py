@@ -1,13 +1,15 @@
 """Losses, training phases and generation of the sdvi family (SR-cGAN).
 
-Paper: ../shared/papers/static2dynamic_srcgan.txt, sections III-B to III-D and
-App. B. Networks are in `sdvi.py`.
+Paper: "Static2Dynamic: Video Inference from a Deep Glimpse", Yeh, Liu,
+Chiu and Wang, IEEE TETCI 2020 (SR-cGAN), sections III-B to III-D and App. B. Networks are
+in `sdvi.py`.
 
 Phase "image" (eq. 4, App. B eq. 13): the frame VAE-GAN on single frames,
     E_I <- L_prior + lambda1 L_recon,  G_I <- L_GAN + lambda2 L_recon,
     D_I <- L_GAN,  lambda1 = 50, lambda2 = 0.5.
-Phase "video" (eq. 12 without the frame terms): E_T, G_T, D_T are trained and
-    E_I, G_I fine-tuned on L_TVAE + L_anchor + L_content; D_I is frozen.
+Phase "video" (eq. 12 without the frame terms, plus eq. 8): E_T, G_T, D_T
+    are trained and E_I, G_I fine-tuned on L_TVAE + L_anchor + L_content
+    + L_TGAN; D_I is frozen.
 
 Choices where the paper is silent:
 - L_recon is the squared error summed over a frame's pixels (the Gaussian
@@ -29,8 +31,16 @@ Choices where the paper is silent:
   their encoding need not be noisy.
 - The anchor loss (eq. 10) asks G_T's time logits at every output step t to
   predict t, summed over the N steps as the paper says, averaged over clips.
-- Phase "video" samples z_T from q(z_T | A, T) only; the prior is used at
-  sampling time when no anchor is given (section IV-B).
+- Eq. 8 (L_TGAN: D_T against videos decoded from z_T ~ N(0, I)) is in
+  section III-B but not in the overall objective of eq. 12. Without it
+  nothing trains what the prior decodes to, and generation from the prior
+  (Table II's setting, and sampling without anchors) rests on a path only
+  the KL term touches. We add it, weighted by `loss.prior_gan_weight` (1;
+  0 is eq. 12 as printed), on the one D_T with an empty anchor set (mask
+  and anchor channels zero), so D_T needs no second network.
+- Reconstruction terms (L_recon, eq. 9's video term) can weigh foreground
+  pixels by 1 + `loss.foreground_weight` (base.foreground_weights; 0, off,
+  by default; Shape Motion's config turns it on).
 - E_I and G_I keep their App. B rate in the video phase unless
   `train.image_finetune_learning_rate` is set (the quick start trains the
   frame VAE fast, then fine-tunes it gently).

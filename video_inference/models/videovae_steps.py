@@ -1,7 +1,8 @@
 """Training and synthesis of the videovae family.
 
-Paper: ../shared/papers/videovae_attribute_control.txt, sections 3.2-4.2 and
-App. A.4. Networks are in `videovae.py`.
+Paper: "Probabilistic Video Generation using Holistic Attribute Control",
+He, Lehrmann, Marino, Mori and Sigal, ECCV 2018 (VideoVAE), sections 3.2-4.2
+and App. A.4. Networks are in `videovae.py`.
 
 Training (section 4.1) has two phases in the one loop:
 - "attributes" (`train.attribute_steps` steps): the attribute classifiers
@@ -45,6 +46,13 @@ Choices where the paper is silent:
   frame). The loss is divided by the pixels of a clip (per-pixel units).
 - The -S models ignore the attributes altogether and have no "attributes"
   phase.
+- The L1 term can weigh foreground pixels by 1 + `loss.foreground_weight`
+  (base.foreground_weights; off by default, on for Shape Motion).
+- Dropout 0.5 on the encoder features (App. A.4) is kept at the paper's
+  sizes; the 32x32 CPU configs use none (config_lib.cpu_sized_videovae).
+- `reconstruct` (the evaluation's `reconstruction` figures) is the
+  teacher-forced posterior reconstruction with z_t the posterior mean and
+  no dropout.
 """
 
 from __future__ import annotations
