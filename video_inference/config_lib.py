@@ -277,6 +277,9 @@ def videovae_config() -> ml_collections.ConfigDict:
       mlp_hidden=512,            # phi_tau's hidden layer: not given.
       lstm_size=512,
       dropout=0.5,
+      # The decoder's frame layer: "linear" (a Laplace mean; videovae.py
+      # says why) or "tanh".
+      output="linear",
   )
   # The paper's "pixel-wise L1" read as a unit-scale Laplace likelihood on
   # 8-bit values (0..255): on our [-1, 1] frames that is the KL weighted by

@@ -16,8 +16,14 @@ Here:
   with the encoder's kernels and strides, each mapping a layer's output
   channels back to its input channels (80 -> 40 -> 20 -> 10 -> the frame's
   3), padded so each returns exactly the size the matching encoder layer
-  took in (64 -> 56 -> 17 -> 13 -> 4 and back); tanh on the frame (frames
-  live in [-1, 1]), ReLU elsewhere (the paper names no activation). The
+  took in (64 -> 56 -> 17 -> 13 -> 4 and back); ReLU between layers (the
+  paper names no activation). The frame layer is linear by default
+  (`output="linear"`: the mean of the paper's Laplace likelihood, clipped
+  to [-1, 1] where a frame is shown or fed back): with tanh there
+  (`output="tanh"`) the L1 gradient is sign(error) x (1 - tanh^2), which
+  vanishes once the decoder saturates at the black background, so pixels
+  the shape should light up got no gradient, and the 32x32 decoder stayed
+  black even when overfitting 16 clips. The
   paper's list, conv(3, 80, 3) ... conv(9, 10, 1), ends on 10 channels and
   has no layer to RGB; its widths one layer later are also 4.6x the FLOPs.
 - `Mlp`: the paper's small networks phi_tau, "two fully-connected layers
@@ -106,6 +112,7 @@ class ConvDecoder(nn.Module):
   channels: int
   layers: Sequence[Sequence[int]] = PAPER_ENCODER_LAYERS
   hidden: int = 1024
+  output: str = "linear"  # Or "tanh"; see the module docstring.
 
   @nn.compact
   def __call__(self, z):
@@ -121,7 +128,10 @@ class ConvDecoder(nn.Module):
       extra = sizes[index] - ((sizes[index + 1] - 1) * stride + kernel)
       x = nn.ConvTranspose(channels, (kernel, kernel), (stride, stride),
                            padding=((kernel - 1, kernel - 1 + extra),) * 2)(x)
-      x = nn.relu(x) if index else jnp.tanh(x)
+      if index:
+        x = nn.relu(x)
+      elif self.output == "tanh":
+        x = jnp.tanh(x)
     return x
 
 
@@ -147,13 +157,15 @@ class VideoVae(nn.Module):
   structured: bool = True
   conditional: bool = True
   dropout: float = 0.5
+  output: str = "linear"  # The decoder's frame layer: "linear" or "tanh".
 
   def setup(self):
     size = 2 * self.latent_dim
     self.encoder = ConvEncoder(self.encoder_layers, self.encoder_hidden,
                                self.latent_dim, self.dropout)
     self.decoder = ConvDecoder(self.resolution, self.channels,
-                               self.encoder_layers, self.encoder_hidden)
+                               self.encoder_layers, self.encoder_hidden,
+                               self.output)
     self.residual_posterior = Mlp(self.mlp_hidden, size)      # psi_q.
     if self.structured:
       self.attribute_posterior = Mlp(self.mlp_hidden, size)   # psi_a.

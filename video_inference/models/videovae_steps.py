@@ -160,7 +160,7 @@ class VideoVaeModel(base.VideoModel):
                                                   model.encoder_layers)),
         model.encoder_hidden, model.latent_dim, model.mlp_hidden,
         model.lstm_size, self.structured, bool(model.conditional),
-        model.dropout)
+        model.dropout, model.output)
     self.classifier = videovae.AttributeClassifier(
         self.attributes, tuple(map(tuple, model.encoder_layers)),
         model.encoder_hidden, model.latent_dim, model.mlp_hidden,
@@ -310,8 +310,8 @@ class VideoVaeModel(base.VideoModel):
 
   @functools.partial(jax.jit, static_argnums=0)
   def _reconstruct(self, vae_params, videos, attributes, rng):
-    return self.elbo_terms(vae_params, videos, attributes, rng,
-                           train=False)[2]
+    return jnp.clip(self.elbo_terms(vae_params, videos, attributes, rng,
+                                    train=False)[2], -1, 1)
 
   def vae_step(self, state, batch, rng):
     grads, metrics = jax.grad(self.vae_losses, has_aux=True)(
@@ -377,7 +377,7 @@ class VideoVaeModel(base.VideoModel):
       mean = jnp.where(observed, post_mean, prior_mean)
       log_var = jnp.where(observed, post_log_var, prior_log_var)
       z = mean + scale * jnp.exp(0.5 * log_var) * noise_t
-      frame = vae.apply(vae_params, z, method=vae.decode)
+      frame = jnp.clip(vae.apply(vae_params, z, method=vae.decode), -1, 1)
       psi = jnp.where(observed, psi_first,
                       vae.apply(vae_params, frame, method=vae.residual))
       carry = vae.apply(vae_params, carry, psi, z, method=vae.advance)
