@@ -314,3 +314,28 @@ def test_each_phase_trains_only_its_networks():
                                          state.params[trained],
                                          new.params[trained]))
     assert all(same) and not all(moved), trained
+
+
+@pytest.mark.parametrize("output,background_bias,alive", [
+    ("linear", -1.0, True), ("tanh", -10.0, False)])
+def test_l1_gradient_reaches_a_decoder_drawing_the_black_background(
+    output, background_bias, alive):
+  # A decoder at the black background must still learn where a shape is:
+  # through a saturated tanh the L1 gradient vanishes (the old decoder).
+  decoder = videovae.ConvDecoder(32, 3, ((5, 4, 2), (3, 8, 2)), 16, output)
+  z = jnp.zeros((1, 8))
+  params = decoder.init(jax.random.key(0), z)
+  layers = [k for k in params["params"] if k.startswith("ConvTranspose")]
+  frame_layer = [k for k in layers
+                 if params["params"][k]["kernel"].shape[-1] == 3][0]
+  params["params"][frame_layer]["kernel"] = jnp.zeros_like(
+      params["params"][frame_layer]["kernel"])
+  params["params"][frame_layer]["bias"] = jnp.full((3,), background_bias)
+  target = jnp.full((1, 32, 32, 3), -1.0).at[:, 10:15, 10:15].set(0.8)
+
+  def l1(p):
+    return jnp.mean(jnp.abs(decoder.apply(p, z) - target))
+
+  assert float(jnp.abs(decoder.apply(params, z) + 1).max()) < 1e-3
+  grad = jax.grad(l1)(params)["params"][frame_layer]["bias"]
+  assert (float(jnp.abs(grad).max()) > 1e-3) == alive
