@@ -44,6 +44,19 @@ def test_black_video_fails_and_is_flagged_empty(real_clips):
   assert empty[0] == pytest.approx(1 / visual.shape[1])
 
 
+def test_a_few_bright_pixels_are_not_a_shape(real_clips):
+  # A still 3-pixel artefact on black used to count as a shape of constant
+  # colour in every frame: a perfect ACD of 0 for a video with no shape.
+  artefact = np.zeros((1,) + real_clips.shape[1:], np.uint8)
+  artefact[..., 5, 7:10, :] = 85
+  scores, empty = acd.shape_acd_per_video(artefact)
+  np.testing.assert_array_equal(empty, [1.0])
+  assert scores[0] == acd.empty_video_score(3)
+  # Every real clip's shape is far above the area it must cover.
+  _, empty = acd.shape_acd_per_video(real_clips)
+  assert empty.max() == 0
+
+
 def test_a_shape_that_changes_colour_every_frame_scores_worse(real_clips):
   video = ((real_clips[:1] + 1.0) * 127.5).astype(np.uint8)
   palette = np.array([[255, 0, 0], [0, 255, 0], [0, 0, 255]], np.uint8)
