@@ -3,21 +3,22 @@ r"""sdvi on procedural Shape Motion: the quick start (no download).
 Run:
   python -m video_inference.main --config=configs/sdvi_shapes.py \
       --workdir=runs/sdvi_shapes
-Runtime: 10 min 41 s on 2 CPU cores (docs/benchmarks.md) for 3000 steps
-(1200 image + 1800 video) and the final evaluation, with the dataset already
+Runtime: 8 min 33 s wall on a 2-core Intel Xeon VM for 3000 steps (1200
+image + 1800 video) and the final evaluation, with the dataset already
 generated; generating it (8000 videos) adds ~10 s on first use.
 Expected (measured at step 3000, eval_3000.json, 32 test anchor sets x 10
-samples; 5 min 33 s wall for training and evaluation on a 2-core Intel Xeon
-VM with the dataset already generated): best-of-10 PSNR 25.27 dB
-[24.45, 26.08] on the inferred frames, 0.32 dB [0.25, 0.39] above the
-deterministic z = mu (24.95), SSIM 0.83; the papers' shape ACD
-(evaluation/acd.py) of the inferred samples 208 [186, 231] with 21% of
-their frames shapeless, of prior samples 377 with 36% shapeless, of the
-real clips 0.41 (Table II at 64x64: 1.05 for the paper's trained model):
-the blob loses the shape's colour and fades between anchors.
-The samples in runs/sdvi_shapes/samples/ show a blob that follows the
-shape's trajectory through the anchors (up, left, along the bow); its colour
-and outline are still grey and soft at this budget.
+samples; docs/results.md): best-of-10 PSNR 24.49 dB [23.74, 25.26] on the
+inferred frames, 0.27 dB [0.22, 0.32] above the deterministic z = mu and
+1.15 dB [0.75, 1.57] above cross-fading the anchors, SSIM 0.67; the
+papers' shape ACD (evaluation/acd.py) of the inferred samples 71 [57, 86]
+with 4% of their frames shapeless, of prior samples 151 with 6.6%
+shapeless, of the real clips 0.41 (Table II at 64x64: 1.05 for the
+paper's trained model). The samples show a soft blob of about the shape's
+colour that climbs with it through the anchors
+(docs/images/sdvi_shapes_contact_sheet.png).
+Recipe beyond the paper's eq. 12: eq. 8 on prior samples
+(loss.prior_gan_weight) and foreground pixels weighted x11
+(loss.foreground_weight), both in sdvi_steps.py's docstring.
 
 Sized for the CPU budget: 32x32 frames (a step costs a fifth of a 64x64 one),
 16 base channels, 256-unit GRUs, a 10x higher frame-VAE learning rate for the
