@@ -16,8 +16,9 @@ One static latent per person, one transient path per strip: one path per
 action would have to walk both ways at once (the mirrored copies share the
 action label), and its optimum is a still average.
 Sized for a CPU budget: 32x32 frames, 32 base channels, 3000 steps (300
-batches, ~67 visits per strip) at batch 16: 52 min wall (3110 s) on the 2-core Xeon
-VM while two other trainings shared it (~20 min alone at ~2.5 steps/s).
+batches, ~67 visits per strip) at batch 16: 52 min wall (3110 s) on the
+2-core Xeon VM while two other trainings shared it (~20 min alone at
+~2.5 steps/s).
 Expected at step 3000 (docs/results.md): FCS 0.82 [0.80, 0.84] against
 the strips' 0.78, motion 1.56 a pixel per step (real 2.21), no still
 videos, replay PSNR 32.2 dB (black frames: 5.3). Evaluation: MCS/FCS,

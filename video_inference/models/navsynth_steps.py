@@ -205,7 +205,7 @@ class NavsynthModel(base.VideoModel):
 
   def decode_with_path(self, generator_params, rnn_params, static,
                        transient):
-    """z_s [B, D_s], z_t [B, N, D_t] -> (frames [B, N, H, W, C], r [B, N, D_t])."""
+    """z_s [B, D_s], z_t [B, N, D_t] -> (frames [B, N, H, W, C], r path)."""
     recurrent = self.rnn.apply(rnn_params, transient)
     latents = jnp.concatenate(
         [jnp.broadcast_to(static[:, None], recurrent.shape[:2]

@@ -1,8 +1,8 @@
 """Losses, training phases and generation of the sdvi family (SR-cGAN).
 
 Paper: "Static2Dynamic: Video Inference from a Deep Glimpse", Yeh, Liu,
-Chiu and Wang, IEEE TETCI 2020 (SR-cGAN), sections III-B to III-D and App. B. Networks are
-in `sdvi.py`.
+Chiu and Wang, IEEE TETCI 2020 (SR-cGAN), sections III-B to III-D and
+App. B. Networks are in `sdvi.py`.
 
 Phase "image" (eq. 4, App. B eq. 13): the frame VAE-GAN on single frames,
     E_I <- L_prior + lambda1 L_recon,  G_I <- L_GAN + lambda2 L_recon,
@@ -280,9 +280,10 @@ class SdviModel(base.VideoModel):
       prior_generator = base.sigmoid_cross_entropy(
           discriminate(stop(disc_p), sdvi.conditioned_video(
               from_prior, videos, no_anchors)), True)
+      real_unconditioned = sdvi.conditioned_video(videos, videos, no_anchors)
       prior_discriminator = (
-          base.sigmoid_cross_entropy(discriminate(disc_p, sdvi.conditioned_video(
-              videos, videos, no_anchors)), True)
+          base.sigmoid_cross_entropy(discriminate(disc_p, real_unconditioned),
+                                     True)
           + base.sigmoid_cross_entropy(discriminate(
               disc_p, sdvi.conditioned_video(stop(from_prior), videos,
                                              no_anchors)), False))
