@@ -1,9 +1,11 @@
 """tf.data input pipeline: clips, anchors, and sharding per process.
 
 Training batches are a pure function of (seed, step): the example at global
-position p = step * batch_size + slot is `index_shuffle(p mod n)` of epoch
-p div n, its sub-clip offset and anchors are drawn from an rng seeded by
-(seed, p). A run resumed at step s therefore reads exactly the batches an
+position p = b * batch_size + slot, b = step div train.updates_per_batch
+(1 unless a family fits each batch with several steps), is
+`index_shuffle(p mod n)` of epoch p div n; its sub-clip offset (or frame 0
+with dataset.train_clip_start="first") and anchors are drawn from an rng
+seeded by (seed, p). A run resumed at step s therefore reads exactly the batches an
 uninterrupted run reads, in O(1), without checkpointing iterator state. This
 needs random access, so datasets are prepared in TFDS's array_record format
 and read through `builder.as_data_source`.
