@@ -2,10 +2,10 @@
 
 Anchors travel as a boolean mask [N] (or [B, N]) so that any number M of
 anchors at any times keeps one static shape under jit. The strategies are
-the tasks of DESIGN.md: `random` (inference from M scattered frames, M drawn
-in [min_anchors, max_anchors], the sdvi training scheme of section III-D),
-`first_last` (inbetweening), `first_k` (prediction) and `none` (generation
-from the prior alone).
+the tasks the library serves: `random` (inference from M scattered frames,
+M drawn in [min_anchors, max_anchors], the sdvi training scheme of section
+III-D), `first_last` (inbetweening), `first_k` (prediction) and `none`
+(generation from the prior alone).
 """
 
 from __future__ import annotations

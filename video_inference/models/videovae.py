@@ -1,6 +1,7 @@
 """Networks of the videovae family (VideoVAE with holistic attribute control).
 
-Paper: ../shared/papers/videovae_attribute_control.txt, section 3 and
+Paper: "Probabilistic Video Generation using Holistic Attribute
+Control", He, Lehrmann, Marino, Mori and Sigal, ECCV 2018, section 3 and
 App. A.4. A frame x_t is encoded (phi_enc) into psi_q, the parameters of the
 residual posterior; the structured latent space (eq. 4) refines it with the
 holistic attributes a into psi_a, and with the LSTM state h_{t-1} into the
