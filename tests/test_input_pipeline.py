@@ -103,6 +103,10 @@ def test_updates_per_batch_repeats_each_batch_and_resumes_mid_repeat(
   resumed = _batches(tiny_config, start_step=4, count=4)
   for a, b in zip(batches[4:8], resumed):
     np.testing.assert_array_equal(a["video"], b["video"])
+  # One batch per step to the end, however the steps split into repeats.
+  tiny_config.train.num_steps = 11
+  ds = input_pipeline.train_dataset(tiny_config, 4)
+  assert sum(1 for _ in input_pipeline.as_numpy(ds)) == 7
 
 
 def test_unknown_train_clip_start_is_named(tiny_config):

@@ -5,10 +5,10 @@ position p = b * batch_size + slot, b = step div train.updates_per_batch
 (1 unless a family fits each batch with several steps), is
 `index_shuffle(p mod n)` of epoch p div n; its sub-clip offset (or frame 0
 with dataset.train_clip_start="first") and anchors are drawn from an rng
-seeded by (seed, p). A run resumed at step s therefore reads exactly the batches an
-uninterrupted run reads, in O(1), without checkpointing iterator state. This
-needs random access, so datasets are prepared in TFDS's array_record format
-and read through `builder.as_data_source`.
+seeded by (seed, p). A run resumed at step s therefore reads exactly the
+batches an uninterrupted run reads, in O(1), without checkpointing iterator
+state. This needs random access, so datasets are prepared in TFDS's
+array_record format and read through `builder.as_data_source`.
 
 Each process reads only its slots of every global batch (multi-host), the
 evaluation clips are the centre N frames of the test split with anchors fixed
@@ -298,16 +298,25 @@ def train_dataset(config, start_step: int = 0, process_index: int = 0,
   repeats = train.updates_per_batch
   if repeats < 1:
     raise ValueError(f"train.updates_per_batch={repeats} must be >= 1.")
-  steps = tf.data.Dataset.range(start_step, train.num_steps)
   # Step s trains on batch s // repeats: `repeats` consecutive steps share
-  # one batch, and the batch of any step is still known without state.
-  positions = steps.map(lambda step: step // repeats).flat_map(
-      lambda batch: tf.data.Dataset.range(
-          batch * train.batch_size + first,
-          batch * train.batch_size + first + local_batch))
+  # one batch (loaded once), and the batch of any step is still known
+  # without state.
+  batches = tf.data.Dataset.range(start_step // repeats,
+                                  -(-train.num_steps // repeats))
+  positions = batches.flat_map(lambda batch: tf.data.Dataset.range(
+      batch * train.batch_size + first,
+      batch * train.batch_size + first + local_batch))
   ds = positions.map(shuffled).map(
       load_tf, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-  return ds.batch(local_batch, drop_remainder=True).prefetch(2)
+  ds = ds.batch(local_batch, drop_remainder=True)
+
+  def repeat_for_its_steps(batch_index, batch):
+    steps = (tf.minimum((batch_index + 1) * repeats, train.num_steps)
+             - tf.maximum(batch_index * repeats, start_step))
+    return tf.data.Dataset.from_tensors(batch).repeat(steps)
+
+  ds = tf.data.Dataset.zip((batches, ds)).flat_map(repeat_for_its_steps)
+  return ds.prefetch(2)
 
 
 def eval_clips(config, num_clips: int,

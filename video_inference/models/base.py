@@ -188,6 +188,18 @@ class VideoModel:
     """
     raise NotImplementedError(f"{self.name} has no reconstruction.")
 
+  def reconstruction_weights(self, videos: jnp.ndarray) -> jnp.ndarray:
+    """[B, N, H, W, 1] per-pixel weights of a family's reconstruction terms.
+
+    `foreground_weights` under config.loss (foreground_weight,
+    foreground_tolerance), or ones where foreground_weight is 0.
+    """
+    loss = self.config.loss
+    if not loss.foreground_weight:
+      return jnp.ones(videos.shape[:-1] + (1,), videos.dtype)
+    return foreground_weights(videos, loss.foreground_weight,
+                              loss.foreground_tolerance)
+
   def phase_at(self, step: int) -> Phase:
     for phase in self.phases():
       if phase.start_step <= step < phase.end_step:

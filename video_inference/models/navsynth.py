@@ -145,13 +145,12 @@ def triplet_loss(path: jnp.ndarray, rng: jax.Array, margin: float,
                  window: int, negative_window: int | None = None
                  ) -> jnp.ndarray:
   """Per video [B]: the mean hinge over its anchors of a path [B, L, D]."""
-  transient = path
-  batch, length = transient.shape[:2]
+  batch, length = path.shape[:2]
   positive, negative, valid = sample_triplets(rng, batch, length, window,
                                               negative_window)
   take = jax.vmap(lambda z, index: z[index])
-  hinge = triplet_hinge(transient, take(transient, positive),
-                        take(transient, negative), margin)
+  hinge = triplet_hinge(path, take(path, positive), take(path, negative),
+                        margin)
   count = jnp.maximum(jnp.sum(valid, axis=1), 1)
   return jnp.sum(jnp.where(valid, hinge, 0.0), axis=1) / count
 

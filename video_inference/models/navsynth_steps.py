@@ -228,11 +228,8 @@ class NavsynthModel(base.VideoModel):
         self.rows(batch, model.transient_key)][:, :num_frames]
     generated, recurrent = self.decode_with_path(
         params["generator"], params["rnn"], static, transient)
-    weights = (base.foreground_weights(videos, loss.foreground_weight,
-                                       loss.foreground_tolerance)
-               if loss.foreground_weight else None)
     per_frame = navsynth.laplacian_l1(generated, videos, loss.pyramid_levels,
-                                      weights)
+                                      self.reconstruction_weights(videos))
     rng_frame, rng_triplet = jax.random.split(rng)
     rec = jnp.mean(per_frame, axis=1)
     picked = jax.random.randint(rng_frame, (batch_size,), 0, num_frames)

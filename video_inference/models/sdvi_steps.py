@@ -167,14 +167,6 @@ class SdviModel(base.VideoModel):
     ]
 
   # --------------------------------------------------------------- phases --
-  def reconstruction_weights(self, videos):
-    """base.foreground_weights under the config, or 1 where it is off."""
-    loss = self.config.loss
-    if not loss.foreground_weight:
-      return jnp.ones(videos.shape[:-1] + (1,), videos.dtype)
-    return base.foreground_weights(videos, loss.foreground_weight,
-                                   loss.foreground_tolerance)
-
   def image_losses(self, params, frames, rng, weights=1.0):
     """Frame VAE-GAN terms of eqs. 2-3 routed per App. B eq. 13."""
     loss = self.config.loss

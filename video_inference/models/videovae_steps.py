@@ -276,11 +276,8 @@ class VideoVaeModel(base.VideoModel):
     frames = vae.apply(vae_params, jnp.swapaxes(z, 0, 1).reshape(
         (batch * num_frames, -1)), method=vae.decode)
     frames = frames.reshape(videos.shape)
-    loss = self.config.loss
-    weights = (base.foreground_weights(videos, loss.foreground_weight,
-                                       loss.foreground_tolerance)
-               if loss.foreground_weight else 1.0)
-    l1 = jnp.sum(weights * jnp.abs(frames - videos), axis=(1, 2, 3, 4))
+    l1 = jnp.sum(self.reconstruction_weights(videos)
+                 * jnp.abs(frames - videos), axis=(1, 2, 3, 4))
     return l1, jnp.swapaxes(kl, 0, 1), frames
 
   def vae_losses(self, vae_params, params, batch, rng):
