@@ -176,3 +176,41 @@ def test_relative_workdir_checkpoints_are_written(trained_run, tmp_path,
     np.testing.assert_array_equal(restored["weights"], state["weights"])
   assert sorted(os.listdir(tmp_path / "runs" / "relative")) == [
       "checkpoints", "checkpoints_best"]
+
+
+@pytest.mark.parametrize("field, value", [
+    ("train.num_steps", 0), ("train.batch_size", 0),
+    ("train.log_every", -1), ("train.checkpoint_every", -1),
+    ("train.sample_every", -5), ("train.eval_every", -100),
+    ("train.keep_checkpoints", 0), ("train.updates_per_batch", 0),
+    ("dataset.frame_stride", 0), ("evals.num_samples", 0),
+    ("train.learning_rate", float("nan")), ("train.learning_rate", 0.0),
+])
+def test_setting_that_cannot_work_is_refused_before_anything_is_written(
+    tiny_config, tmp_path, field, value):
+  section, name = field.split(".")
+  with tiny_config.unlocked():
+    tiny_config[section][name] = value
+  workdir = tmp_path / "refused"
+  with pytest.raises(ValueError, match=field.replace(".", r"\.")):
+    train.train_and_evaluate(tiny_config, str(workdir),
+                             devices=jax.devices()[:1])
+  assert not workdir.exists()
+
+
+def test_every_zero_means_never_and_a_log_window_spans_a_phase_switch(
+    tiny_config, tmp_path):
+  """`*_every=0` used to divide by zero; one logging window over sdvi's
+  image -> video switch used to raise KeyError 'image/discriminator'."""
+  tiny_config.train.update(log_every=0, checkpoint_every=0, sample_every=0,
+                           eval_every=0)
+  workdir = tmp_path / "never"
+  summary = train.train_and_evaluate(tiny_config, str(workdir),
+                                     devices=jax.devices()[:1])
+  assert summary["step"] == 2
+  # Only the end of training saved, previewed and evaluated.
+  assert os.listdir(workdir / "checkpoints") == ["2"]
+  assert summary["sample_files"] and summary["eval_json"]
+  # The one window's figures: step 1 (image phase) and step 2 (video).
+  assert "image/discriminator" in summary["metrics"]
+  assert "video/recon_mse" in summary["metrics"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import math
 import os
 
 import ml_collections
@@ -62,11 +63,13 @@ def common_config() -> ml_collections.ConfigDict:
       # mu_{Z,theta}: its published code fits each video batch with 300
       # updates before the next); 1: a new batch every step.
       updates_per_batch=1,
+      # Periodic actions, in steps; 0: never (the end of training still
+      # logs, saves, writes previews and evaluates).
       log_every=100,
       checkpoint_every=1000,
       keep_checkpoints=3,
       sample_every=5000,
-      eval_every=0,           # 0: evaluate once, at the end of training.
+      eval_every=0,
       adam_b1=0.5,
       adam_b2=0.999,
   )
@@ -354,7 +357,7 @@ def classifier_config() -> ml_collections.ConfigDict:
   config.anchors.update(strategy="none", min_anchors=0, max_anchors=0)
   config.train.update(batch_size=16, num_steps=5_000, learning_rate=1e-4,
                       adam_b1=0.9, adam_b2=0.999, eval_every=1000,
-                      sample_every=10**9)
+                      sample_every=0)
   for name in ("frames", "acd", "fvd"):
     config.evals[name].update(enabled=False, during_training=False)
   config.evals.classification.update(enabled=True, during_training=True)
@@ -452,6 +455,42 @@ def make_tiny(config: ml_collections.ConfigDict) -> None:
     config.sample.anchor_times = (0, 15)
     config.model.update(base_channels=4, latent_channels=4,
                         discriminator_channels=4, num_blocks=3, noise_dim=8)
+
+
+# Settings every run reads, with the least value that can work. A `*_every`
+# of 0 means "never" (periodically; the end of training still saves, writes
+# previews and evaluates).
+_LEAST_VALUES = {
+    "train.num_steps": 1, "train.batch_size": 1, "train.updates_per_batch": 1,
+    "train.keep_checkpoints": 1, "train.log_every": 0,
+    "train.checkpoint_every": 0, "train.sample_every": 0,
+    "train.eval_every": 0, "dataset.num_frames": 1, "dataset.frame_stride": 1,
+    "dataset.resolution": 1, "evals.num_samples": 1, "evals.batch_size": 1,
+    "sample.num_anchor_sets": 1, "sample.num_samples": 1,
+}
+
+
+def check_run_settings(config: ml_collections.ConfigDict) -> None:
+  """Refuses, before anything runs, a setting that cannot work, naming it."""
+  for field, least in _LEAST_VALUES.items():
+    try:
+      value = lookup(config, field)
+    except KeyError:
+      continue  # A family without the setting (none today) skips it.
+    if isinstance(value, bool) or not isinstance(value, int) or value < least:
+      meaning = " (0: never)" if least == 0 else ""
+      raise ValueError(f"{field}={value!r}: expected an integer >= "
+                       f"{least}{meaning}.")
+  rate = config.train.get("learning_rate")
+  if rate is not None and not (isinstance(rate, (int, float))
+                               and math.isfinite(rate) and rate > 0):
+    raise ValueError(f"train.learning_rate={rate!r}: expected a finite "
+                     "number > 0.")
+
+
+def is_due(step: int, every: int) -> bool:
+  """Whether a periodic action set to `every` steps runs at `step`."""
+  return every > 0 and step % every == 0
 
 
 def apply_variant(config: ml_collections.ConfigDict, variant: str) -> None:

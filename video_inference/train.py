@@ -125,8 +125,12 @@ def restore_or_create_state(model, config, manager, sharding, step=None):
 
 
 def _mean_metrics(history: list[dict[str, jax.Array]]) -> dict[str, float]:
+  """Each figure's mean over the steps that report it: a window spanning a
+  phase switch holds two phases' figures."""
   stacked = jax.device_get(history)
-  return {key: float(np.mean([m[key] for m in stacked])) for key in stacked[0]}
+  keys = dict.fromkeys(key for metrics in stacked for key in metrics)
+  return {key: float(np.mean([m[key] for m in stacked if key in m]))
+          for key in keys}
 
 
 def _check_finite(history, first_step: int, manager) -> None:
@@ -152,6 +156,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
   Returns a summary: the final step, the last averaged metrics, the paths
   of the evaluation JSON and sample files, and the final train state.
   """
+  config_lib.check_run_settings(config)
   model = models.build_model(config)
   evaluate_lib.check_settings(config, during_training=True)
   is_writer = jax.process_index() == 0
@@ -201,7 +206,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
     writer.write_hparams(config_lib.flatten_for_hparams(config))
   report = periodic_actions.ReportProgress(
       num_train_steps=num_steps, writer=writer,
-      every_steps=config.train.log_every, every_secs=None)
+      every_steps=config.train.log_every or None, every_secs=None)
 
   compiled = {}
 
@@ -259,22 +264,21 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
       step += 1
       report(step)
       at_end = step == num_steps
-      if step % config.train.log_every == 0 or at_end:
+      if config_lib.is_due(step, config.train.log_every) or at_end:
         _check_finite(history, history_start, manager)
         last_metrics = _mean_metrics(history)
         writer.write_scalars(step, {f"train/{k}": v
                                     for k, v in last_metrics.items()})
         history, history_start = [], step
-      if step % config.train.checkpoint_every == 0 or at_end:
+      if config_lib.is_due(step, config.train.checkpoint_every) or at_end:
         _check_finite(history, history_start, manager)
         manager.save(step, args=ocp.args.StandardSave(state))
-      if model.generates_videos and (step % config.train.sample_every == 0
-                                     or at_end):
+      if model.generates_videos and (
+          config_lib.is_due(step, config.train.sample_every) or at_end):
         summary["sample_files"] = sampling.write_preview(
             model, model.sampling_variables(state), preview, config, step,
             workdir, writer, is_writer)
-      if (config.train.eval_every and step % config.train.eval_every == 0
-          and not at_end):
+      if config_lib.is_due(step, config.train.eval_every) and not at_end:
         evaluate_and_keep_best(step, state)
     if stop_requested and step < num_steps:
       _check_finite(history, history_start, manager)
