@@ -13,6 +13,11 @@ attribute controls, videovae): partial and transient control grids.
 
 `--config=FILE:tiny` selects a config's test variant; any field can be
 overridden, e.g. `--config.train.num_steps=500`.
+
+Several hosts (README "Accelerators and several hosts"): run the same
+command on every host. Cloud TPU pod slices, SLURM and Open MPI jobs are
+detected; elsewhere add `--coordinator_address=HOST:PORT
+--num_processes=N --process_id=I` (I = 0..N-1, process 0 at HOST).
 """
 
 import logging as python_logging
@@ -22,6 +27,7 @@ from absl import flags
 from absl import logging
 from ml_collections import config_flags
 
+from video_inference import distributed
 from video_inference import modes
 
 _CONFIG = config_flags.DEFINE_config_file(
@@ -33,6 +39,17 @@ _MODE = flags.DEFINE_enum("mode", "train", list(modes.MODES),
 _STEP = flags.DEFINE_string(
     "step", "", "--mode=evaluate: the checkpoint to score, 'latest', 'best' "
     "or a step number; default: the config's evals.checkpoint.")
+_DISTRIBUTED = flags.DEFINE_enum(
+    "distributed", "auto", list(distributed.MODES),
+    "Join the job's other processes (jax.distributed.initialize): 'auto' "
+    "when the coordinator flags are given or a TPU pod / SLURM / Open MPI "
+    "job is detected; 'on' always; 'off' never.")
+_COORDINATOR = flags.DEFINE_string(
+    "coordinator_address", "", "Several hosts: process 0's HOST:PORT.")
+_NUM_PROCESSES = flags.DEFINE_integer(
+    "num_processes", None, "Several hosts: how many processes in all.")
+_PROCESS_ID = flags.DEFINE_integer(
+    "process_id", None, "Several hosts: this process's id, 0-based.")
 flags.mark_flags_as_required(["config", "workdir"])
 
 
@@ -50,6 +67,9 @@ def main(argv):
     raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
   logging.set_verbosity(logging.INFO)
   logging.get_absl_handler().addFilter(_QuietLibraries())
+  # Before anything touches a device.
+  distributed.initialize(_DISTRIBUTED.value, _COORDINATOR.value,
+                         _NUM_PROCESSES.value, _PROCESS_ID.value)
   options = {}
   if _STEP.value:
     if _MODE.value != "evaluate":

@@ -5,7 +5,8 @@ every host, the train state is replicated (except what a family shards with
 `state_partition_specs`, e.g. navsynth's latent tables by rows), and XLA
 inserts the gradient all-reduce (the modern form of pmap data parallelism).
 Each process feeds only its slice of the global batch; only process 0 writes
-files.
+files, evaluates and draws previews, while the others wait, and every host
+saves at the step they agree on when pre-empted (distributed.py).
 
 The step at index s always uses rng = fold_in(seed, s) and the batch the
 input pipeline derives from (seed, s), so a run restored from a checkpoint
@@ -31,6 +32,7 @@ import numpy as np
 import orbax.checkpoint as ocp
 
 from video_inference import config_lib
+from video_inference import distributed
 from video_inference import input_pipeline
 from video_inference import models
 from video_inference import sampling
@@ -164,6 +166,8 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
     os.makedirs(workdir, exist_ok=True)
   manager = checkpoint_manager(workdir, config)
   check_workdir_config(config, workdir, manager.latest_step() is not None)
+  # Every host has read the old config.json before process 0 replaces it.
+  distributed.barrier("workdir_checked")
   if is_writer:
     with open(os.path.join(workdir, "config.json"), "w") as f:
       f.write(config.to_json_best_effort(indent=2))
@@ -210,19 +214,32 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
 
   compiled = {}
 
+  def on_first_host(name, step, state, work):
+    """work(variables) on process 0 only, the others waiting; its result
+    there, {} elsewhere. Several hosts: the variables are gathered first."""
+    variables = distributed.host_local(model.sampling_variables(state))
+    result = work(variables) if is_writer else {}
+    distributed.barrier(f"{name}_{step}")
+    return result
+
   def evaluate_and_keep_best(step, state):
-    results = evaluate_lib.evaluate(
-        model, model.sampling_variables(state), config, step, workdir, writer,
-        source=eval_source, during_training=True, split=validation_split)
-    best = results["metrics"].get(config.evals.best_metric)
-    if best is None:
+    results = on_first_host("evaluate", step, state, lambda variables: (
+        evaluate_lib.evaluate(
+            model, variables, config, step, workdir, writer,
+            source=eval_source, during_training=True,
+            split=validation_split)))
+    best = results.get("metrics", {}).get(config.evals.best_metric)
+    if is_writer and best is None:
       logging.warning(
           "evals.best_metric=%r is not among this evaluation's figures %s; "
           "no best checkpoint is kept.", config.evals.best_metric,
           sorted(results["metrics"]))
-    else:
+    # Saving is collective: every host saves with process 0's figure.
+    value = float(distributed.broadcast_from_first(
+        np.float64(np.nan if best is None else best["mean"])))
+    if not np.isnan(value):
       best_manager.save(step, args=ocp.args.StandardSave(state),
-                        metrics={"value": best["mean"]})
+                        metrics={"value": value})
     return results
 
   seed_key = jax.random.key(config.seed)
@@ -242,7 +259,9 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
 
   stop_requested = []
   previous_handler = None
-  if hasattr(signal, "SIGTERM"):
+  # Several hosts: JAX's pre-emption service owns SIGTERM and names the
+  # step every host stops at (distributed.preemption_reached).
+  if hasattr(signal, "SIGTERM") and not distributed.is_multiprocess():
     try:
       previous_handler = signal.signal(
           signal.SIGTERM, lambda *_: stop_requested.append(True))
@@ -255,7 +274,11 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
                start_step, num_steps, mesh.size)
   step = start_step
   try:
-    while step < num_steps and not stop_requested:
+    while step < num_steps:
+      if distributed.preemption_reached(step):
+        stop_requested.append(True)
+      if stop_requested:
+        break
       local = next(batches)
       batch = {k: jax.make_array_from_process_local_data(batch_sharding, v)
                for k, v in local.items()}
@@ -275,9 +298,10 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
         manager.save(step, args=ocp.args.StandardSave(state))
       if model.generates_videos and (
           config_lib.is_due(step, config.train.sample_every) or at_end):
-        summary["sample_files"] = sampling.write_preview(
-            model, model.sampling_variables(state), preview, config, step,
-            workdir, writer, is_writer)
+        summary["sample_files"] = on_first_host(
+            "preview", step, state, lambda variables: sampling.write_preview(
+                model, variables, preview, config, step, workdir, writer,
+                is_writer)) or []
       if config_lib.is_due(step, config.train.eval_every) and not at_end:
         evaluate_and_keep_best(step, state)
     if stop_requested and step < num_steps:

@@ -43,15 +43,18 @@ from __future__ import annotations
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
+import numpy as np
 
-_BINOMIAL = jnp.array([1.0, 4.0, 6.0, 4.0, 1.0]) / 16.0
+# numpy, not jnp: a jax array at import would start the XLA backend before
+# a multi-process job could call jax.distributed.initialize.
+_BINOMIAL = np.array([1.0, 4.0, 6.0, 4.0, 1.0], np.float32) / 16.0
 
 
 def _blur(images: jnp.ndarray) -> jnp.ndarray:
   """Separable 5-tap binomial blur of [N, H, W, C], reflected borders."""
   channels = images.shape[-1]
   padded = jnp.pad(images, ((0, 0), (2, 2), (2, 2), (0, 0)), mode="reflect")
-  kernel = jnp.outer(_BINOMIAL, _BINOMIAL)[:, :, None, None]
+  kernel = np.outer(_BINOMIAL, _BINOMIAL)[:, :, None, None]
   kernel = jnp.tile(kernel, (1, 1, 1, channels))
   return jax.lax.conv_general_dilated(
       padded, kernel.astype(images.dtype), (1, 1), "VALID",
