@@ -72,6 +72,9 @@ def common_config() -> ml_collections.ConfigDict:
       eval_every=0,
       adam_b1=0.5,
       adam_b2=0.999,
+      # The training passes' dtype: "float32", or "bfloat16" (mixed
+      # precision: parameters, gradients and optimiser states stay float32).
+      dtype="float32",
   )
   # The evaluation suite (evaluation/evaluate.py). Each evaluator runs in
   # `main --mode=evaluate` when enabled, and in training's evaluations (every
@@ -481,6 +484,9 @@ def check_run_settings(config: ml_collections.ConfigDict) -> None:
       meaning = " (0: never)" if least == 0 else ""
       raise ValueError(f"{field}={value!r}: expected an integer >= "
                        f"{least}{meaning}.")
+  dtypes = ("float32", "bfloat16")
+  if config.train.get("dtype", "float32") not in dtypes:
+    raise ValueError(f"train.dtype={config.train.dtype!r}; valid: {dtypes}.")
   rate = config.train.get("learning_rate")
   if rate is not None and not (isinstance(rate, (int, float))
                                and math.isfinite(rate) and rate > 0):

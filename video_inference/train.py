@@ -37,6 +37,7 @@ from video_inference import input_pipeline
 from video_inference import models
 from video_inference import sampling
 from video_inference.evaluation import evaluate as evaluate_lib
+from video_inference.models import base as models_base
 
 
 class NonFiniteLossError(FloatingPointError):
@@ -250,6 +251,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
       # The rng is derived inside the step from the state's own step count,
       # so the host never dispatches eager work between steps.
       def with_rng(state, batch, step_fn=phase.step_fn):
+        batch = models_base.cast_floating(batch, model.compute_dtype)
         return step_fn(state, batch, jax.random.fold_in(seed_key, state.step))
 
       compiled[phase.name] = jax.jit(

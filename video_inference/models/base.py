@@ -18,6 +18,11 @@ import jax.numpy as jnp
 import ml_collections
 import optax
 
+# train.dtype -> the dtype of the forward and backward passes. Parameters,
+# gradients, optimiser states and BatchNorm statistics stay float32 whatever
+# it is (mixed precision).
+COMPUTE_DTYPES = {"float32": jnp.float32, "bfloat16": jnp.bfloat16}
+
 Batch = Mapping[str, jnp.ndarray]
 StepFn = Callable[[Any, Batch, jax.Array], tuple[Any, dict[str, jnp.ndarray]]]
 
@@ -69,6 +74,17 @@ def apply_updates(state: TrainState, grads: dict[str, Any],
   return state.replace(step=state.step + 1, params=params, opt_state=opt_state)
 
 
+def cast_floating(tree: Any, dtype) -> Any:
+  """Every floating leaf of `tree` as `dtype`; other leaves (ints, keys,
+  masks) unchanged."""
+  def cast(leaf):
+    if (hasattr(leaf, "dtype") and jnp.issubdtype(leaf.dtype, jnp.floating)
+        and leaf.dtype != dtype):
+      return leaf.astype(dtype)
+    return leaf
+  return jax.tree.map(cast, tree)
+
+
 def gaussian_kl(mean: jnp.ndarray, log_var: jnp.ndarray) -> jnp.ndarray:
   """KL(N(mean, exp(log_var)) || N(0, I)), summed over the last axis."""
   return 0.5 * jnp.sum(jnp.exp(log_var) + mean**2 - 1.0 - log_var, axis=-1)
@@ -76,7 +92,8 @@ def gaussian_kl(mean: jnp.ndarray, log_var: jnp.ndarray) -> jnp.ndarray:
 
 def reparameterize(rng: jax.Array, mean: jnp.ndarray,
                    log_var: jnp.ndarray) -> jnp.ndarray:
-  return mean + jnp.exp(0.5 * log_var) * jax.random.normal(rng, mean.shape)
+  noise = jax.random.normal(rng, mean.shape).astype(mean.dtype)
+  return mean + jnp.exp(0.5 * log_var) * noise
 
 
 def foreground_weights(videos: jnp.ndarray, weight: float,
@@ -141,6 +158,29 @@ class VideoModel:
 
   def create_state(self, rng: jax.Array) -> TrainState:
     raise NotImplementedError
+
+  @property
+  def compute_dtype(self):
+    """The dtype of the training passes (`train.dtype`)."""
+    return COMPUTE_DTYPES[self.config.train.get("dtype", "float32")]
+
+  def grad(self, loss_fn, params, *args):
+    """jax.grad(loss_fn, has_aux=True)(params, *args) in `compute_dtype`.
+
+    Mixed precision: the float32 parameters are cast on use, so their
+    gradients come back float32 for a float32 optimiser; the loss is
+    returned to float32 before differentiation. The batch arrives already
+    cast by the train loop; `args` are passed as they are.
+    """
+    dtype = self.compute_dtype
+    if dtype == jnp.float32:
+      return jax.grad(loss_fn, has_aux=True)(params, *args)
+
+    def cast_then_loss(float32_params, *rest):
+      loss, aux = loss_fn(cast_floating(float32_params, dtype), *rest)
+      return loss.astype(jnp.float32), cast_floating(aux, jnp.float32)
+
+    return jax.grad(cast_then_loss, has_aux=True)(params, *args)
 
   def phases(self) -> list[Phase]:
     raise NotImplementedError

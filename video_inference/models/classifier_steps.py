@@ -64,10 +64,10 @@ class VideoClassifierModel(base.VideoModel):
     videovae_steps.check_attribute_labels(self.config, source)
 
   def train_step(self, state, batch, rng):
-    grads, metrics = jax.grad(
+    grads, metrics = self.grad(
         lambda p: videovae_steps.classifier_losses(
             self.network, p, batch, rng, self.attributes),
-        has_aux=True)(state.params["classifier"])
+        state.params["classifier"])
     metrics.pop("labelled_rows")
     return base.apply_updates(state, {"classifier": grads}, self.optimizers,
                               ("classifier",)), metrics

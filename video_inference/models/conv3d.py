@@ -140,6 +140,7 @@ class Conv3D(nn.Module):
   @nn.compact
   def __call__(self, x):
     kernel, bias = _kernel_and_bias(self, x.shape[-1])
+    x, kernel, bias = nn.dtypes.promote_dtype(x, kernel, bias)
     padding = _as_padding(self.padding, x.shape[1:4], tuple(self.kernel_size),
                           tuple(self.strides))
     y = conv3d(x, kernel, tuple(self.strides), padding,
@@ -157,6 +158,7 @@ class ConvTranspose3D(nn.Module):
   @nn.compact
   def __call__(self, x):
     kernel, bias = _kernel_and_bias(self, x.shape[-1])
+    x, kernel, bias = nn.dtypes.promote_dtype(x, kernel, bias)
     padding = tuple(transpose_same_padding(k, s)
                     for k, s in zip(self.kernel_size, self.strides))
     y = conv3d(x, kernel, (1, 1, 1), padding, lhs_dilation=tuple(self.strides),

@@ -129,7 +129,8 @@ class Inbetween3dModel(base.VideoModel):
     penalty_weight = self.config.loss.gradient_penalty
     rng_noise, rng_frame = jax.random.split(rng)
     batch = videos.shape[0]
-    noise = jax.random.normal(rng_noise, (batch, self.config.model.noise_dim))
+    noise = jax.random.normal(
+        rng_noise, (batch, self.config.model.noise_dim)).astype(videos.dtype)
     generated, updates = self.generator.apply(
         {"params": params["generator"],
          "batch_stats": model_state["generator"]},
@@ -164,9 +165,9 @@ class Inbetween3dModel(base.VideoModel):
     return total, (metrics, updates["batch_stats"])
 
   def gan_step(self, state, batch, rng):
-    grads, (metrics, batch_stats) = jax.grad(self.losses, has_aux=True)(
-        state.params, state.model_state, batch["video"], batch["anchor_mask"],
-        rng)
+    grads, (metrics, batch_stats) = self.grad(
+        self.losses, state.params, state.model_state, batch["video"],
+        batch["anchor_mask"], rng)
     state = base.apply_updates(state, grads, self.optimizers, NETWORKS)
     return state.replace(model_state={"generator": batch_stats}), metrics
 

@@ -178,6 +178,10 @@ class TransientRNN(nn.Module):
 
   @nn.compact
   def __call__(self, transient: jnp.ndarray) -> jnp.ndarray:
+    # The carry in the input's dtype: a float32 one would lift a bfloat16
+    # pass (train.dtype) back to float32.
+    carry = jnp.zeros(transient.shape[:1] + (self.hidden_size,),
+                      transient.dtype)
     hidden = nn.RNN(nn.GRUCell(features=self.hidden_size), name="gru")(
-        transient)
+        transient, initial_carry=carry)
     return nn.Dense(self.output_dim, name="to_latent")(hidden)

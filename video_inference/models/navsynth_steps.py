@@ -282,8 +282,7 @@ class NavsynthModel(base.VideoModel):
 
   def _step(self, state, batch, rng, train_generator: bool):
     trained = ("generator", "rnn") if train_generator else ("rnn",)
-    grads, metrics = jax.grad(self.losses, has_aux=True)(state.params, batch,
-                                                         rng)
+    grads, metrics = self.grad(self.losses, state.params, batch, rng)
     new_state = base.apply_updates(state, grads, self.optimizers, trained)
     latents, momentum = self.update_latents(
         state.params["latents"], state.opt_state["latents"],

@@ -185,7 +185,8 @@ class SdviModel(base.VideoModel):
     reconstructions = decode(gen_p, stop(latents))
     recon_for_generator = _sum_squared_error_per_frame(reconstructions, frames,
                                                        weights)
-    from_prior = decode(gen_p, jax.random.normal(rng_prior, latents.shape))
+    from_prior = decode(gen_p, jax.random.normal(
+        rng_prior, latents.shape).astype(latents.dtype))
 
     gan_generator = (
         base.sigmoid_cross_entropy(discriminate(stop(disc_p), reconstructions), True)
@@ -215,8 +216,8 @@ class SdviModel(base.VideoModel):
     frames = videos[:, picked].reshape((-1,) + videos.shape[2:])
     weights = self.reconstruction_weights(videos)[:, picked].reshape(
         frames.shape[:-1] + (1,))
-    grads, metrics = jax.grad(self.image_losses, has_aux=True)(
-        state.params, frames, rng_loss, weights)
+    grads, metrics = self.grad(
+        self.image_losses, state.params, frames, rng_loss, weights)
     return base.apply_updates(state, grads, self.optimizers,
                               IMAGE_NETWORKS), metrics
 
@@ -265,9 +266,10 @@ class SdviModel(base.VideoModel):
     if loss.prior_gan_weight:
       # Eq. 8 on D_T with an empty anchor set: videos decoded from z_T ~ p.
       no_anchors = jnp.zeros_like(anchor_mask)
+      prior_latent = jax.random.normal(rng_prior, video_latent.shape)
       from_prior, _ = self.temporal_generator.apply(
           params["temporal_generator"],
-          jax.random.normal(rng_prior, video_latent.shape), num_frames)
+          prior_latent.astype(video_latent.dtype), num_frames)
       from_prior = self.decode_frames(params["image_generator"], from_prior)
       prior_generator = base.sigmoid_cross_entropy(
           discriminate(stop(disc_p), sdvi.conditioned_video(
@@ -294,8 +296,9 @@ class SdviModel(base.VideoModel):
     return total, metrics
 
   def video_step(self, state, batch, rng):
-    grads, metrics = jax.grad(self.video_losses, has_aux=True)(
-        state.params, batch["video"], batch["anchor_mask"], rng)
+    grads, metrics = self.grad(
+        self.video_losses, state.params, batch["video"], batch["anchor_mask"],
+        rng)
     return base.apply_updates(state, grads, self.optimizers,
                               VIDEO_NETWORKS), metrics
 
@@ -313,7 +316,7 @@ class SdviModel(base.VideoModel):
       posterior, prior = mean, jnp.zeros_like(mean)
     else:
       posterior = base.reparameterize(rng_posterior, mean, log_var)
-      prior = jax.random.normal(rng_prior, mean.shape)
+      prior = jax.random.normal(rng_prior, mean.shape).astype(mean.dtype)
     has_anchor = jnp.any(anchor_mask, axis=1, keepdims=True)
     video_latent = jnp.where(has_anchor, posterior, prior)
     frame_latents, _ = self.temporal_generator.apply(

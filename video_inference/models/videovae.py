@@ -183,8 +183,8 @@ class VideoVae(nn.Module):
   def decode(self, z):
     return self.decoder(z)
 
-  def initial_carry(self, batch_size: int):
-    zeros = jnp.zeros((batch_size, self.lstm_size))
+  def initial_carry(self, batch_size: int, dtype=jnp.float32):
+    zeros = jnp.zeros((batch_size, self.lstm_size), dtype)
     return (zeros, zeros)
 
   def prior_params(self, carry, attributes):
@@ -216,7 +216,7 @@ class VideoVae(nn.Module):
   def __call__(self, frames, attributes):
     """Initialises every parameter: frames [B, H, W, C], attributes [B, A]."""
     psi_q = self.residual(frames)
-    carry = self.initial_carry(frames.shape[0])
+    carry = self.initial_carry(frames.shape[0], frames.dtype)
     mean, _ = self.posterior_params(carry, psi_q, attributes)
     self.prior_params(carry, attributes)
     carry = self.advance(carry, psi_q, mean)
@@ -243,7 +243,11 @@ class AttributeClassifier(nn.Module):
     logits = {}
     for name, num_classes in self.attributes:
       x = nn.relu(nn.Dense(self.hidden, name=f"{name}_fc_in")(features))
-      x = nn.RNN(nn.OptimizedLSTMCell(self.hidden), name=f"{name}_lstm")(x)
+      # The carry in x's dtype: a float32 one would lift a bfloat16 pass
+      # (train.dtype) back to float32.
+      zeros = jnp.zeros((batch, self.hidden), x.dtype)
+      x = nn.RNN(nn.OptimizedLSTMCell(self.hidden), name=f"{name}_lstm")(
+          x, initial_carry=(zeros, zeros))
       logits[name] = nn.Dense(num_classes, name=f"{name}_fc_out")(x[:, -1])
     return logits
 

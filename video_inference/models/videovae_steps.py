@@ -216,10 +216,10 @@ class VideoVaeModel(base.VideoModel):
 
   # ----------------------------------------------------- attribute phase --
   def attribute_step(self, state, batch, rng):
-    grads, metrics = jax.grad(
+    grads, metrics = self.grad(
         lambda p: classifier_losses(self.classifier, p, batch, rng,
                                     self.attributes),
-        has_aux=True)(state.params["attributes"])
+        state.params["attributes"])
     new_state = base.apply_updates(state, {"attributes": grads},
                                    self.optimizers, ("attributes",))
     return new_state, metrics
@@ -254,8 +254,9 @@ class VideoVaeModel(base.VideoModel):
                       train, method=vae.residual,
                       rngs={"dropout": rng_dropout})
     psi_q = psi_q.reshape((batch, num_frames, -1))
-    noise = jax.random.normal(rng_noise,
-                              (num_frames, batch, self.config.model.latent_dim))
+    noise = jax.random.normal(
+        rng_noise, (num_frames, batch, self.config.model.latent_dim)).astype(
+            videos.dtype)
     if not train:
       noise = jnp.zeros_like(noise)
 
@@ -269,7 +270,8 @@ class VideoVaeModel(base.VideoModel):
       carry = vae.apply(vae_params, carry, psi_t, z, method=vae.advance)
       return carry, (z, videovae.gaussian_kl(mean, log_var, *prior))
 
-    carry = vae.apply(vae_params, batch, method=vae.initial_carry)
+    carry = vae.apply(vae_params, batch, videos.dtype,
+                      method=vae.initial_carry)
     _, (z, kl) = jax.lax.scan(
         step, carry, (jnp.swapaxes(psi_q, 0, 1),
                       jnp.swapaxes(attributes, 0, 1), noise))
@@ -311,8 +313,8 @@ class VideoVaeModel(base.VideoModel):
                                     train=False)[2], -1, 1)
 
   def vae_step(self, state, batch, rng):
-    grads, metrics = jax.grad(self.vae_losses, has_aux=True)(
-        state.params["vae"], state.params, batch, rng)
+    grads, metrics = self.grad(
+        self.vae_losses, state.params["vae"], state.params, batch, rng)
     new_state = base.apply_updates(state, {"vae": grads}, self.optimizers,
                                    ("vae",))
     return new_state, metrics
