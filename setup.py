@@ -43,6 +43,10 @@ INSTALL_REQUIRES = [
 ]
 
 EXTRAS_REQUIRE = {
+  # Accelerators: JAX's own extras bring the matching jaxlib plugin (CUDA 12
+  # with its pip-installed libraries; libtpu). The CPU wheel needs nothing.
+  "cuda12": ["jax[cuda12]>=0.10,<0.13"],
+  "tpu": ["jax[tpu]>=0.10,<0.13"],
   "test": [
     "pytest>=8",
     "pytest-xdist>=3.5",
