@@ -17,6 +17,7 @@ multi-host path, end to end.
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -140,3 +141,28 @@ def test_two_processes_killed_and_relaunched_match_one_process(
           events, writers, killed_pids[1], relaunched[1].pid)
   evaluation = json.loads((workdir / f"eval_{NUM_STEPS}.json").read_text())
   assert evaluation["step"] == NUM_STEPS
+
+
+def test_sigterm_to_one_process_stops_both_at_the_same_step(tiny_config,
+                                                             tmp_path):
+  """Pre-emption notice to host 1 only: JAX's pre-emption service names
+  one step, both save it and exit cleanly."""
+  config = _config(tiny_config)
+  config.train.num_steps = 30
+  workdir = tmp_path / "preempted"
+  processes = _launch(workdir, config)
+  deadline = time.time() + 300
+  while not (workdir / "checkpoints" / "2").is_dir():
+    assert time.time() < deadline, "no checkpoint 2 within 300 s"
+    assert all(p.poll() is None for p in processes), "a process ended early"
+    time.sleep(0.05)
+  processes[1].send_signal(signal.SIGTERM)
+  outputs = _wait(processes)
+  stops = [re.findall(r"saving a checkpoint at step (\d+) and stopping",
+                      output) for output in outputs]
+  assert stops[0] and stops[0] == stops[1], stops
+  step = int(stops[0][0])
+  assert step < config.train.num_steps
+  saved = sorted(int(name) for name in os.listdir(workdir / "checkpoints")
+                 if name.isdigit())
+  assert saved[-1] == step, (saved, step)

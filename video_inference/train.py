@@ -308,9 +308,10 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
         evaluate_and_keep_best(step, state)
     if stop_requested and step < num_steps:
       _check_finite(history, history_start, manager)
-      logging.warning("SIGTERM: saving a checkpoint at step %d and stopping.",
-                      step)
-      manager.save(step, args=ocp.args.StandardSave(state), force=True)
+      logging.warning("Pre-empted: saving a checkpoint at step %d and "
+                      "stopping.", step)
+      if manager.latest_step() != step:  # The periodic save may have.
+        manager.save(step, args=ocp.args.StandardSave(state), force=True)
     elif step == num_steps:
       summary["eval_json"] = evaluate_and_keep_best(step, state).get("path")
   finally:
