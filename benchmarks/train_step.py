@@ -1,6 +1,7 @@
 r"""Train-step throughput and peak memory of a config, per training phase.
 
   python benchmarks/train_step.py --config=configs/sdvi_shapes.py [--steps=20]
+  ... --config.train.dtype=bfloat16   # mixed precision
 
 Times every phase's jitted step on one fixed batch of the config's shapes
 (random data: the input pipeline is not measured), after a warm-up step that
@@ -22,6 +23,7 @@ import numpy as np
 
 from video_inference import anchors
 from video_inference import models
+from video_inference.models import base as models_base
 from video_inference.models import conv3d
 
 _CONFIG = config_flags.DEFINE_config_file(
@@ -94,12 +96,15 @@ def run(config):
   )
   for name in data.labels:
     batch[name] = jnp.zeros((config.train.batch_size,), jnp.int32)
+  # As the train loop feeds it: floating inputs in train.dtype.
+  batch = models_base.cast_floating(batch, model.compute_dtype)
   state = jax.jit(model.create_state)(jax.random.key(0))
   print(
     f"device: {jax.devices()[0].device_kind} x{jax.device_count()}, "
     f"batch {config.train.batch_size} clips of {data.num_frames}x"
     f"{data.resolution}x{data.resolution}x{data.channels}, "
-    f"3D convolutions: {_CONV3D.value}"
+    f"3D convolutions: {_CONV3D.value}, train.dtype "
+    f"{config.train.get('dtype', 'float32')}"
   )
   for phase in model.phases():
     start = time.perf_counter()
