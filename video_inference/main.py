@@ -15,7 +15,7 @@ attribute controls, videovae): partial and transient control grids.
 overridden, e.g. `--config.train.num_steps=500`.
 
 Several hosts (README "Accelerators and several hosts"): run the same
-command on every host. Cloud TPU pod slices, SLURM and Open MPI jobs are
+training command on every host (evaluate, sample and the grids run on one). Cloud TPU pod slices, SLURM and Open MPI jobs are
 detected; elsewhere add `--coordinator_address=HOST:PORT
 --num_processes=N --process_id=I` (I = 0..N-1, process 0 at HOST).
 """
@@ -67,9 +67,15 @@ def main(argv):
     raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
   logging.set_verbosity(logging.INFO)
   logging.get_absl_handler().addFilter(_QuietLibraries())
-  # Before anything touches a device.
-  distributed.initialize(_DISTRIBUTED.value, _COORDINATOR.value,
-                         _NUM_PROCESSES.value, _PROCESS_ID.value)
+  # Before anything touches a device. Only training spans hosts: the other
+  # modes run as one process on one host (several would repeat its work).
+  if _MODE.value == "train":
+    distributed.initialize(_DISTRIBUTED.value, _COORDINATOR.value,
+                           _NUM_PROCESSES.value, _PROCESS_ID.value)
+  elif _COORDINATOR.value or _DISTRIBUTED.value == "on":
+    raise app.UsageError(
+        f"--mode={_MODE.value} runs as one process on one host; drop "
+        "--coordinator_address/--distributed=on and run it on one host.")
   options = {}
   if _STEP.value:
     if _MODE.value != "evaluate":
