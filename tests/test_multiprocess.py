@@ -29,6 +29,7 @@ import numpy as np
 import pytest
 
 from conftest import REPO
+from video_inference import distributed
 from video_inference import models
 from video_inference import train
 
@@ -166,3 +167,27 @@ def test_sigterm_to_one_process_stops_both_at_the_same_step(tiny_config,
   saved = sorted(int(name) for name in os.listdir(workdir / "checkpoints")
                  if name.isdigit())
   assert saved[-1] == step, (saved, step)
+
+
+@pytest.mark.parametrize("environ, cluster", [
+    ({}, None),
+    ({"SLURM_JOB_ID": "7", "SLURM_NTASKS": "1"}, None),
+    ({"SLURM_JOB_ID": "7", "SLURM_NTASKS": "4"}, "slurm"),
+    ({"OMPI_COMM_WORLD_SIZE": "2"}, "openmpi"),
+    ({"TPU_WORKER_HOSTNAMES": "t0"}, None),
+    ({"TPU_WORKER_HOSTNAMES": "t0,t1,t2,t3"}, "tpu_pod"),
+])
+def test_cluster_detection_needs_more_than_one_process(environ, cluster):
+  assert distributed.detected_cluster(environ) == cluster
+
+
+def test_partial_or_wrong_coordinator_flags_are_refused():
+  with pytest.raises(ValueError, match="num_processes"):
+    distributed.initialize("auto", "127.0.0.1:1234", None, 0)
+  with pytest.raises(ValueError, match="process_id=2"):
+    distributed.initialize("auto", "127.0.0.1:1234", 2, 2)
+  with pytest.raises(ValueError, match="--distributed"):
+    distributed.initialize("sometimes")
+  # A one-process run joins nothing (and never touches jax.distributed).
+  assert distributed.initialize("off", "127.0.0.1:1234", 2, 0) is False
+  assert distributed.initialize("auto") is False
