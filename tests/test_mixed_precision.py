@@ -1,4 +1,4 @@
-"""train.dtype="bfloat16": every family's first training step runs its
+"""train.dtype="bfloat16": every phase's first training step runs its
 convolutions and matrix products in bfloat16, keeps float32 parameters and
 optimiser states, and agrees with the float32 step to bfloat16 rounding."""
 
@@ -19,15 +19,20 @@ FAMILY_CONFIGS = ("sdvi_shapes", "inbetween3d_shapes", "navsynth_shapes",
 HEAVY_PRIMITIVES = ("conv_general_dilated", "dot_general")
 
 
-def _first_step(config, batch):
+def _first_steps(config, batch):
+  """Each training phase's step from the initial state: the jaxprs, the
+  last phase's new state and every phase's figures."""
   model = models.build_model(config)
   state = jax.jit(model.create_state)(train.init_rng(config))
-  phase = model.phase_at(0)
   batch = base.cast_floating(batch, model.compute_dtype)
   rng = jax.random.key(0)
-  jaxpr = jax.make_jaxpr(phase.step_fn)(state, batch, rng)
-  new_state, metrics = jax.jit(phase.step_fn)(state, batch, rng)
-  return jaxpr, new_state, jax.device_get(metrics)
+  jaxprs, metrics = [], {}
+  for phase in model.phases():
+    jaxprs.append(jax.make_jaxpr(phase.step_fn)(state, batch, rng))
+    new_state, phase_metrics = jax.jit(phase.step_fn)(state, batch, rng)
+    metrics.update({f"{phase.name}/{k}": v
+                    for k, v in jax.device_get(phase_metrics).items()})
+  return jaxprs, new_state, metrics
 
 
 def _heavy_operand_dtypes(jaxpr):
@@ -55,10 +60,11 @@ def test_bfloat16_step_is_bfloat16_inside_float32_outside(name, tfds_dir):
     configs[dtype].train.dtype = dtype
   batch = next(input_pipeline.as_numpy(
       input_pipeline.train_dataset(configs["float32"])))
-  _, reference_state, reference = _first_step(configs["float32"], batch)
-  jaxpr, state, metrics = _first_step(configs["bfloat16"], batch)
+  _, reference_state, reference = _first_steps(configs["float32"], batch)
+  jaxprs, state, metrics = _first_steps(configs["bfloat16"], batch)
 
-  operands = _heavy_operand_dtypes(jaxpr)
+  operands = [dtypes for jaxpr in jaxprs
+              for dtypes in _heavy_operand_dtypes(jaxpr)]
   in_bfloat16 = [dtypes for dtypes in operands
                  if all(d == "bfloat16" for d in dtypes)]
   # A float32 input anywhere (a carry, a noise draw) silently lifts the

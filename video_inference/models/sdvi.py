@@ -75,7 +75,8 @@ class TemporalEncoder(nn.Module):
     T may be below `max_frames`: times are one-hot over `max_frames`.
     """
     num_frames = anchor_latents.shape[1]
-    times = jax.nn.one_hot(jnp.arange(num_frames), self.max_frames)
+    times = jax.nn.one_hot(jnp.arange(num_frames), self.max_frames,
+                           dtype=anchor_latents.dtype)
     times = jnp.broadcast_to(times, anchor_latents.shape[:2] + times.shape[-1:])
     inputs = jnp.concatenate(
         [anchor_latents * anchor_mask[..., None], times], axis=-1)

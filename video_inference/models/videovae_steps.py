@@ -248,6 +248,8 @@ class VideoVaeModel(base.VideoModel):
     With train=False: no dropout, and z_t is the posterior mean.
     """
     batch, num_frames = videos.shape[:2]
+    # In the frames' dtype: float32 one-hots would lift a bfloat16 pass.
+    attributes = attributes.astype(videos.dtype)
     rng_dropout, rng_noise = jax.random.split(rng)
     vae = self.vae
     psi_q = vae.apply(vae_params, videos.reshape((-1,) + videos.shape[2:]),
