@@ -3,6 +3,7 @@ convolutions and matrix products in bfloat16, keeps float32 parameters and
 optimiser states, and agrees with the float32 step to bfloat16 rounding."""
 
 import jax
+from jax.extend import core as jax_core
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -44,7 +45,7 @@ def _heavy_operand_dtypes(jaxpr):
     for equation in inner.eqns:
       if equation.primitive.name in HEAVY_PRIMITIVES:
         found.append(tuple(str(v.aval.dtype) for v in equation.invars))
-      for sub in jax.core.jaxprs_in_params(equation.params):
+      for sub in jax_core.jaxprs_in_params(equation.params):
         visit(sub)
 
   visit(jaxpr)
