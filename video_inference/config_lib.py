@@ -460,6 +460,9 @@ def make_tiny(config: ml_collections.ConfigDict) -> None:
                         discriminator_channels=4, num_blocks=3, noise_dim=8)
 
 
+# train.dtype's values (models/base.py maps them to the passes' dtype).
+TRAIN_DTYPES = ("float32", "bfloat16")
+
 # Settings every run reads, with the least value that can work. A `*_every`
 # of 0 means "never" (periodically; the end of training still saves, writes
 # previews and evaluates).
@@ -484,9 +487,9 @@ def check_run_settings(config: ml_collections.ConfigDict) -> None:
       meaning = " (0: never)" if least == 0 else ""
       raise ValueError(f"{field}={value!r}: expected an integer >= "
                        f"{least}{meaning}.")
-  dtypes = ("float32", "bfloat16")
-  if config.train.get("dtype", "float32") not in dtypes:
-    raise ValueError(f"train.dtype={config.train.dtype!r}; valid: {dtypes}.")
+  if config.train.get("dtype", "float32") not in TRAIN_DTYPES:
+    raise ValueError(f"train.dtype={config.train.dtype!r}; valid: "
+                     f"{TRAIN_DTYPES}.")
   rate = config.train.get("learning_rate")
   if rate is not None and not (isinstance(rate, (int, float))
                                and math.isfinite(rate) and rate > 0):

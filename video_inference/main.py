@@ -15,9 +15,10 @@ attribute controls, videovae): partial and transient control grids.
 overridden, e.g. `--config.train.num_steps=500`.
 
 Several hosts (README "Accelerators and several hosts"): run the same
-training command on every host (evaluate, sample and the grids run on one). Cloud TPU pod slices, SLURM and Open MPI jobs are
-detected; elsewhere add `--coordinator_address=HOST:PORT
---num_processes=N --process_id=I` (I = 0..N-1, process 0 at HOST).
+training command on every host (evaluate, sample and the grids run on one).
+Cloud TPU pod slices, SLURM and Open MPI jobs are detected; elsewhere add
+`--coordinator_address=HOST:PORT --num_processes=N --process_id=I`
+(I = 0..N-1, process 0 at HOST).
 """
 
 import logging as python_logging

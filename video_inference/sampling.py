@@ -240,20 +240,18 @@ def sample_batch(model, variables, videos: np.ndarray, anchor_masks: np.ndarray,
 
 
 def write_preview(model, variables, preview: dict[str, np.ndarray], config,
-                  step: int, workdir: str, writer,
-                  is_writer: bool) -> list[str]:
+                  step: int, workdir: str, writer) -> list[str]:
   """Samples on fixed test anchors -> TensorBoard images and GIF/PNG files.
 
   One grid per anchor set: the real clip on top, then K samples; anchors
-  outlined. Returns the written paths.
+  outlined. Returns the written paths. Runs on the writing process only
+  (the train loop's process 0).
   """
   samples = sample_batch(model, variables, preview["video"],
                          preview["anchor_mask"], config.sample.num_samples,
                          jax.random.fold_in(jax.random.key(config.seed), step),
                          batch_size=config.evals.batch_size,
                          conditioning=clip_conditioning(model, preview))
-  if not is_writer:
-    return []
   directory = os.path.join(workdir, "samples")
   paths, images = [], {}
   for index, (real, generated, mask) in enumerate(

@@ -302,8 +302,8 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
           config_lib.is_due(step, config.train.sample_every) or at_end):
         summary["sample_files"] = on_first_host(
             "preview", step, state, lambda variables: sampling.write_preview(
-                model, variables, preview, config, step, workdir, writer,
-                is_writer)) or []
+                model, variables, preview, config, step, workdir,
+                writer)) or []
       if config_lib.is_due(step, config.train.eval_every) and not at_end:
         evaluate_and_keep_best(step, state)
     if stop_requested and step < num_steps:

@@ -18,10 +18,12 @@ import jax.numpy as jnp
 import ml_collections
 import optax
 
+from video_inference import config_lib
+
 # train.dtype -> the dtype of the forward and backward passes. Parameters,
 # gradients, optimiser states and BatchNorm statistics stay float32 whatever
 # it is (mixed precision).
-COMPUTE_DTYPES = {"float32": jnp.float32, "bfloat16": jnp.bfloat16}
+COMPUTE_DTYPES = {name: jnp.dtype(name) for name in config_lib.TRAIN_DTYPES}
 
 Batch = Mapping[str, jnp.ndarray]
 StepFn = Callable[[Any, Batch, jax.Array], tuple[Any, dict[str, jnp.ndarray]]]
