@@ -38,6 +38,19 @@ def assert_trees_equal(first, second):
     np.testing.assert_array_equal(a, b)
 
 
+def share_of_weights_apart(first, second, tolerance: float) -> float:
+  """The share of the weights of two param pytrees that differ by more
+  than `tolerance`. Adam moves each weight by about +-lr a step, so with
+  tolerance lr / 10 a wrong gradient flips many updates, while a correct
+  all-reduce in another summation order only differs in float rounding."""
+  import jax  # pylint: disable=g-import-not-at-top
+  import numpy as np  # pylint: disable=g-import-not-at-top
+  first, second = jax.device_get(first), jax.device_get(second)
+  pairs = list(zip(jax.tree.leaves(first), jax.tree.leaves(second)))
+  differing = sum(int(np.sum(np.abs(a - b) > tolerance)) for a, b in pairs)
+  return differing / sum(np.size(a) for a, _ in pairs)
+
+
 def train_and_check_resume(config, tmp_path, stop_at: int,
                            **first_leg) -> dict:
   """Trains `config` uninterrupted in tmp_path/whole and, in tmp_path/parts,

@@ -21,8 +21,9 @@ HEAVY_PRIMITIVES = ("conv_general_dilated", "dot_general")
 
 
 def _first_steps(config, batch):
-  """Each training phase's step from the initial state: the jaxprs, the
-  last phase's new state and every phase's figures."""
+  """Each training phase's step from the initial state: the initial
+  params, the jaxprs, the last phase's new state and every phase's
+  figures."""
   model = models.build_model(config)
   state = jax.jit(model.create_state)(train.init_rng(config))
   batch = base.cast_floating(batch, model.compute_dtype)
@@ -33,7 +34,7 @@ def _first_steps(config, batch):
     new_state, phase_metrics = jax.jit(phase.step_fn)(state, batch, rng)
     metrics.update({f"{phase.name}/{k}": v
                     for k, v in jax.device_get(phase_metrics).items()})
-  return jaxprs, new_state, metrics
+  return state.params, jaxprs, new_state, metrics
 
 
 def _heavy_operand_dtypes(jaxpr):
@@ -61,8 +62,9 @@ def test_bfloat16_step_is_bfloat16_inside_float32_outside(name, tfds_dir):
     configs[dtype].train.dtype = dtype
   batch = next(input_pipeline.as_numpy(
       input_pipeline.train_dataset(configs["float32"])))
-  _, reference_state, reference = _first_steps(configs["float32"], batch)
-  jaxprs, state, metrics = _first_steps(configs["bfloat16"], batch)
+  initial, _, reference_state, reference = _first_steps(
+      configs["float32"], batch)
+  _, jaxprs, state, metrics = _first_steps(configs["bfloat16"], batch)
 
   operands = [dtypes for jaxpr in jaxprs
               for dtypes in _heavy_operand_dtypes(jaxpr)]
@@ -87,10 +89,7 @@ def test_bfloat16_step_is_bfloat16_inside_float32_outside(name, tfds_dir):
                    == np.sign(np.asarray(b) - np.asarray(c)))
            for a, b, c in zip(jax.tree.leaves(reference_state.params),
                               jax.tree.leaves(state.params),
-                              jax.tree.leaves(jax.jit(
-                                  models.build_model(configs["float32"])
-                                  .create_state)(train.init_rng(
-                                      configs["float32"])).params))
+                              jax.tree.leaves(initial))
            if np.size(a) > 16]
   assert np.mean(moved) > 0.8, moved
 
