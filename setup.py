@@ -7,6 +7,8 @@ INSTALL_REQUIRES = [
   "flax>=0.12,<0.13",
   "optax>=0.2.8,<0.3",
   "orbax-checkpoint>=0.11,<0.13",
+  # One path type for workdirs, caches and outputs, local or gs://.
+  "etils[epath]>=1.7",
   # tensorflow-cpu is only the input pipeline; the models run on JAX.
   "tensorflow-cpu>=2.20,<2.22",
   "tensorflow-datasets>=4.9.9,<4.10",

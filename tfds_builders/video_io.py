@@ -26,6 +26,8 @@ from __future__ import annotations
 
 import io
 import logging
+import os
+import tempfile
 from typing import Iterable, Sequence
 
 import av
@@ -85,8 +87,22 @@ def write_video(path: epath.PathLike, video: np.ndarray, fps: int = 25,
     raise ValueError(f"Expected uint8 [T, H, W, 3], got {video.dtype} "
                      f"{video.shape}.")
   path = epath.Path(path)
-  with av.open(str(path), mode="w",
-               options=container_options or {}) as container:
+  if "://" not in os.fspath(path):
+    _encode(str(path), video, fps, codec, key_frame_interval,
+            container_options, codec_options)
+    return
+  # FFmpeg reopens the file by name to move an MP4's index to the front
+  # (faststart), so an object-store file is encoded locally, then copied.
+  with tempfile.TemporaryDirectory() as local_dir:
+    local = epath.Path(local_dir) / path.name
+    _encode(str(local), video, fps, codec, key_frame_interval,
+            container_options, codec_options)
+    path.write_bytes(local.read_bytes())
+
+
+def _encode(path: str, video: np.ndarray, fps, codec, key_frame_interval,
+            container_options, codec_options) -> None:
+  with av.open(path, mode="w", options=container_options or {}) as container:
     stream = container.add_stream(codec, rate=fps,
                                   options=codec_options or {})
     stream.height, stream.width = video.shape[1:3]

@@ -12,7 +12,10 @@ import json
 import math
 import os
 
+from etils import epath
 import ml_collections
+
+from video_inference import paths
 
 # Sub-configs that define what a checkpoint contains: a workdir holding a
 # checkpoint made with other values here is refused (see train.py).
@@ -534,22 +537,20 @@ def parse_step(text: str) -> int | str:
                      "number.") from None
 
 
-def has_checkpoint(workdir: str) -> bool:
+def has_checkpoint(workdir: paths.PathLike) -> bool:
   """Whether a training run in `workdir` has saved a checkpoint."""
-  directory = os.path.join(workdir, "checkpoints")
-  return os.path.isdir(directory) and bool(os.listdir(directory))
+  return bool(paths.listing(epath.Path(workdir) / "checkpoints"))
 
 
-def load_run_config(workdir: str) -> ml_collections.ConfigDict:
+def load_run_config(workdir: paths.PathLike) -> ml_collections.ConfigDict:
   """The config a training run saved as <workdir>/config.json."""
-  path = os.path.join(workdir, "config.json")
-  if not os.path.isfile(path):
-    present = sorted(os.listdir(workdir)) if os.path.isdir(workdir) else []
+  path = epath.Path(workdir) / "config.json"
+  if not path.is_file():
+    present = paths.listing(workdir)
     raise FileNotFoundError(
         f"{path} is missing, so {workdir} holds no training run. It "
         f"contains: {present or 'nothing (or it does not exist)'}.")
-  with open(path) as f:
-    return ml_collections.ConfigDict(json.load(f))
+  return ml_collections.ConfigDict(json.loads(path.read_text()))
 
 
 def lookup(config: ml_collections.ConfigDict, dotted: str):

@@ -22,9 +22,9 @@ their label values read -1. Evaluation always sees the true labels.
 from __future__ import annotations
 
 import dataclasses
-import os
 from typing import Callable, Iterator, Sequence
 
+from etils import epath
 import numpy as np
 from PIL import Image
 import tensorflow as tf
@@ -96,8 +96,7 @@ def get_builder(name: str, data_dir: str | None = None):
 
 
 def is_prepared(builder) -> bool:
-  if not tf.io.gfile.exists(os.path.join(builder.data_dir,
-                                         "dataset_info.json")):
+  if not (epath.Path(builder.data_dir) / "dataset_info.json").exists():
     return False
   return builder.info.file_format == tfds.core.FileFormat.ARRAY_RECORD
 

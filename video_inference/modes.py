@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
 
+from etils import epath
 import jax
 import numpy as np
 
@@ -20,7 +20,7 @@ from video_inference.evaluation import evaluate as evaluate_lib
 
 def run_train(config, workdir: str) -> dict:
   summary = train.train_and_evaluate(config, workdir)
-  samples = (f" Samples: {os.path.join(workdir, 'samples')}"
+  samples = (f" Samples: {epath.Path(workdir) / 'samples'}"
              if summary["sample_files"] else "")
   print(f"Trained to step {summary['step']} in {workdir}. Evaluation: "
         f"{summary['eval_json']}.{samples}")
@@ -40,7 +40,7 @@ def run_evaluate(config, workdir: str, step: str | int | None = None) -> dict:
       raise ValueError("--step selects a checkpoint; a baseline "
                        f"(evals.baseline={config.evals.baseline!r}) has none.")
     model, variables = baselines.build(config)
-    os.makedirs(workdir, exist_ok=True)
+    epath.Path(workdir).mkdir(parents=True, exist_ok=True)
     results = evaluate_lib.evaluate(model, variables, config, 0, workdir,
                                     tag=f"baseline_{config.evals.baseline}")
   else:
@@ -65,17 +65,17 @@ def run_sample(config, workdir: str) -> list[str]:
   """
   model, variables, step = train.load_for_inference(config, workdir)
   run = runs.Run(workdir, config, model, variables, step)
-  directory = os.path.join(workdir, "samples", f"sample_step_{step}")
-  paths = []
+  directory = epath.Path(workdir) / "samples" / f"sample_step_{step}"
+  written = []
   for index in range(config.sample.num_anchor_sets):
     samples = run.sample(num_samples=config.sample.num_samples,
                          seed=config.seed + index, clip=index,
                          model_anchors=True, verbose=False)
     rows = np.concatenate([samples.reference[None], samples.videos])
-    paths += visualization.save_samples(directory, rows, samples.anchor_times,
-                                        f"set_{index}")
-  print(f"Wrote {len(paths)} files to {directory} (top row: the real clip).")
-  return paths
+    written += visualization.save_samples(
+        directory, rows, samples.anchor_times, f"set_{index}")
+  print(f"Wrote {len(written)} files to {directory} (top row: the real clip).")
+  return written
 
 
 def _exchange_rows(variables, settings) -> tuple[list, list]:
@@ -113,40 +113,39 @@ def run_dictionary(config, workdir: str) -> list[str]:
   clips = input_pipeline.eval_clips(config, config.sample.num_anchor_sets,
                                     anchor_times=(),
                                     split=config.dataset.train_split)
-  directory = os.path.join(workdir, "samples", f"dictionary_step_{step}")
+  directory = epath.Path(workdir) / "samples" / f"dictionary_step_{step}"
   settings = config.model
   static = np.asarray(model.rows(clips, settings.static_key))
   transient = np.asarray(model.rows(clips, settings.transient_key))
   replay = sampling.sample_dictionary(model, variables, static, transient)
   real = visualization.to_uint8(clips["video"])
   paired = np.stack([real, replay], axis=1).reshape((-1,) + real.shape[1:])
-  paths = visualization.save_samples(directory, paired, None, "replay",
-                                     overwrite=True)
+  written = visualization.save_samples(directory, paired, None, "replay",
+                                       overwrite=True)
   static_rows, transient_rows = _exchange_rows(variables, settings)
   grid_static = np.repeat(static_rows, len(transient_rows))
   grid_transient = np.tile(transient_rows, len(static_rows))
   exchange = sampling.sample_dictionary(model, variables, grid_static,
                                         grid_transient)
-  paths += visualization.save_samples(directory, exchange, None, "exchange",
-                                      overwrite=True)
+  written += visualization.save_samples(directory, exchange, None,
+                                        "exchange", overwrite=True)
   # One picture of the exchange: the middle frame of each video, a row per
   # static row (content) and a column per transient row (motion).
   middle = exchange[:, model.num_frames // 2].reshape(
       (len(static_rows), len(transient_rows)) + exchange.shape[2:])
-  table_path = os.path.join(directory, "exchange_table.png")
-  visualization.write_png(table_path, visualization.video_grid(middle, None),
-                          overwrite=True)
-  paths.append(table_path)
+  written.append(visualization.write_png(
+      directory / "exchange_table.png",
+      visualization.video_grid(middle, None), overwrite=True))
   last = min(5, model.num_frames - 1)
   interpolated = np.concatenate([
       sampling.interpolate_transient(model, variables, int(s), int(t), 1, last)
       for s, t in zip(static, transient)])
-  paths += visualization.save_samples(directory, interpolated, None,
-                                      "interpolation", overwrite=True)
-  print(f"Wrote {len(paths)} files to {directory}: replay (real above "
+  written += visualization.save_samples(directory, interpolated, None,
+                                        "interpolation", overwrite=True)
+  print(f"Wrote {len(written)} files to {directory}: replay (real above "
         f"replayed), exchange ({len(static_rows)} static x "
         f"{len(transient_rows)} transient rows), interpolation.")
-  return paths
+  return written
 
 
 def run_attributes(config, workdir: str) -> list[str]:
@@ -164,17 +163,17 @@ def run_attributes(config, workdir: str) -> list[str]:
   if not classes:
     raise ValueError(f"--mode=attributes needs a model with attribute "
                      f"controls; this {model.name} model has none.")
-  directory = os.path.join(workdir, "samples", f"attributes_step_{step}")
+  directory = epath.Path(workdir) / "samples" / f"attributes_step_{step}"
   rng = jax.random.fold_in(jax.random.key(config.seed), 2**28 + step)
   count, frames = config.sample.num_samples, model.num_frames
   switch = frames // 2
-  paths = []
+  written = []
   for index, (name, num_classes) in enumerate(classes.items()):
     rows = [sampling.sample(model, variables, [], [], frames, count,
                             jax.random.fold_in(rng, 1000 * index + value),
                             attributes={name: value})
             for value in range(num_classes)]
-    paths += visualization.save_samples(
+    written += visualization.save_samples(
         directory, np.concatenate(rows), None, f"partial_{name}",
         overwrite=True)
     if num_classes < 2 or switch < 1:
@@ -185,13 +184,13 @@ def run_attributes(config, workdir: str) -> list[str]:
         jax.random.fold_in(rng, 10**6 + 1000 * index + value),
         attributes={name: [(0, value), (switch, value + 1)], **others})
                  for value in range(num_classes - 1)]
-    paths += visualization.save_samples(
+    written += visualization.save_samples(
         directory, np.concatenate(transient), None, f"transient_{name}",
         overwrite=True)
-  print(f"Wrote {len(paths)} files to {directory}: partial_<attribute> "
+  print(f"Wrote {len(written)} files to {directory}: partial_<attribute> "
         f"({count} samples per class, other attributes free) and "
         f"transient_<attribute> (class c -> c + 1 at frame {switch}).")
-  return paths
+  return written
 
 
 MODES = {"train": run_train, "evaluate": run_evaluate, "sample": run_sample,

@@ -11,12 +11,12 @@ interrupted or failed build leaves no half-written dataset behind, and a
 prepared one is never rebuilt.
 """
 
-import os
 import time
 
 from absl import app
 from absl import flags
 from absl import logging
+from etils import epath
 import tensorflow_datasets as tfds
 
 from video_inference import input_pipeline
@@ -36,8 +36,12 @@ _MANUAL_DIR = flags.DEFINE_string(
 
 
 def _size_on_disk(path: str) -> int:
-  return sum(os.path.getsize(os.path.join(root, name))
-             for root, _, names in os.walk(path) for name in names)
+  # Recursion through iterdir rather than rglob or walk: on object stores
+  # epath refuses `**` and its walk drops the gs:// scheme.
+  path = epath.Path(path)
+  if path.is_dir():
+    return sum(_size_on_disk(child) for child in path.iterdir())
+  return path.stat().length
 
 
 def prepare(name: str, data_dir: str | None = None,
@@ -47,7 +51,7 @@ def prepare(name: str, data_dir: str | None = None,
   if input_pipeline.is_prepared(builder):
     print(f"{name} is already prepared in {builder.data_dir}.")
     return builder.data_dir
-  if manual_dir is not None and not os.path.isdir(manual_dir):
+  if manual_dir is not None and not epath.Path(manual_dir).is_dir():
     raise FileNotFoundError(
         f"--manual_dir={manual_dir} is not a directory. What {name} expects "
         "there:\n"

@@ -40,6 +40,7 @@ import json
 import os
 from typing import Any, Mapping, Sequence
 
+from etils import epath
 import jax
 import ml_collections
 import numpy as np
@@ -50,6 +51,7 @@ import tqdm
 
 from video_inference import config_lib
 from video_inference import input_pipeline
+from video_inference import paths
 from video_inference import sampling
 from video_inference import train
 from video_inference import visualization
@@ -101,13 +103,13 @@ def frame_from_image(image: Image.Image, resolution: int, channels: int,
 def read_anchor_image(path: str | os.PathLike, resolution: int,
                       channels: int) -> tuple[np.ndarray, str]:
   """An image file (PNG, JPEG, ...) as an anchor frame, and the policy."""
-  path = os.fspath(path)
-  if not os.path.isfile(path):
+  path = epath.Path(path)
+  if not path.is_file():
     raise FileNotFoundError(f"Anchor image {path} does not exist"
-                            + (" (it is a directory)." if os.path.isdir(path)
+                            + (" (it is a directory)." if path.is_dir()
                                else "."))
   try:
-    with Image.open(path) as image:
+    with path.open("rb") as f, Image.open(f) as image:
       image.load()  # Decodes now, so a truncated file fails here.
       orientation = image.getexif().get(ExifTags.Base.Orientation, 1)
       oriented = ImageOps.exif_transpose(image)
@@ -115,7 +117,7 @@ def read_anchor_image(path: str | os.PathLike, resolution: int,
     # PIL reports unreadable and broken files as any of these.
     raise ValueError(f"Anchor image {path} cannot be read as an image: "
                      f"{e}") from e
-  name = os.path.basename(path)
+  name = path.name
   if orientation != 1:
     name += " (EXIF orientation applied)"
   return frame_from_image(oriented, resolution, channels, name)
@@ -192,25 +194,26 @@ def check_output_dir(out: str | os.PathLike, num_samples: int,
                      ) -> list[str]:
   """The output paths, refusing a checkpoint folder and, unless
   `overwrite`, files that exist."""
-  out = os.path.abspath(os.fspath(out))
+  out = paths.as_path(out)
   if workdir is not None:
     for folder in CHECKPOINT_FOLDERS:
-      protected = os.path.abspath(os.path.join(workdir, folder))
-      if os.path.commonpath([out, protected]) == protected:
+      protected = paths.as_path(workdir) / folder
+      if out == protected or protected in out.parents:
         raise ValueError(f"Output directory {out} lies inside the run's "
                          f"checkpoint folder {protected}; choose another "
                          "(the run directory itself is fine).")
-  if os.path.exists(out) and not os.path.isdir(out):
+  if out.exists() and not out.is_dir():
     raise NotADirectoryError(f"Output path {out} exists and is not a "
                              "directory.")
-  paths = [os.path.join(out, name) for name in output_names(num_samples)]
-  existing = [path for path in paths if os.path.exists(path)]
+  outputs = [str(out / name) for name in output_names(num_samples)]
+  existing = [epath.Path(path) for path in outputs
+              if epath.Path(path).exists()]
   if existing and not overwrite:
-    shown = ", ".join(os.path.basename(p) for p in existing[:6])
+    shown = ", ".join(path.name for path in existing[:6])
     more = f" and {len(existing) - 6} more" if len(existing) > 6 else ""
     raise FileExistsError(f"{out} already holds {shown}{more}; pass "
                           "--overwrite (overwrite=True) to replace them.")
-  return paths
+  return outputs
 
 
 def _configure_mediapy():
@@ -264,8 +267,9 @@ class Samples:
   def save(self, out: str | os.PathLike, overwrite: bool = False,
            progress: bool = True) -> list[str]:
     """Writes the files listed in the module docstring; returns paths."""
-    paths = check_output_dir(out, len(self.videos), overwrite, self.workdir)
-    by_name = {os.path.basename(path): path for path in paths}
+    outputs = check_output_dir(out, len(self.videos), overwrite,
+                               self.workdir)
+    by_name = {epath.Path(path).name: path for path in outputs}
     for k, video in enumerate(tqdm.tqdm(self.videos, desc="writing",
                                         unit="video", disable=not progress)):
       visualization.write_gif(by_name[f"sample_{k:02d}.gif"], video,
@@ -282,10 +286,11 @@ class Samples:
                   anchor_times=np.asarray(self.anchor_times, np.int32))
     if self.reference is not None:
       arrays["reference"] = self.reference
-    np.savez_compressed(by_name["samples.npz"], **arrays)
-    with open(by_name["request.json"], "w") as f:
-      json.dump(self.request, f, indent=2)
-    return paths
+    with epath.Path(by_name["samples.npz"]).open("wb") as f:
+      np.savez_compressed(f, **arrays)
+    epath.Path(by_name["request.json"]).write_text(
+        json.dumps(self.request, indent=2))
+    return outputs
 
   def show(self, height: int = 128, columns: int = 4) -> None:
     """Shows the K videos and the contact sheet inline (notebooks)."""
@@ -353,7 +358,7 @@ class Run:
         num_samples, (int, np.integer)) or num_samples < 1:
       raise ValueError(f"num_samples must be an int >= 1; got "
                        f"{num_samples!r}.")
-    request = dict(workdir=os.path.abspath(self.workdir), step=self.step,
+    request = dict(workdir=str(paths.as_path(self.workdir)), step=self.step,
                    family=model.name, seed=seed, num_samples=num_samples,
                    num_frames=num_frames, model_anchors=model_anchors,
                    attributes=dict(attributes or {}),

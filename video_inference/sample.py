@@ -17,12 +17,12 @@ request.json. Existing files are kept unless --overwrite. See
 
 from __future__ import annotations
 
-import os
 import sys
 from typing import Sequence
 
 from absl import app
 from absl import flags
+from etils import epath
 
 from video_inference.config_lib import parse_step
 
@@ -96,8 +96,8 @@ def run_command(workdir: str, anchors: Sequence[str] = (),
     runs.check_output_dir(out, num_samples, overwrite, workdir)
   run = runs.load_run(workdir, checkpoint)
   print(f"Loaded {run}.")
-  out = out or os.path.join(workdir, "samples",
-                            f"sample_step_{run.step}_seed_{seed}")
+  out = out or (epath.Path(workdir) / "samples"
+                / f"sample_step_{run.step}_seed_{seed}")
   runs.check_output_dir(out, num_samples, overwrite, workdir)
   samples = run.sample(pairs or None, num_samples=num_samples, seed=seed,
                        num_frames=num_frames, attributes=requested or None,

@@ -14,9 +14,9 @@ included; figures outline the anchors so a reader can compare them.
 
 from __future__ import annotations
 
-import os
 from typing import Any, Mapping, Sequence
 
+from etils import epath
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -252,15 +252,15 @@ def write_preview(model, variables, preview: dict[str, np.ndarray], config,
                          jax.random.fold_in(jax.random.key(config.seed), step),
                          batch_size=config.evals.batch_size,
                          conditioning=clip_conditioning(model, preview))
-  directory = os.path.join(workdir, "samples")
-  paths, images = [], {}
+  directory = epath.Path(workdir) / "samples"
+  written, images = [], {}
   for index, (real, generated, mask) in enumerate(
       zip(preview["video"], samples, preview["anchor_mask"])):
     rows = visualization.to_uint8(np.concatenate([real[None], generated]))
     times = anchors_lib.times_from_mask(mask)
     prefix = f"step_{step:07d}_set_{index}"
-    paths += visualization.save_samples(directory, rows, times, prefix,
-                                        overwrite=True)
+    written += visualization.save_samples(directory, rows, times, prefix,
+                                          overwrite=True)
     images[f"samples/set_{index}"] = visualization.video_grid(rows, times)[None]
   writer.write_images(step, images)
-  return paths
+  return written

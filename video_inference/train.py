@@ -19,13 +19,13 @@ state carrying it is saved.
 from __future__ import annotations
 
 import json
-import os
 import signal
 from typing import Any
 
 from absl import logging
 from clu import metric_writers
 from clu import periodic_actions
+from etils import epath
 import jax
 import ml_collections
 import numpy as np
@@ -35,6 +35,7 @@ from video_inference import config_lib
 from video_inference import distributed
 from video_inference import input_pipeline
 from video_inference import models
+from video_inference import paths
 from video_inference import sampling
 from video_inference.evaluation import evaluate as evaluate_lib
 from video_inference.models import base as models_base
@@ -56,8 +57,7 @@ def make_mesh(devices=None) -> jax.sharding.Mesh:
 def check_workdir_config(config: ml_collections.ConfigDict, workdir: str,
                          has_checkpoint: bool) -> None:
   """Refuses a workdir whose checkpoints come from another config."""
-  path = os.path.join(workdir, "config.json")
-  if not os.path.exists(path):
+  if not (epath.Path(workdir) / "config.json").exists():
     if has_checkpoint:
       raise WorkdirConfigMismatchError(
           f"{workdir} holds checkpoints but no config.json; refusing to mix "
@@ -92,8 +92,8 @@ def checkpoint_manager(workdir: str, config, read_only: bool = False):
       read_only=read_only)
   # Orbax needs an absolute path: with a relative one every save fails in
   # its background thread while training goes on.
-  return ocp.CheckpointManager(
-      os.path.join(os.path.abspath(workdir), "checkpoints"), options=options)
+  return ocp.CheckpointManager(paths.as_path(workdir) / "checkpoints",
+                               options=options)
 
 
 def best_checkpoint_manager(workdir: str, config, read_only: bool = False):
@@ -104,9 +104,8 @@ def best_checkpoint_manager(workdir: str, config, read_only: bool = False):
       best_fn=lambda metrics: metrics["value"],
       best_mode=config.evals.best_mode, create=not read_only,
       read_only=read_only)
-  return ocp.CheckpointManager(
-      os.path.join(os.path.abspath(workdir), "checkpoints_best"),
-      options=options)
+  return ocp.CheckpointManager(paths.as_path(workdir) / "checkpoints_best",
+                               options=options)
 
 
 def init_rng(config) -> jax.Array:
@@ -164,14 +163,14 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
   evaluate_lib.check_settings(config, during_training=True)
   is_writer = jax.process_index() == 0
   if is_writer:
-    os.makedirs(workdir, exist_ok=True)
+    epath.Path(workdir).mkdir(parents=True, exist_ok=True)
   manager = checkpoint_manager(workdir, config)
   check_workdir_config(config, workdir, manager.latest_step() is not None)
   # Every host has read the old config.json before process 0 replaces it.
   distributed.barrier("workdir_checked")
   if is_writer:
-    with open(os.path.join(workdir, "config.json"), "w") as f:
-      f.write(config.to_json_best_effort(indent=2))
+    (epath.Path(workdir) / "config.json").write_text(
+        config.to_json_best_effort(indent=2))
 
   mesh = make_mesh(devices)
   replicated = jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec())
@@ -331,9 +330,9 @@ def load_for_inference(config: ml_collections.ConfigDict, workdir: str,
   step: an int (that checkpoint), None or "latest" (the newest), or "best"
   (the one `checkpoints_best/` kept for `evals.best_metric`).
   """
-  directory = os.path.join(workdir, "checkpoints")
+  directory = epath.Path(workdir) / "checkpoints"
   if not config_lib.has_checkpoint(workdir):
-    present = sorted(os.listdir(workdir)) if os.path.isdir(workdir) else []
+    present = paths.listing(workdir)
     raise FileNotFoundError(
         f"No checkpoint in {directory}. {workdir} contains: "
         f"{present or 'nothing (or it does not exist)'}. Train first with "
@@ -345,7 +344,7 @@ def load_for_inference(config: ml_collections.ConfigDict, workdir: str,
     step = manager.best_step()
     if step is None:
       raise FileNotFoundError(
-          f"No best checkpoint in {os.path.join(workdir, 'checkpoints_best')}"
+          f"No best checkpoint in {epath.Path(workdir) / 'checkpoints_best'}"
           f": no evaluation during training reported evals.best_metric="
           f"{config.evals.best_metric!r}. Use step 'latest' or one of "
           f"{checkpoint_manager(workdir, config, True).all_steps()}.")

@@ -42,6 +42,7 @@ import math
 import os
 from typing import Any, Sequence
 
+from etils import epath
 import numpy as np
 from PIL import Image
 
@@ -201,13 +202,11 @@ def animated_grid(
   return out
 
 
-def _prepare_path(path: str | os.PathLike, overwrite: bool) -> str:
-  path = os.fspath(path)
-  if os.path.exists(path) and not overwrite:
+def _prepare_path(path: str | os.PathLike, overwrite: bool) -> epath.Path:
+  path = epath.Path(path)
+  if path.exists() and not overwrite:
     raise FileExistsError(f"{path} exists; pass overwrite=True to replace it.")
-  parent = os.path.dirname(path)
-  if parent:
-    os.makedirs(parent, exist_ok=True)
+  path.parent.mkdir(parents=True, exist_ok=True)
   return path
 
 
@@ -225,8 +224,9 @@ def write_png(
   image = to_uint8(image)
   _check_channels(image, "image", 3, "[H, W, C]")
   path = _prepare_path(path, overwrite)
-  _pil_image(image).save(path, format="PNG")
-  return path
+  with path.open("wb") as f:
+    _pil_image(image).save(f, format="PNG")
+  return str(path)
 
 
 def _check_animation(frames: Any, fps: Any) -> np.ndarray:
@@ -266,15 +266,16 @@ def write_gif(
     images.append(im)
   # Half-up rounding: Python's round() would send 12.5 (8 fps) down to 12.
   duration = max(10, math.floor(100.0 / fps + 0.5) * 10)
-  images[0].save(
-    path,
-    format="GIF",
-    save_all=True,
-    append_images=images[1:],
-    duration=duration,
-    loop=loop,
-  )
-  return path
+  with path.open("wb") as f:
+    images[0].save(
+      f,
+      format="GIF",
+      save_all=True,
+      append_images=images[1:],
+      duration=duration,
+      loop=loop,
+    )
+  return str(path)
 
 
 def write_mp4(
@@ -303,7 +304,7 @@ def write_mp4(
     # The index first, so a browser starts playing before the whole file.
     container_options={"movflags": "+faststart"},
   )
-  return path
+  return str(path)
 
 
 def per_frame_mean(videos: Any) -> np.ndarray:
@@ -343,12 +344,12 @@ def save_samples(
   if not prefix or os.sep in prefix or (os.altsep and os.altsep in prefix):
     raise ValueError(f"prefix must be a non-empty file name; got {prefix!r}.")
   videos = _as_batch(videos)
-  directory = os.fspath(directory)
-  png_path = os.path.join(directory, f"{prefix}_grid.png")
-  gif_path = os.path.join(directory, f"{prefix}.gif")
+  directory = epath.Path(directory)
+  png_path = directory / f"{prefix}_grid.png"
+  gif_path = directory / f"{prefix}.gif"
   # Check both before writing either, so a refusal leaves no half-saved pair.
   for path in (png_path, gif_path):
     _prepare_path(path, overwrite)
-  write_png(png_path, video_grid(videos, anchor_times), overwrite=True)
-  write_gif(gif_path, animated_grid(videos, anchor_times), overwrite=True)
-  return [png_path, gif_path]
+  return [write_png(png_path, video_grid(videos, anchor_times), overwrite=True),
+          write_gif(gif_path, animated_grid(videos, anchor_times),
+                    overwrite=True)]

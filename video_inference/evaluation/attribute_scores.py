@@ -51,10 +51,10 @@ Choices where the paper is silent (or only its tables say):
 from __future__ import annotations
 
 import math
-import os
 from typing import Any, Sequence
 
 from absl import logging
+from etils import epath
 import numpy as np
 
 from video_inference import config_lib
@@ -224,16 +224,16 @@ def check_classifier_workdir(workdir: str) -> None:
   """Raises unless `workdir` holds a trained classifier run's checkpoint."""
   if not workdir:
     raise ValueError("No classifier workdir given. " + _training_hint("DIR"))
-  if not os.path.isdir(workdir):
+  if not epath.Path(workdir).is_dir():
     raise FileNotFoundError(f"Classifier workdir {workdir} does not exist. "
                             + _training_hint(workdir))
-  path = os.path.join(workdir, "config.json")
-  if not os.path.isfile(path):
+  path = epath.Path(workdir) / "config.json"
+  if not path.is_file():
     raise FileNotFoundError(
         f"{path} is missing: {workdir} holds no trained run. "
         + _training_hint(workdir))
   if not config_lib.has_checkpoint(workdir):
-    checkpoints = os.path.join(workdir, "checkpoints")
+    checkpoints = epath.Path(workdir) / "checkpoints"
     raise FileNotFoundError(f"No checkpoint in {checkpoints}. "
                             + _training_hint(workdir))
   family = config_lib.load_run_config(workdir).get("family")

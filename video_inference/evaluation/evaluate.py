@@ -50,16 +50,17 @@ figures; process 0 writes `eval_<tag>.json` (the tag is the step, or
 from __future__ import annotations
 
 import json
-import os
 import time
 from typing import Any
 
 from absl import logging
+from etils import epath
 import jax
 import numpy as np
 
 from video_inference import anchors as anchors_lib
 from video_inference import input_pipeline
+from video_inference import paths
 from video_inference import sampling
 from video_inference import visualization
 from video_inference.evaluation import acd
@@ -154,10 +155,10 @@ class FrameMetrics:
       baseline = float(per_set.mean())
       result["stochasticity_curve"]["deterministic_z_mean_psnr"] = baseline
     if context.workdir is not None and jax.process_index() == 0:
-      path = os.path.join(context.workdir,
-                          f"stochasticity_curve_{context.tag}.png")
-      plots.stochasticity_curve(
-          path, ks, curve, result["stochasticity_curve"]["ci95_low"],
+      curve_file = (epath.Path(context.workdir)
+                    / f"stochasticity_curve_{context.tag}.png")
+      path = plots.stochasticity_curve(
+          curve_file, ks, curve, result["stochasticity_curve"]["ci95_low"],
           result["stochasticity_curve"]["ci95_high"], baseline,
           title=f"{context.config.family} on {context.config.dataset.name}, "
                 f"step {context.step}")
@@ -246,8 +247,8 @@ class VideoDistance:
             "num_clips": int(len(context.clips["video"])),
             "clip": input_pipeline.eval_clip_start(context.config),
             "embedding": "i3d-kinetics-400 logits"}
-    cache_dir = self.settings.cache_dir or os.path.join(
-        context.workdir or ".", "fvd_cache")
+    cache_dir = self.settings.cache_dir or (
+        epath.Path(context.workdir or ".") / "fvd_cache")
     statistics, hit = fvd_lib.cached_statistics(
         cache_dir, spec, lambda: fvd_lib.FeatureStatistics.from_features(
             self.embedder(visualization.to_uint8(context.clips["video"]))))
@@ -406,9 +407,7 @@ def evaluate(model, variables, config, step: int, workdir: str | None = None,
     writer.write_scalars(step, {f"eval/{k}": v["mean"]
                                 for k, v in results["metrics"].items()})
   if workdir is not None and jax.process_index() == 0:
-    path = os.path.join(workdir, f"eval_{context.tag}.json")
-    with open(path + ".tmp", "w") as f:
-      json.dump(results, f, indent=2)
-    os.replace(path + ".tmp", path)
-    results["path"] = path
+    path = epath.Path(workdir) / f"eval_{context.tag}.json"
+    paths.write_atomically(path, json.dumps(results, indent=2))
+    results["path"] = str(path)
   return results

@@ -35,14 +35,17 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
+import io
 import json
-import os
 from typing import Any, Callable, Iterable
 
 from absl import logging
+from etils import epath
 import jax
 import jax.numpy as jnp
 import numpy as np
+
+from video_inference import paths
 
 I3D_RESOLUTION = 224
 MIN_FRAMES = 9
@@ -310,19 +313,18 @@ def cached_statistics(cache_dir: str, spec: dict,
   write never leaves a truncated cache entry behind.
   """
   key = cache_key(**spec)
-  path = os.path.join(cache_dir, f"i3d_stats_{key}.npz")
+  path = epath.Path(cache_dir) / f"i3d_stats_{key}.npz"
   spec_text = json.dumps(spec, sort_keys=True, default=str)
-  if os.path.exists(path):
-    with np.load(path) as data:
+  if path.exists():
+    with path.open("rb") as f, np.load(f) as data:
       if str(data["spec"]) == spec_text:
         return FeatureStatistics(int(data["count"]), data["mean"],
                                  data["covariance"]), True
     logging.warning("FVD cache %s holds another spec; recomputing.", path)
   statistics = compute()
   if jax.process_index() == 0:
-    os.makedirs(cache_dir, exist_ok=True)
-    temporary = path + ".tmp.npz"
-    np.savez(temporary, count=statistics.count, mean=statistics.mean,
+    buffer = io.BytesIO()
+    np.savez(buffer, count=statistics.count, mean=statistics.mean,
              covariance=statistics.covariance, spec=spec_text)
-    os.replace(temporary, path)
+    paths.write_atomically(path, buffer.getvalue())
   return statistics, False

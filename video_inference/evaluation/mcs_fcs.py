@@ -63,6 +63,7 @@ import pickle
 from typing import Any
 
 import dm_pix
+from etils import epath
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -121,7 +122,7 @@ def checkpoint_path() -> str:
 def load_vgg16_params(path: str | None = None) -> list[dict[str, np.ndarray]]:
   """[{'kernel' [3, 3, in, out], 'bias' [out]}] of conv1_1 .. conv3_3."""
   path = path or checkpoint_path()
-  with open(path, "rb") as f:
+  with epath.Path(path).open("rb") as f:
     tree = _ArraysOnlyUnpickler(f).load()
   convs = tree["VGG16_0"]
   params, channels = [], 3

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import os
 from typing import Sequence
 
+from etils import epath
 import matplotlib
 
 matplotlib.use("Agg")  # No display on servers and CI; must precede pyplot.
@@ -37,7 +37,9 @@ def stochasticity_curve(path: str, ks: Sequence[int], curve: Sequence[float],
   axes.grid(alpha=0.3)
   axes.legend(fontsize=8)
   figure.tight_layout()
-  os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-  figure.savefig(path)
+  path = epath.Path(path)
+  path.parent.mkdir(parents=True, exist_ok=True)
+  with path.open("wb") as f:
+    figure.savefig(f, format=path.suffix[1:] or "png")
   plt.close(figure)
-  return path
+  return str(path)

@@ -17,15 +17,15 @@ the sampling noise of those units.
 
 from __future__ import annotations
 
-import glob
 import json
-import os
 import re
 from typing import Sequence
 
 from absl import app
 from absl import flags
+from etils import epath
 
+from video_inference import paths
 from video_inference.evaluation import intervals
 
 _METRICS = flags.DEFINE_list(
@@ -44,20 +44,19 @@ def _step_of(path: str) -> int | None:
 
 def latest_evaluation(path: str) -> tuple[str, dict]:
   """(file, contents) of a run's newest eval_<step>.json, or of a file."""
-  if os.path.isfile(path):
-    newest = path
+  if epath.Path(path).is_file():
+    newest = str(path)
   else:
-    candidates = [c for c in glob.glob(os.path.join(path, "eval_*.json"))
-                  if _step_of(c) is not None]
+    candidates = [str(c) for c in epath.Path(path).glob("eval_*.json")
+                  if _step_of(str(c)) is not None]
     if not candidates:
-      present = sorted(os.listdir(path)) if os.path.isdir(path) else []
+      present = paths.listing(path)
       raise FileNotFoundError(
           f"No eval_<step>.json in {path}; it contains: "
           f"{present or 'nothing (or it does not exist)'}. Run "
           "`main --mode=evaluate` on it first.")
     newest = max(candidates, key=_step_of)
-  with open(newest) as f:
-    return newest, json.load(f)
+  return newest, json.loads(epath.Path(newest).read_text())
 
 
 def figure(entry: dict) -> str:
@@ -72,7 +71,7 @@ def _row_name(run: str, evaluation: dict) -> tuple[str, str]:
   """(row label, step) of a run directory or evaluation file."""
   if evaluation.get("baseline"):
     return f"baseline: {evaluation['baseline']}", "-"
-  return (os.path.basename(os.path.normpath(run)),
+  return (epath.Path(run).name,
           str(evaluation.get("step", "-")))
 
 

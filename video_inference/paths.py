@@ -1,0 +1,58 @@
+"""Paths of workdirs, caches and outputs: local folders and object stores.
+
+Everything the library reads or writes under a workdir, an FVD cache or an
+output folder goes through `etils.epath.Path`, so `--workdir=gs://bucket/run`
+(how pod jobs keep their runs) works wherever epath's backends reach:
+TensorFlow's file systems when TensorFlow is installed (it is, for the input
+pipeline), else fsspec. Orbax takes the same paths for checkpoints and
+TensorBoard's writer goes through `tf.io.gfile`.
+
+Choices:
+- Local relative paths are made absolute once (Orbax asks for absolute
+  directories); URIs such as gs://... are absolute already and kept as
+  given (`os.path.abspath` would turn them into a local path).
+- A file others read while it may be written (an evaluation JSON, an FVD
+  statistics cache) is written to a temporary sibling and renamed into
+  place, so a reader never sees half a file; on object stores the rename is
+  a copy, which is still all or nothing for the reader.
+"""
+
+from __future__ import annotations
+
+import os
+
+from etils import epath
+
+PathLike = str | os.PathLike
+
+
+def as_path(path: PathLike) -> epath.Path:
+  """`path` as an absolute `epath.Path` (URIs unchanged)."""
+  path = epath.Path(path)
+  return path if path.is_absolute() else path.absolute()
+
+
+def is_local(path: PathLike) -> bool:
+  """Whether `path` names the local file system (not gs://, s3://, ...)."""
+  return "://" not in os.fspath(path)
+
+
+def write_atomically(path: PathLike, data: str | bytes) -> epath.Path:
+  """Writes `data` to `path` through a temporary sibling; returns the path."""
+  path = epath.Path(path)
+  path.parent.mkdir(parents=True, exist_ok=True)
+  temporary = path.parent / (path.name + ".tmp")
+  if isinstance(data, str):
+    temporary.write_text(data)
+  else:
+    temporary.write_bytes(data)
+  temporary.replace(path)
+  return path
+
+
+def listing(directory: PathLike) -> list[str]:
+  """The sorted names in `directory`; [] where it does not exist. For
+  error messages that show what a folder holds instead of what was asked."""
+  directory = epath.Path(directory)
+  return sorted(p.name for p in directory.iterdir()) if (
+      directory.is_dir()) else []
