@@ -9,14 +9,15 @@ test split, so this measures fit, not generalisation).
 Variant `:tiny` is the 2-step test size (on procedural data).
 """
 
-from video_inference import config_lib
+from video_inference.models.classifier import config as classifier
+from video_inference.models.videovae import config as videovae
 
 
 def get_config(variant: str = ""):
-  config = config_lib.classifier_config()
+  config = classifier.base_config()
   config.lock()
-  config_lib.use_attribute_dataset(config, "actions")
-  config_lib.cpu_sized_classifier(config)
+  videovae.use_attribute_dataset(config, "actions")
+  classifier.cpu_sized(config)
   config.evals.update(num_test_clips=72)
-  config_lib.apply_variant(config, variant)
+  classifier.apply_variant(config, variant)
   return config

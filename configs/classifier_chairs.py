@@ -7,13 +7,14 @@ Run (after `python -m video_inference.prepare --dataset=chairs/videovae`):
 Variant `:tiny` is the 2-step test size (on procedural data).
 """
 
-from video_inference import config_lib
+from video_inference.models.classifier import config as classifier
+from video_inference.models.videovae import config as videovae
 
 
 def get_config(variant: str = ""):
-  config = config_lib.classifier_config()
+  config = classifier.base_config()
   config.lock()
-  config_lib.use_attribute_dataset(config, "chairs")
+  videovae.use_attribute_dataset(config, "chairs")
   config.train.update(num_steps=5_000, eval_every=1000)
-  config_lib.apply_variant(config, variant)
+  classifier.apply_variant(config, variant)
   return config

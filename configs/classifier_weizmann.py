@@ -8,13 +8,14 @@ the test parts (the last third of each video).
 Variant `:tiny` is the 2-step test size (on procedural data).
 """
 
-from video_inference import config_lib
+from video_inference.models.classifier import config as classifier
+from video_inference.models.videovae import config as videovae
 
 
 def get_config(variant: str = ""):
-  config = config_lib.classifier_config()
+  config = classifier.base_config()
   config.lock()
-  config_lib.use_attribute_dataset(config, "weizmann")
+  videovae.use_attribute_dataset(config, "weizmann")
   config.train.update(num_steps=10_000, eval_every=1000)
-  config_lib.apply_variant(config, variant)
+  classifier.apply_variant(config, variant)
   return config

@@ -15,12 +15,12 @@ KTH 153 / 171 / 346, UCF101 424 / 463 / 1101. Baselines:
 Variant `:tiny` is the 2-step test size (on procedural data).
 """
 
-from video_inference import config_lib
+from video_inference.models.inbetween3d import config as inbetween3d
 
 
 def get_config(variant: str = ""):
-  config = config_lib.inbetween3d_config()
+  config = inbetween3d.base_config()
   config.lock()
   config.dataset.update(name="kth", channels=1)
-  config_lib.apply_variant(config, variant)
+  inbetween3d.apply_variant(config, variant)
   return config

@@ -23,11 +23,11 @@ fusion blocks (the paper: 24), batch 8, lr 2e-4 (the paper: 5e-5).
 Variant `:tiny` is the 2-step test size.
 """
 
-from video_inference import config_lib
+from video_inference.models.inbetween3d import config as inbetween3d
 
 
 def get_config(variant: str = ""):
-  config = config_lib.inbetween3d_config()
+  config = inbetween3d.base_config()
   config.lock()
   config.dataset.update(name="shape_motion", num_frames=16, frame_stride=2,
                         resolution=32, validation_split="")
@@ -45,5 +45,5 @@ def get_config(variant: str = ""):
   config.evals.fvd.during_training = False
   config.evals.update(best_metric="best_of_10_psnr", best_mode="max")
   config.sample.anchor_times = (0, 15)
-  config_lib.apply_variant(config, variant)
+  inbetween3d.apply_variant(config, variant)
   return config

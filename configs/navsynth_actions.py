@@ -27,11 +27,11 @@ motion and replay on 2 x 72 generations from the dictionary against the
 Variant `:tiny` is the 2-step test size (on procedural data).
 """
 
-from video_inference import config_lib
+from video_inference.models.navsynth import config as navsynth
 
 
 def get_config(variant: str = ""):
-  config = config_lib.navsynth_config()
+  config = navsynth.base_config()
   config.lock()
   config.dataset.update(name="mocogan_actions", num_frames=16,
                         resolution=32, labels=("person", "action"),
@@ -49,5 +49,5 @@ def get_config(variant: str = ""):
                       log_every=100, checkpoint_every=500, sample_every=1500)
   config.evals.update(num_test_clips=72, num_samples=2)
   config.evals.fvd.during_training = True
-  config_lib.apply_variant(config, variant)
+  navsynth.apply_variant(config, variant)
   return config

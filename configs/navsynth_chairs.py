@@ -15,13 +15,13 @@ Expected (the paper's Table 2a): MCS 3.32, FCS 0.89 (real videos 0.91).
 Variant `:tiny` is the 2-step test size (on procedural data).
 """
 
-from video_inference import config_lib
+from video_inference.models.navsynth import config as navsynth
 
 TRAIN_SEQUENCES = 3280  # chairs/navsynth: 820 models x 4 sweeps.
 
 
 def get_config(variant: str = ""):
-  config = config_lib.navsynth_config()
+  config = navsynth.base_config()
   config.lock()
   config.dataset.update(name="chairs/navsynth", num_frames=16, resolution=64)
   config.model.update(static_dim=206, transient_dim=50, static_key="shared",
@@ -35,5 +35,5 @@ def get_config(variant: str = ""):
                       generator_learning_rate=6.25e-5,
                       rnn_learning_rate=6.25e-5, latent_learning_rate=12.5,
                       checkpoint_every=5000, sample_every=30000)
-  config_lib.apply_variant(config, variant)
+  navsynth.apply_variant(config, variant)
   return config

@@ -14,13 +14,13 @@ Expected (the paper's Table 2c): MCS 2.71, FCS 0.84 (real videos 0.97).
 Variant `:tiny` is the 2-step test size (on procedural data).
 """
 
-from video_inference import config_lib
+from video_inference.models.navsynth import config as navsynth
 
 TRAIN_VIDEOS = 500  # golf/golf_500's train split.
 
 
 def get_config(variant: str = ""):
-  config = config_lib.navsynth_config()
+  config = navsynth.base_config()
   config.lock()
   config.dataset.update(name="golf/golf_500", num_frames=16, resolution=64)
   config.model.update(static_dim=56, transient_dim=200, static_key="shared",
@@ -34,5 +34,5 @@ def get_config(variant: str = ""):
                       generator_learning_rate=0.1, rnn_learning_rate=0.1,
                       latent_learning_rate=12.5, checkpoint_every=5000,
                       sample_every=30000)
-  config_lib.apply_variant(config, variant)
+  navsynth.apply_variant(config, variant)
   return config

@@ -21,13 +21,13 @@ against 64 training clips.
 Variant `:tiny` is the 2-step test size.
 """
 
-from video_inference import config_lib
+from video_inference.models.navsynth import config as navsynth
 
 TRAIN_VIDEOS = 640
 
 
 def get_config(variant: str = ""):
-  config = config_lib.navsynth_config()
+  config = navsynth.base_config()
   config.lock()
   config.dataset.update(name="shape_motion", num_frames=16, frame_stride=2,
                         resolution=32, train_split=f"train[:{TRAIN_VIDEOS}]")
@@ -45,5 +45,5 @@ def get_config(variant: str = ""):
   config.evals.update(num_test_clips=64, num_samples=2)
   # Shape Motion has a known background: MoCoGAN's ACD of the generations.
   config.evals.acd.update(enabled=True, during_training=True)
-  config_lib.apply_variant(config, variant)
+  navsynth.apply_variant(config, variant)
   return config

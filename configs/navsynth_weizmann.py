@@ -18,13 +18,13 @@ Expected (the paper's Table 2b): MCS 2.63, FCS 0.90 (real videos 0.95).
 Variant `:tiny` is the 2-step test size (on procedural data).
 """
 
-from video_inference import config_lib
+from video_inference.models.navsynth import config as navsynth
 
 TRAIN_VIDEOS = 90
 
 
 def get_config(variant: str = ""):
-  config = config_lib.navsynth_config()
+  config = navsynth.base_config()
   config.lock()
   config.dataset.update(name="weizmann/navsynth", num_frames=16,
                         resolution=64, labels=("person", "action"))
@@ -39,5 +39,5 @@ def get_config(variant: str = ""):
                       rnn_learning_rate=6.25e-3, latent_learning_rate=12.5,
                       checkpoint_every=1000, sample_every=5000)
   config.evals.num_test_clips = TRAIN_VIDEOS
-  config_lib.apply_variant(config, variant)
+  navsynth.apply_variant(config, variant)
   return config

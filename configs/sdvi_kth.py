@@ -10,13 +10,13 @@ anchors; FVD comes with the evaluation suite.
 Variant `:tiny` is the 2-step test size (on procedural data).
 """
 
-from video_inference import config_lib
+from video_inference.models.sdvi import config as sdvi
 
 
 def get_config(variant: str = ""):
-  config = config_lib.sdvi_config()
+  config = sdvi.base_config()
   config.lock()
   config.dataset.update(name="kth/handwaving", num_frames=16, resolution=64,
                         channels=1)
-  config_lib.apply_variant(config, variant)
+  sdvi.apply_variant(config, variant)
   return config

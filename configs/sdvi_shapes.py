@@ -18,7 +18,8 @@ colour that climbs with it through the anchors
 (docs/images/sdvi_shapes_contact_sheet.png).
 Recipe beyond the paper's eq. 12: eq. 8 on prior samples
 (loss.prior_gan_weight) and foreground pixels weighted x11
-(loss.foreground_weight), both in sdvi_steps.py's docstring.
+(loss.foreground_weight), both in
+video_inference/models/sdvi/model.py's docstring.
 
 Sized for the CPU budget: 32x32 frames (a step costs a fifth of a 64x64 one),
 16 base channels, 256-unit GRUs, a 10x higher frame-VAE learning rate for the
@@ -28,11 +29,11 @@ while training (I3D is slow on CPU): run `--mode=evaluate` afterwards.
 test size.
 """
 
-from video_inference import config_lib
+from video_inference.models.sdvi import config as sdvi
 
 
 def get_config(variant: str = ""):
-  config = config_lib.sdvi_config()
+  config = sdvi.base_config()
   config.lock()
   # 16 frames (the paper's clip length, and enough for I3D's FVD), every
   # 2nd of the source's 32 so that the shape crosses most of the frame; at
@@ -62,5 +63,5 @@ def get_config(variant: str = ""):
   # A shape covers < 5% of a frame: weigh its pixels (base.foreground_weights)
   # so the frame VAE does not settle on the black background.
   config.loss.foreground_weight = 10.0
-  config_lib.apply_variant(config, variant)
+  sdvi.apply_variant(config, variant)
   return config

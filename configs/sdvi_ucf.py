@@ -10,12 +10,12 @@ anchors; FVD comes with the evaluation suite.
 Variant `:tiny` is the 2-step test size (on procedural data).
 """
 
-from video_inference import config_lib
+from video_inference.models.sdvi import config as sdvi
 
 
 def get_config(variant: str = ""):
-  config = config_lib.sdvi_config()
+  config = sdvi.base_config()
   config.lock()
   config.dataset.update(name="ucf101", num_frames=16, resolution=64)
-  config_lib.apply_variant(config, variant)
+  sdvi.apply_variant(config, variant)
   return config

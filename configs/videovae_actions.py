@@ -19,14 +19,14 @@ strips 30.2), Inter-E 2.49, posterior reconstruction 25.3 dB.
 Variant `:tiny` is the 3-step test size (on procedural data).
 """
 
-from video_inference import config_lib
+from video_inference.models.videovae import config as videovae
 
 
 def get_config(variant: str = ""):
-  config = config_lib.videovae_config()
+  config = videovae.base_config()
   config.lock()
-  config_lib.use_attribute_dataset(config, "actions")
-  config_lib.cpu_sized_videovae(config, "runs/classifier_actions")
+  videovae.use_attribute_dataset(config, "actions")
+  videovae.cpu_sized(config, "runs/classifier_actions")
   config.evals.update(num_test_clips=72, num_samples=4)
-  config_lib.apply_variant(config, variant)
+  videovae.apply_variant(config, variant)
   return config

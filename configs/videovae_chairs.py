@@ -15,13 +15,13 @@ the test clip's first frame (anchors first_k = 1), as in the paper.
 Variant `:tiny` is the 3-step test size (on procedural data).
 """
 
-from video_inference import config_lib
+from video_inference.models.videovae import config as videovae
 
 
 def get_config(variant: str = ""):
-  config = config_lib.videovae_config()
+  config = videovae.base_config()
   config.lock()
-  config_lib.use_attribute_dataset(config, "chairs")
+  videovae.use_attribute_dataset(config, "chairs")
   config.anchors.update(strategy="first_k", first_k=1)
   config.sample.anchor_times = (0,)
   config.train.update(num_steps=100_000, attribute_steps=5_000)
@@ -29,5 +29,5 @@ def get_config(variant: str = ""):
   config.evals.attribute_scores.update(
       enabled=True, during_training=True,
       classifier_workdir="runs/classifier_chairs")
-  config_lib.apply_variant(config, variant)
+  videovae.apply_variant(config, variant)
   return config

@@ -20,14 +20,14 @@ direction x hue (the classifier cannot tell 32x32 circles from squares).
 Variant `:tiny` is the 3-step test size.
 """
 
-from video_inference import config_lib
+from video_inference.models.videovae import config as videovae
 
 
 def get_config(variant: str = ""):
-  config = config_lib.videovae_config()
+  config = videovae.base_config()
   config.lock()
-  config_lib.use_attribute_dataset(config, "shapes")
-  config_lib.cpu_sized_videovae(config, "runs/classifier_shapes")
+  videovae.use_attribute_dataset(config, "shapes")
+  videovae.cpu_sized(config, "runs/classifier_shapes")
   config.evals.update(num_test_clips=64, num_samples=4)
   # The background is most of the frame (base.foreground_weights).
   config.loss.foreground_weight = 10.0
@@ -38,5 +38,5 @@ def get_config(variant: str = ""):
       # pixels: the classifier stays near chance on shape (0.54), so the
       # joint label is direction x hue (12 classes).
       labels=("direction", "hue"))
-  config_lib.apply_variant(config, variant)
+  videovae.apply_variant(config, variant)
   return config

@@ -16,18 +16,18 @@ first frame (iv): --config.anchors.strategy=first_k.
 Variant `:tiny` is the 3-step test size (on procedural data).
 """
 
-from video_inference import config_lib
+from video_inference.models.videovae import config as videovae
 
 
 def get_config(variant: str = ""):
-  config = config_lib.videovae_config()
+  config = videovae.base_config()
   config.lock()
-  config_lib.use_attribute_dataset(config, "weizmann")
+  videovae.use_attribute_dataset(config, "weizmann")
   config.train.update(num_steps=100_000, attribute_steps=5_000)
   config.evals.update(num_test_clips=90, num_samples=4)
   config.evals.update(best_metric="i_score", best_mode="max")
   config.evals.attribute_scores.update(
       enabled=True, during_training=True,
       classifier_workdir="runs/classifier_weizmann")
-  config_lib.apply_variant(config, variant)
+  videovae.apply_variant(config, variant)
   return config

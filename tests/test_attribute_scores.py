@@ -313,5 +313,5 @@ def test_loader_explains_a_workdir_without_checkpoint(tmp_path):
 def test_loader_refuses_another_family(tmp_path):
   (tmp_path / "config.json").write_text(json.dumps({"family": "sdvi"}))
   (tmp_path / "checkpoints" / "100").mkdir(parents=True)
-  with pytest.raises(ValueError, match="'sdvi' run, not a 'classifier'"):
+  with pytest.raises(ValueError, match="'sdvi' run, which predicts no labels"):
     attribute_scores.load_classifier(str(tmp_path))

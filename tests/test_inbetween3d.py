@@ -10,8 +10,8 @@ from conftest import train_and_check_resume
 from conftest import load_config
 from video_inference import models
 from video_inference import sampling
-from video_inference.models import inbetween3d
-from video_inference.models import inbetween3d_steps
+from video_inference.models.inbetween3d import networks
+from video_inference.models.inbetween3d import model as inbetween3d_model
 
 
 def _count(tree):
@@ -76,7 +76,7 @@ def test_paper_sized_shapes(paper_model, paper_shapes):
   variables = {"params": paper_shapes.params["generator"],
                "batch_stats": paper_shapes.model_state["generator"]}
   encoded = jax.eval_shape(
-      lambda v, x: inbetween3d.ImageEncoder(64, 64).apply(
+      lambda v, x: networks.ImageEncoder(64, 64).apply(
           {"params": v["params"]["encoder"],
            "batch_stats": v["batch_stats"]["encoder"]}, x, train=False),
       variables, frames)
@@ -146,10 +146,10 @@ def test_first_and_last_anchors_read_the_papers_gates_and_encodings():
   with g_e read at its own index: eq. 4 exactly, at every level."""
   mask = np.zeros((1, 16), bool)
   mask[0, [0, 15]] = True
-  times, valid = inbetween3d.anchor_slots(jnp.asarray(mask), max_anchors=4)
+  times, valid = networks.anchor_slots(jnp.asarray(mask), max_anchors=4)
   np.testing.assert_array_equal(valid[0], [True, True, False, False])
   for length in (4, 8, 16):
-    plan = inbetween3d.fusion_plan(times, valid, 16, length)
+    plan = networks.fusion_plan(times, valid, 16, length)
     np.testing.assert_array_equal(plan.left_slot, 0)
     np.testing.assert_array_equal(plan.right_slot, 1)
     assert bool(plan.has_left.all()) and bool(plan.has_right.all())
@@ -157,15 +157,15 @@ def test_first_and_last_anchors_read_the_papers_gates_and_encodings():
     np.testing.assert_array_equal(plan.end_gate_index[0], np.arange(length))
   # z(0) of the first level: (E(x_s), E(x_s), E(x_e), E(x_e)), section 3.2.
   np.testing.assert_array_equal(
-      inbetween3d.nearest_anchor_slot(times, valid, 16, 4)[0], [0, 0, 1, 1])
+      networks.nearest_anchor_slot(times, valid, 16, 4)[0], [0, 0, 1, 1])
 
 
 def test_any_anchor_times_read_gates_at_their_distance():
   mask = np.zeros((1, 16), bool)
   mask[0, [3, 9]] = True
-  times, valid = inbetween3d.anchor_slots(jnp.asarray(mask), max_anchors=3)
+  times, valid = networks.anchor_slots(jnp.asarray(mask), max_anchors=3)
   plan = jax.tree_util.tree_map(lambda x: np.asarray(x[0]),
-                                inbetween3d.fusion_plan(times, valid, 16, 16))
+                                networks.fusion_plan(times, valid, 16, 16))
   # Frames 0-2 precede the first anchor: only an "end" anchor (slot 0),
   # whose gate is g_e read 3, 2, 1 frames before the end.
   np.testing.assert_array_equal(plan.has_left[:3], False)
@@ -264,9 +264,9 @@ def test_gradient_penalty_is_nonzero_and_differentiable(tiny):
   _, model, state = tiny
   discriminate = lambda p, x: model.image_discriminator.apply({"params": p}, x)
   params = state.params["image_discriminator"]
-  value = inbetween3d_steps.gradient_penalty(discriminate, params, _frames(5))
+  value = inbetween3d_model.gradient_penalty(discriminate, params, _frames(5))
   assert float(value) > 0
-  grads = jax.grad(inbetween3d_steps.gradient_penalty, argnums=1)(
+  grads = jax.grad(inbetween3d_model.gradient_penalty, argnums=1)(
       discriminate, params, _frames(5))
   norms = [float(jnp.abs(g).max()) for g in jax.tree_util.tree_leaves(grads)]
   assert all(np.isfinite(norms)) and max(norms) > 0
@@ -288,7 +288,7 @@ def test_baselines_build_and_train(variant):
   for index in range(2):
     new_state, metrics = step(new_state, batch, jax.random.key(index))
     assert all(np.isfinite(float(v)) for v in metrics.values()), metrics
-  for name in inbetween3d_steps.NETWORKS:
+  for name in inbetween3d_model.NETWORKS:
     before = jax.tree_util.tree_leaves(state.params[name])
     after = jax.tree_util.tree_leaves(new_state.params[name])
     assert any(not np.array_equal(a, b) for a, b in zip(before, after)), name

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from conftest import load_config
+from video_inference import checkpoints
 from video_inference import input_pipeline
 from video_inference import models
 from video_inference import train
@@ -25,7 +26,7 @@ def _first_steps(config, batch):
   params, the jaxprs, the last phase's new state and every phase's
   figures."""
   model = models.build_model(config)
-  state = jax.jit(model.create_state)(train.init_rng(config))
+  state = jax.jit(model.create_state)(checkpoints.init_rng(config))
   batch = base.cast_floating(batch, model.compute_dtype)
   rng = jax.random.key(0)
   jaxprs, metrics = [], {}

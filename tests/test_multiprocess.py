@@ -29,6 +29,7 @@ import pytest
 
 from conftest import REPO
 from conftest import share_of_weights_apart
+from video_inference import checkpoints
 from video_inference import distributed
 from video_inference import models
 from video_inference import train
@@ -83,9 +84,9 @@ def _wait(processes, timeout=300):
 def _restored_params(config, workdir):
   model = models.build_model(config)
   sharding = jax.sharding.SingleDeviceSharding(jax.devices()[0])
-  manager = train.checkpoint_manager(workdir, config, read_only=True)
+  manager = checkpoints.checkpoint_manager(workdir, config, read_only=True)
   assert manager.latest_step() == NUM_STEPS
-  state = train.restore_or_create_state(model, config, manager, sharding)
+  state = checkpoints.restore_or_create_state(model, config, manager, sharding)
   return jax.device_get(state.params)
 
 

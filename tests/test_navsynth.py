@@ -15,51 +15,52 @@ from video_inference import models
 from video_inference import modes
 from video_inference import sampling
 from video_inference import train
-from video_inference.models import navsynth
+from video_inference.models.navsynth import dictionary
+from video_inference.models.navsynth import networks
 
 
 def test_laplacian_pyramid_reconstructs_its_input():
   images = jax.random.uniform(jax.random.key(0), (3, 32, 32, 3))
-  pyramid = navsynth.laplacian_pyramid(images, 4)
+  pyramid = networks.laplacian_pyramid(images, 4)
   assert [band.shape[1] for band in pyramid] == [32, 16, 8, 4]
-  np.testing.assert_allclose(navsynth.reconstruct(pyramid), images,
+  np.testing.assert_allclose(networks.reconstruct(pyramid), images,
                              atol=1e-5)
   # Band-pass: a constant image has no detail in the finer levels.
-  flat = navsynth.laplacian_pyramid(jnp.full((1, 32, 32, 1), 0.3), 3)
+  flat = networks.laplacian_pyramid(jnp.full((1, 32, 32, 1), 0.3), 3)
   assert float(jnp.abs(flat[0]).max()) < 1e-5
   # The published code's 4 band-pass levels and the residual reach 2x2 at
   # 32x32 frames; one level more does not fit.
-  assert navsynth.laplacian_pyramid(images, 5)[-1].shape[1] == 2
+  assert networks.laplacian_pyramid(images, 5)[-1].shape[1] == 2
   with pytest.raises(ValueError, match="at least 32 pixels"):
-    navsynth.laplacian_pyramid(jnp.zeros((1, 16, 16, 1)), 5)
+    networks.laplacian_pyramid(jnp.zeros((1, 16, 16, 1)), 5)
 
 
 def test_laplacian_l1_is_zero_only_for_equal_images():
   a = jax.random.uniform(jax.random.key(1), (2, 5, 16, 16, 3))
-  assert navsynth.laplacian_l1(a, a, 3).shape == (2, 5)
-  assert float(navsynth.laplacian_l1(a, a, 3).max()) == 0.0
-  assert float(navsynth.laplacian_l1(a, a + 0.1, 3).min()) > 0.0
+  assert networks.laplacian_l1(a, a, 3).shape == (2, 5)
+  assert float(networks.laplacian_l1(a, a, 3).max()) == 0.0
+  assert float(networks.laplacian_l1(a, a + 0.1, 3).min()) > 0.0
 
 
 def test_triplet_loss_is_zero_when_the_margin_holds_and_positive_otherwise():
   anchor = jnp.zeros((4,))
   near, far = jnp.full((4,), 0.1), jnp.full((4,), 1.0)  # ||.||^2 0.04, 4.
-  assert float(navsynth.triplet_hinge(anchor, near, far, 2.0)) == 0.0
-  assert float(navsynth.triplet_hinge(anchor, far, near, 2.0)) == \
+  assert float(networks.triplet_hinge(anchor, near, far, 2.0)) == 0.0
+  assert float(networks.triplet_hinge(anchor, far, near, 2.0)) == \
       pytest.approx(4.0 + 2.0 - 0.04)
-  assert float(navsynth.triplet_hinge(anchor, near, far, 4.0)) == \
+  assert float(networks.triplet_hinge(anchor, near, far, 4.0)) == \
       pytest.approx(0.04 + 4.0 - 4.0, abs=1e-6)
   # A path where frames far apart are far in latent space meets the margin.
   spread = jnp.arange(8.0)[None, :, None] * jnp.ones((1, 8, 3))
-  assert float(navsynth.triplet_loss(spread, jax.random.key(0), 2.0, 2)[0]) \
+  assert float(networks.triplet_loss(spread, jax.random.key(0), 2.0, 2)[0]) \
       == 0.0
   collapsed = jnp.zeros((1, 8, 3))
-  assert float(navsynth.triplet_loss(collapsed, jax.random.key(0), 2.0, 2)[0]) \
+  assert float(networks.triplet_loss(collapsed, jax.random.key(0), 2.0, 2)[0]) \
       == pytest.approx(2.0)
 
 
 def test_triplets_are_drawn_inside_and_outside_the_window():
-  positive, negative, valid = navsynth.sample_triplets(jax.random.key(3), 64,
+  positive, negative, valid = networks.sample_triplets(jax.random.key(3), 64,
                                                        8, 2)
   anchors = np.arange(8)[None]
   gap_positive = np.abs(np.asarray(positive) - anchors)
@@ -68,18 +69,18 @@ def test_triplets_are_drawn_inside_and_outside_the_window():
   assert np.all(gap_negative > 2)
   assert np.asarray(valid).all()
   # Frames 0..3 of a 4-frame clip: only anchors 0 and 3 have a negative.
-  _, _, valid = navsynth.sample_triplets(jax.random.key(3), 1, 4, 2)
+  _, _, valid = networks.sample_triplets(jax.random.key(3), 1, 4, 2)
   assert np.asarray(valid)[0].tolist() == [True, False, False, True]
 
 
 def test_projections_keep_the_unit_ball_and_the_rank():
   latents = 5.0 * jax.random.normal(jax.random.key(0), (10, 16, 7))
-  projected = navsynth.project_to_unit_ball(latents)
+  projected = networks.project_to_unit_ball(latents)
   assert float(jnp.linalg.norm(projected, axis=-1).max()) <= 1.0 + 1e-6
   small = 0.02 * latents  # Norms ~0.26: inside, untouched.
-  np.testing.assert_allclose(navsynth.project_to_unit_ball(small), small)
+  np.testing.assert_allclose(networks.project_to_unit_ball(small), small)
   for rank in (1, 2, 5):
-    low = navsynth.project_rank(latents, rank)
+    low = networks.project_rank(latents, rank)
     assert max(np.linalg.matrix_rank(np.asarray(m), tol=1e-4)
                for m in low) <= rank
 
@@ -194,14 +195,14 @@ def test_replay_after_overfitting_reproduces_the_videos():
   step = jax.jit(model.joint_step)
   for index in range(500):
     state, _ = step(state, batch, jax.random.key(index))
-  replayed = sampling.sample_dictionary(model, state.params, [0, 1, 2, 3],
+  replayed = dictionary.sample_dictionary(model, state.params, [0, 1, 2, 3],
                                         [0, 1, 2, 3])
   mse = np.mean((replayed.astype(np.float64) - videos)**2)
   psnr = 10 * np.log10(255.0**2 / mse)
   # Black frames score 20.6 dB against these videos; 500 steps reach ~28.
   assert psnr > 25.0, psnr
   # Exchange: content of video 0 with the motion of video 1 is neither.
-  exchanged = sampling.sample_dictionary(model, state.params, [0], [1])
+  exchanged = dictionary.sample_dictionary(model, state.params, [0], [1])
   assert np.abs(exchanged.astype(int) - replayed[0]).mean() > 0.1
   assert np.abs(exchanged.astype(int) - replayed[1]).mean() > 0.1
 
@@ -210,15 +211,15 @@ def test_dictionary_requests_are_checked(tiny):
   _, model = tiny
   state = model.create_state(jax.random.key(0))
   with pytest.raises(ValueError, match=r"transient rows \[40\] are out of"):
-    sampling.sample_dictionary(model, state.params, [0], [40])
+    dictionary.sample_dictionary(model, state.params, [0], [40])
   with pytest.raises(ValueError, match="1 static rows but 2 transient"):
-    sampling.sample_dictionary(model, state.params, [0], [1, 2])
+    dictionary.sample_dictionary(model, state.params, [0], [1, 2])
   with pytest.raises(ValueError, match="cannot condition on anchor"):
     sampling.sample(model, state.params, np.zeros((1, 32, 32, 3), np.uint8),
                     [0], 4, 1, jax.random.key(0))
   with pytest.raises(ValueError, match="at least one frame between"):
-    sampling.interpolate_transient(model, state.params, 0, 0, 1, 2)
-  video = sampling.interpolate_transient(model, state.params, 0, 0, 0, 3)
+    dictionary.interpolate_transient(model, state.params, 0, 0, 1, 2)
+  video = dictionary.interpolate_transient(model, state.params, 0, 0, 0, 3)
   assert video.shape == (1, 4, 32, 32, 3) and video.dtype == np.uint8
   prior = sampling.sample(model, state.params, np.zeros((0, 32, 32, 3)), [],
                           4, 3, jax.random.key(0))
@@ -261,7 +262,7 @@ def test_train_checkpoint_resume_is_bit_exact(tfds_dir, tmp_path):
   with open(whole["eval_json"]) as f:
     metrics = json.load(f)["metrics"]
   assert {"mcs", "fcs", "fcs_real_clips"} <= set(metrics)
-  paths = modes.run_dictionary(config, str(tmp_path / "whole"))
+  paths = modes.run("dictionary", config, str(tmp_path / "whole"))
   names = sorted(os.path.basename(p) for p in paths)
   assert names == ["exchange.gif", "exchange_grid.png", "exchange_table.png",
                    "interpolation.gif", "interpolation_grid.png", "replay.gif",

@@ -19,6 +19,7 @@ from fsspec.implementations import memory
 import numpy as np
 import pytest
 
+from video_inference import checkpoints
 from video_inference import config_lib
 from video_inference import modes
 from video_inference import paths
@@ -148,12 +149,12 @@ def test_atomic_write_and_listing_on_a_bucket(fake_gcs):
 def test_run_config_and_fvd_cache_on_a_bucket(fake_gcs, trained_run):
   config, workdir, _ = trained_run
   with pytest.raises(FileNotFoundError, match="gs://bucket/run/config.json"):
-    config_lib.load_run_config("gs://bucket/run")
+    checkpoints.load_run_config("gs://bucket/run")
   text = (pathlib.Path(workdir) / "config.json").read_text()
   fake_gcs.pipe("gs://bucket/run/config.json", text.encode())
-  assert config_lib.load_run_config("gs://bucket/run") == config_lib.\
+  assert checkpoints.load_run_config("gs://bucket/run") == config_lib.\
       load_run_config(workdir)
-  assert not config_lib.has_checkpoint("gs://bucket/run")
+  assert not checkpoints.has_checkpoint("gs://bucket/run")
 
   statistics = fvd.FeatureStatistics(3, np.arange(2.0), np.eye(2))
   spec = {"dataset": "d", "num_clips": 3}

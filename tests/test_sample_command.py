@@ -19,10 +19,10 @@ from PIL import Image, ImageDraw, ImageSequence
 
 from conftest import REPO, load_config
 from tfds_builders import video_io
+from video_inference import checkpoints
 from video_inference import models
 from video_inference import runs
 from video_inference import sample as sample_command
-from video_inference import train
 
 K = 3
 GIF_TOLERANCE = 2.0  # Mean absolute error, grey levels: palette rounding.
@@ -287,8 +287,8 @@ def _untrained_run(family, tfds_dir, workdir):
   config = load_config(f"{family}_shapes")
   config.dataset.data_dir = tfds_dir
   model = models.build_model(config)
-  state = jax.jit(model.create_state)(train.init_rng(config))
-  manager = train.checkpoint_manager(workdir, config)
+  state = jax.jit(model.create_state)(checkpoints.init_rng(config))
+  manager = checkpoints.checkpoint_manager(workdir, config)
   manager.save(0, args=ocp.args.StandardSave(state))
   manager.wait_until_finished()
   with open(os.path.join(workdir, "config.json"), "w") as f:

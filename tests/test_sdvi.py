@@ -8,8 +8,8 @@ import pytest
 from video_inference import sampling
 from video_inference.models import base
 from video_inference.models import build_model
-from video_inference.models import sdvi
-from video_inference.models import sdvi_steps
+from video_inference.models.sdvi import networks
+from video_inference.models.sdvi import model as sdvi_model
 
 
 def conv(k, cin, cout):
@@ -83,7 +83,7 @@ def test_network_output_shapes(model, state):
       p["temporal_generator"], mu, 4)
   assert frame_latents.shape == (3, 4, 8) and logits.shape == (3, 4, 4)
   videos = jnp.zeros((3, 4, 32, 32, 3))
-  conditioned = sdvi.conditioned_video(videos, videos, mask)
+  conditioned = networks.conditioned_video(videos, videos, mask)
   assert conditioned.shape == (3, 4, 32, 32, 7)
   assert model.video_discriminator.apply(p["video_discriminator"],
                                          conditioned).shape == (3,)
@@ -111,28 +111,28 @@ def test_kl_is_zero_at_the_prior_and_positive_elsewhere():
 
 def test_reconstruction_term_sums_over_pixels_and_averages_frames():
   a = jnp.zeros((2, 3, 4, 4, 1))
-  assert float(sdvi_steps._sum_squared_error_per_frame(a, a)) == 0.0
+  assert float(sdvi_model._sum_squared_error_per_frame(a, a)) == 0.0
   b = a.at[0, 0].set(1.0)  # One frame of 16 pixels off by 1, of 6 frames.
-  np.testing.assert_allclose(sdvi_steps._sum_squared_error_per_frame(b, a),
+  np.testing.assert_allclose(sdvi_model._sum_squared_error_per_frame(b, a),
                              16.0 / 6.0)
 
 
 def test_video_reconstruction_term_sums_over_frames():
   a = jnp.zeros((2, 3, 4, 4, 1))
   b = a.at[0, 0].set(1.0).at[0, 2].set(1.0)  # 2 frames of video 0 off by 1.
-  np.testing.assert_allclose(sdvi_steps._sum_squared_error_per_video(b, a),
+  np.testing.assert_allclose(sdvi_model._sum_squared_error_per_video(b, a),
                              2 * 16.0 / 2)  # Summed per video, mean of 2.
 
 
 def test_anchor_loss_rewards_the_right_times():
   num_frames = 4
   perfect = 50.0 * jax.nn.one_hot(jnp.arange(num_frames), num_frames)[None]
-  assert float(sdvi_steps.anchor_loss(perfect)) < 1e-6
+  assert float(sdvi_model.anchor_loss(perfect)) < 1e-6
   uniform = jnp.zeros((1, num_frames, num_frames))
-  np.testing.assert_allclose(sdvi_steps.anchor_loss(uniform),
+  np.testing.assert_allclose(sdvi_model.anchor_loss(uniform),
                              num_frames * np.log(num_frames), rtol=1e-6)
   shifted = jnp.roll(perfect, 1, axis=-1)
-  assert float(sdvi_steps.anchor_loss(shifted)) > 100.0
+  assert float(sdvi_model.anchor_loss(shifted)) > 100.0
 
 
 def test_video_discriminator_sees_the_anchors(model, state):
@@ -141,7 +141,7 @@ def test_video_discriminator_sees_the_anchors(model, state):
   mask = jnp.array([[True, False, False, True]])
   apply = lambda anchors: model.video_discriminator.apply(
       state.params["video_discriminator"],
-      sdvi.conditioned_video(videos, anchors, mask))
+      networks.conditioned_video(videos, anchors, mask))
   assert float(apply(videos)[0]) != float(apply(-videos)[0])
 
 
@@ -159,7 +159,7 @@ def test_image_phase_gradients_follow_app_b(model, state, tiny_config):
     rng_z, _ = jax.random.split(rng)
     mean, log_var = model.image_encoder.apply(encoder_params, frames)
     z = base.reparameterize(rng_z, mean, log_var)
-    recon = sdvi_steps._sum_squared_error_per_frame(
+    recon = sdvi_model._sum_squared_error_per_frame(
         model.image_generator.apply(p["image_generator"], z), frames)
     return jnp.mean(base.gaussian_kl(mean, log_var)) + (
         loss_cfg.encoder_recon_weight * recon)
@@ -188,7 +188,7 @@ def test_video_phase_freezes_the_frame_discriminator(model, state):
     for old, new in zip(jax.tree.leaves(state.params[name]),
                         jax.tree.leaves(new_state.params[name])):
       np.testing.assert_array_equal(old, new)
-  for name in sdvi_steps.VIDEO_NETWORKS:
+  for name in sdvi_model.VIDEO_NETWORKS:
     changed = [not np.array_equal(o, n) for o, n in zip(
         jax.tree.leaves(state.params[name]),
         jax.tree.leaves(new_state.params[name]))]
@@ -248,7 +248,7 @@ def test_foreground_weight_raises_the_cost_of_missing_the_shape(tiny_config):
     tiny_config.loss.foreground_weight = weight
     model = build_model(tiny_config)
     weights = model.reconstruction_weights(jnp.asarray(videos))
-    costs.append(float(sdvi_steps._sum_squared_error_per_video(
+    costs.append(float(sdvi_model._sum_squared_error_per_video(
         jnp.asarray(black), jnp.asarray(videos), weights)))
   assert costs[1] == pytest.approx(11 * costs[0], rel=1e-5)
 

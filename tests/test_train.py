@@ -16,11 +16,12 @@ import pytest
 
 from conftest import assert_trees_equal
 from conftest import share_of_weights_apart
+from video_inference import checkpoints
 from video_inference import input_pipeline
 from video_inference import models
 from video_inference import modes
 from video_inference import train
-from video_inference.models import sdvi_steps
+from video_inference.models.sdvi import model as sdvi_model
 
 
 def _params(summary):
@@ -99,7 +100,7 @@ def test_workdir_of_another_config_is_refused_untouched(trained_run):
   other = config.copy_and_resolve_references()
   other.model.latent_dim = 16
   before = _snapshot(workdir)
-  with pytest.raises(train.WorkdirConfigMismatchError, match="model"):
+  with pytest.raises(checkpoints.WorkdirConfigMismatchError, match="model"):
     train.train_and_evaluate(other, workdir, devices=jax.devices()[:1])
   assert _snapshot(workdir) == before
 
@@ -107,7 +108,7 @@ def test_workdir_of_another_config_is_refused_untouched(trained_run):
 def test_non_finite_loss_stops_and_keeps_last_good_checkpoint(
     tiny_config, tmp_path, monkeypatch):
 
-  class NanAfterFirstPhase(sdvi_steps.SdviModel):
+  class NanAfterFirstPhase(sdvi_model.SdviModel):
 
     def video_step(self, state, batch, rng):
       state, metrics = super().video_step(state, batch, rng)
@@ -162,7 +163,8 @@ def test_relative_workdir_checkpoints_are_written(trained_run, tmp_path,
   config, _, _ = trained_run
   monkeypatch.chdir(tmp_path)
   state = {"weights": np.arange(3.0)}
-  for make in (train.checkpoint_manager, train.best_checkpoint_manager):
+  for make in (checkpoints.checkpoint_manager,
+               checkpoints.best_checkpoint_manager):
     manager = make("runs/relative", config)
     metrics = {"value": 1.0}
     manager.save(1, args=ocp.args.StandardSave(state), metrics=metrics)

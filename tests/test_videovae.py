@@ -17,8 +17,8 @@ from video_inference import models
 from video_inference import sampling
 from video_inference import train
 from video_inference import visualization
-from video_inference.models import videovae
-from video_inference.models import videovae_steps
+from video_inference.models.videovae import networks
+from video_inference.models.videovae import model as videovae_model
 
 
 def _tiny(**model_overrides):
@@ -46,13 +46,13 @@ def test_kl_is_non_negative_and_zero_when_posterior_equals_prior():
   rng = np.random.default_rng(0)
   mean_q, mean_p = rng.normal(size=(2, 50, 8))
   log_var_q, log_var_p = rng.normal(size=(2, 50, 8))
-  kl = videovae.gaussian_kl(mean_q, log_var_q, mean_p, log_var_p)
+  kl = networks.gaussian_kl(mean_q, log_var_q, mean_p, log_var_p)
   assert kl.shape == (50,) and np.all(kl > 0)
   np.testing.assert_allclose(
-      videovae.gaussian_kl(mean_q, log_var_q, mean_q, log_var_q), 0.0,
+      networks.gaussian_kl(mean_q, log_var_q, mean_q, log_var_q), 0.0,
       atol=1e-6)
   # Against the closed form of one dimension: KL(N(1, 1) || N(0, 4)).
-  one = videovae.gaussian_kl(np.array([1.0]), np.array([0.0]),
+  one = networks.gaussian_kl(np.array([1.0]), np.array([0.0]),
                              np.array([0.0]), np.log(np.array([4.0])))
   np.testing.assert_allclose(one, np.log(2.0) + 2.0 / 8.0 - 0.5, rtol=1e-6)
 
@@ -110,7 +110,7 @@ def test_hidden_labels_are_ignored_by_the_classifier_and_inferred():
   rng = jax.random.key(1)
 
   def loss(batch):
-    return videovae_steps.classifier_losses(
+    return videovae_model.classifier_losses(
         model.classifier, state.params["attributes"], batch, rng,
         model.attributes)[0]
 
@@ -252,7 +252,7 @@ def test_train_checkpoint_resume_is_bit_exact(tfds_dir, tmp_path,
   assert {"intra_e", "inter_e", "i_score", "i_score_real",
           "inter_e_real"} <= set(metrics)
   assert whole["sample_files"]
-  paths = modes.run_attributes(config, str(tmp_path / "whole"))
+  paths = modes.run("attributes", config, str(tmp_path / "whole"))
   assert sorted(os.path.basename(p) for p in paths) == [
       "partial_direction.gif", "partial_direction_grid.png",
       "partial_shape.gif", "partial_shape_grid.png",
@@ -322,7 +322,7 @@ def test_l1_gradient_reaches_a_decoder_drawing_the_black_background(
     output, background_bias, alive):
   # A decoder at the black background must still learn where a shape is:
   # through a saturated tanh the L1 gradient vanishes (the old decoder).
-  decoder = videovae.ConvDecoder(32, 3, ((5, 4, 2), (3, 8, 2)), 16, output)
+  decoder = networks.ConvDecoder(32, 3, ((5, 4, 2), (3, 8, 2)), 16, output)
   z = jnp.zeros((1, 8))
   params = decoder.init(jax.random.key(0), z)
   layers = [k for k in params["params"] if k.startswith("ConvTranspose")]

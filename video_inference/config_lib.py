@@ -1,4 +1,4 @@
-"""Shared config fields and the per-family bases the `configs/` files extend.
+"""Config fields every family shares, the `:tiny` variant, loading and checks.
 
 Every config is locked before a variant changes it, so a misspelt key in a
 config file or on the command line (`--config.train.bach_size=8`) is an
@@ -8,14 +8,12 @@ error naming the key instead of a silently ignored new field.
 from __future__ import annotations
 
 import importlib.util
-import json
 import math
 import os
+from typing import Callable
 
-from etils import epath
 import ml_collections
 
-from video_inference import paths
 
 # Sub-configs that define what a checkpoint contains: a workdir holding a
 # checkpoint made with other values here is refused (see train.py).
@@ -130,287 +128,9 @@ def common_config() -> ml_collections.ConfigDict:
   return config
 
 
-def sdvi_config() -> ml_collections.ConfigDict:
-  """The sdvi family at the paper's sizes (App. B)."""
-  config = common_config()
-  config.family = "sdvi"
-  config.model = dict(
-      latent_dim=128,            # z_I; not given in the paper.
-      video_latent_dim=256,      # z_T: the FC of 256*2 after E_T (App. A).
-      base_channels=64,          # DCGAN width.
-      discriminator_channels=64,
-      gru_hidden_size=512,
-      gru_layers=2,              # App. A: two-layer GRUs.
-  )
-  config.loss.update(
-      encoder_recon_weight=50.0,   # lambda1, App. B.
-      generator_recon_weight=0.5,  # lambda2, App. B.
-      video_recon_weight=1.0,
-      video_kl_weight=1.0,
-      anchor_weight=1.0,
-      content_weight=1.0,
-      # Eq. 8's adversarial loss on videos decoded from z_T ~ N(0, I): eq. 12
-      # leaves it out, but generation from the prior (Table II) needs the
-      # prior path trained. 0 turns it off.
-      prior_gan_weight=1.0,
-  )
-  # Paper setup (App. B; section IV-C: up to 6 anchors of 16 frames). The
-  # paper gives neither batch size nor step counts.
-  config.anchors.update(strategy="random", min_anchors=2, max_anchors=6)
-  # Fig. 10's protocol: 100 anchor settings x 200 samples of z_T.
-  config.evals.update(num_test_clips=100, num_samples=200)
-  config.train.update(
-      batch_size=32,
-      num_steps=300_000,
-      image_phase_steps=50_000,
-      image_frames_per_clip=4,
-      image_learning_rate=1e-4,                # E_I, G_I: App. B.
-      image_finetune_learning_rate=0.0,        # Video phase; 0: the same.
-      image_discriminator_learning_rate=2e-7,  # D_I: App. B.
-      temporal_learning_rate=1e-4,             # E_T, G_T: not given.
-      video_discriminator_learning_rate=1e-4,  # D_T: not given.
-  )
-  return config
-
-
-def inbetween3d_config() -> ml_collections.ConfigDict:
-  """The inbetween3d family at the paper's sizes (section 3, 4.1, App. A)."""
-  config = common_config()
-  config.family = "inbetween3d"
-  config.model = dict(
-      variant="full",            # "full", "no_fusion" or "naive" (4.2).
-      base_channels=64,          # Encoder 64-256, G_V 256-64 (App. A).
-      latent_channels=64,        # C of E(x) (3.1).
-      discriminator_channels=64,  # D_V and D_I: 64 -> 512.
-      num_blocks=24,             # L (3.2).
-      noise_dim=128,             # D (3).
-      # Anchors the generator fuses (beyond the paper, which has 2: first
-      # and last). Train with an anchor strategy that fits it.
-      max_anchors=2,
-  )
-  config.loss.update(gradient_penalty=0.1)  # 3.4.
-  config.anchors.update(strategy="first_last")
-  # 64x64, 16 frames; checkpoints selected by the validation FVD (4.1) of
-  # 100 samples per pair (on 256 validation clips: the paper does not say
-  # how many; the whole split every 5000 steps would cost more than the
-  # training), and that checkpoint scored on the whole test split.
-  config.dataset.update(num_frames=16, resolution=64,
-                        validation_split="validation")
-  config.evals.update(num_test_clips=0, num_samples=100, checkpoint="best",
-                      num_validation_clips=256)
-  config.train.update(
-      batch_size=32,
-      num_steps=500_000,
-      checkpoint_every=5000,
-      eval_every=5000,
-      keep_checkpoints=3,
-      learning_rate=5e-5,
-      adam_eps=1e-8,
-  )
-  return config
-
-
-def navsynth_config() -> ml_collections.ConfigDict:
-  """The navsynth family with Table 6's Chair-CAD values (supp. B)."""
-  config = common_config()
-  config.family = "navsynth"
-  config.model = dict(
-      static_dim=206,            # D_s (Table 6).
-      transient_dim=50,          # D_t.
-      gru_hidden_size=500,       # One GRU layer of 500 (4.2).
-      base_channels=64,          # DCGAN generator (4.2).
-      # Which latent-table row a clip uses: "index" (per video), "shared"
-      # (one for all), or a name in dataset.labels (per class).
-      static_key="index",
-      transient_key="index",
-      num_static=1,              # Table rows; training checks they suffice.
-      num_transient=1,
-      rank=0,                    # rho of 3.3.1; 0: no rank projection.
-  )
-  config.loss.update(
-      # l = 4 band-pass levels (Table 6) and the low-pass residual, as the
-      # published code's LapLoss(max_levels=4) computes: 5 terms.
-      pyramid_levels=5,
-      static_weight=0.01,        # lambda_s.
-      triplet_weight=0.01,       # lambda_t.
-      triplet_margin=2.0,        # alpha, the hinge margin...
-      triplet_window=2,          # ...and the positives' range in frames.
-      # Negatives farther than this many frames (the published code's 5).
-      triplet_negative_window=5,
-  )
-  config.dataset.update(num_frames=16, resolution=64, eval_split="train")
-  config.anchors.update(strategy="random", min_anchors=1, max_anchors=1)
-  config.train.update(
-      batch_size=16,                  # Not given in the paper.
-      # mu_gamma passes (configs) x updates_per_batch.
-      num_steps=1025 * 300,
-      generator_steps=1025 * 300,     # Phase "joint" end; see navsynth_steps.
-      generator_learning_rate=6.25e-5,  # tau_G.
-      rnn_learning_rate=6.25e-5,        # tau_R.
-      latent_learning_rate=12.5,        # tau_Z (SGD).
-      latent_momentum=0.9,
-      # mu_{Z,theta} (Table 6): consecutive steps on each batch.
-      updates_per_batch=300,
-      adam_b1=0.9, adam_b2=0.999, adam_eps=1e-8,  # Supp. B.
-  )
-  # No anchors: the frame metrics (which score inferred frames against the
-  # clip) and ACD do not apply; FVD and the paper's MCS/FCS do.
-  # Section 4.4: 500 videos generated from the learned dictionary.
-  config.evals.update(num_test_clips=250, num_samples=2)
-  config.evals.frames.update(enabled=False, during_training=False)
-  config.evals.acd.update(enabled=False, during_training=False)
-  config.evals.mcs_fcs.update(enabled=True, during_training=True)
-  config.evals.reconstruction.update(enabled=True, during_training=True)
-  config.evals.update(best_metric="mcs", best_mode="min")
-  config.sample.update(num_anchor_sets=4, num_samples=4, anchor_times=())
-  return config
-
-
-# 32x32 frames: App. A.4's layers (made for 64x64) keep no pixel there; this
-# stack has the same depth and widths and also ends at 4x4x80 = 1280.
-ENCODER_LAYERS_32 = ((5, 10, 1), (5, 20, 2), (3, 40, 1), (3, 80, 2))
-
-
-def videovae_config() -> ml_collections.ConfigDict:
-  """The videovae family at the paper's sizes (App. A.4, section 4.1)."""
-  config = common_config()
-  config.family = "videovae"
-  config.model = dict(
-      # Holistic attributes {label: classes}; each also in dataset.labels.
-      attributes={},
-      structured=True,           # +S: the structured latent space (3.2).
-      conditional=True,          # +C: z_t fed back to the LSTM (eq. 8).
-      encoder_layers=((9, 10, 1), (7, 20, 3), (5, 40, 1), (3, 80, 3)),
-      encoder_hidden=1024,
-      latent_dim=512,            # Each of psi_q, psi_a, psi_dy.
-      mlp_hidden=512,            # phi_tau's hidden layer: not given.
-      lstm_size=512,
-      dropout=0.5,
-      # The decoder's frame layer: "linear" (a Laplace mean; videovae.py
-      # says why) or "tanh".
-      output="linear",
-  )
-  # The paper's "pixel-wise L1" read as a unit-scale Laplace likelihood on
-  # 8-bit values (0..255): on our [-1, 1] frames that is the KL weighted by
-  # 1/127.5. With weight 1 (unit scale on [-1, 1]) the posterior collapsed
-  # to the prior on Shape Motion (KL 0.18 nats a frame, black frames).
-  config.loss.update(kl_weight=1 / 127.5)
-  config.dataset.update(num_frames=16, resolution=64,
-                        labelled_fraction=0.2)  # "about 20%" (3.2).
-  # Generation from attributes only (section 4.2's first setting); use
-  # strategy "first_k" with first_k=1 for prediction from the first frame.
-  config.anchors.update(strategy="none", min_anchors=0, max_anchors=0,
-                        first_k=1)
-  config.train.update(
-      batch_size=16,             # Not given.
-      num_steps=100_000,         # Not given.
-      attribute_steps=5_000,     # Phase "attributes", then "vae".
-      learning_rate=1e-4,        # Adam (App. A.4).
-      adam_b1=0.9, adam_b2=0.999,
-  )
-  config.evals.update(num_samples=4, best_metric="fvd", best_mode="min")
-  config.evals.reconstruction.update(enabled=True, during_training=True)
-  config.evals.frames.update(enabled=False, during_training=False)
-  config.evals.acd.update(enabled=False, during_training=False)
-  config.sample.update(anchor_times=())
-  return config
-
-
-# The labelled datasets of videovae and of its evaluation classifier, which
-# must see the same clips and predict the same labels: dataset fields and
-# attributes {label: classes}.
-ATTRIBUTE_DATASETS = {
-    "shapes": (dict(name="shape_motion",
-                    labels=("shape", "direction", "hue")),
-               dict(shape=2, direction=2, hue=6)),
-    # MoCoGAN's actions subset has one split: everything uses `train`.
-    "actions": (dict(name="mocogan_actions", labels=("person", "action"),
-                     eval_split="train"),
-                dict(person=9, action=4)),
-    "weizmann": (dict(name="weizmann/videovae", num_frames=10, resolution=64,
-                      labels=("person", "action")),
-                 dict(person=9, action=10)),
-    "chairs": (dict(name="chairs/videovae", num_frames=16, resolution=64,
-                    labels=("direction", "elevation")),
-               dict(direction=2, elevation=2)),
-}
-
-
-def use_attribute_dataset(config: ml_collections.ConfigDict,
-                          name: str) -> None:
-  """Sets a videovae or classifier config's dataset and attributes."""
-  if name not in ATTRIBUTE_DATASETS:
-    raise ValueError(f"Unknown attribute dataset {name!r}; valid: "
-                     f"{sorted(ATTRIBUTE_DATASETS)}.")
-  dataset, attributes = ATTRIBUTE_DATASETS[name]
-  config.dataset.update(**dataset)
-  config.model.attributes = dict(attributes)
-
-
-def classifier_config() -> ml_collections.ConfigDict:
-  """The evaluation classifier of a dataset (videovae section 5.2)."""
-  config = common_config()
-  config.family = "classifier"
-  config.model = dict(
-      attributes={},             # {label: classes}; each in dataset.labels.
-      encoder_layers=((9, 10, 1), (7, 20, 3), (5, 40, 1), (3, 80, 3)),
-      encoder_hidden=1024,
-      features=512,
-      hidden=512,
-      dropout=0.5,
-  )
-  config.dataset.update(num_frames=16, resolution=64)
-  config.anchors.update(strategy="none", min_anchors=0, max_anchors=0)
-  config.train.update(batch_size=16, num_steps=5_000, learning_rate=1e-4,
-                      adam_b1=0.9, adam_b2=0.999, eval_every=1000,
-                      sample_every=0)
-  for name in ("frames", "acd", "fvd"):
-    config.evals[name].update(enabled=False, during_training=False)
-  config.evals.classification.update(enabled=True, during_training=True)
-  config.evals.update(num_test_clips=1024, best_metric="accuracy",
-                      best_mode="max")
-  config.sample.update(anchor_times=())
-  return config
-
-
-def cpu_sized_videovae(config: ml_collections.ConfigDict,
-                       classifier_workdir: str) -> None:
-  """The 2-core CPU budget of videovae_shapes / _actions (docs/results.md):
-
-  10 frames at 32x32, latents 128, LSTM 256, 200 attribute steps then 1200
-  VAE steps at batch 16, scored by the classifier run in
-  `classifier_workdir` and kept by the best I-score.
-  """
-  config.dataset.update(num_frames=10, resolution=32, labelled_fraction=0.2)
-  # No dropout on the encoder features: at 32x32 a 4-7 pixel shape lives
-  # in a few of them, and dropout 0.5 (App. A.4, made for 64x64 people)
-  # erased it often enough that the decoder settled on empty frames.
-  config.model.update(encoder_layers=ENCODER_LAYERS_32, encoder_hidden=512,
-                      latent_dim=128, mlp_hidden=256, lstm_size=256,
-                      dropout=0.0)
-  # Adam 1e-3, not the paper's 1e-4: at 1e-4 the decoder had not even
-  # learnt the black background after 800 steps (L1 0.145 a pixel, black
-  # frames score 0.026).
-  config.train.update(num_steps=1400, attribute_steps=200,
-                      learning_rate=1e-3, log_every=50,
-                      checkpoint_every=700, sample_every=700)
-  config.evals.update(best_metric="i_score", best_mode="max")
-  config.evals.attribute_scores.update(
-      enabled=True, during_training=True,
-      classifier_workdir=classifier_workdir)
-
-
-def cpu_sized_classifier(config: ml_collections.ConfigDict) -> None:
-  """The evaluation classifier matching `cpu_sized_videovae`'s clips."""
-  config.dataset.update(num_frames=10, resolution=32)
-  config.model.update(encoder_layers=ENCODER_LAYERS_32, encoder_hidden=512,
-                      features=256, hidden=128)
-  config.train.update(num_steps=1000, log_every=50, checkpoint_every=500,
-                      eval_every=500)
-
-
 def make_tiny(config: ml_collections.ConfigDict) -> None:
-  """Shrinks a config in place to the test size: 32x32, 4 frames, batch 2."""
+  """Shrinks a config in place to the test size: 32x32, 4 frames, batch 2.
+  A family's own fields shrink in its `config.make_tiny`."""
   config.dataset.name = "shape_motion/tiny"
   config.dataset.train_split = "train"
   config.dataset.validation_split = ""  # Tiny Shape Motion: train/test only.
@@ -424,43 +144,6 @@ def make_tiny(config: ml_collections.ConfigDict) -> None:
   config.evals.acd.num_prior_videos = 4
   config.evals.fvd.enabled = False  # I3D needs >= 9 frames and ~1 s a clip.
   config.sample.update(num_anchor_sets=1, num_samples=2, anchor_times=(0, 3))
-  if config.family == "sdvi":
-    config.model.update(latent_dim=8, video_latent_dim=8, base_channels=8,
-                        discriminator_channels=8, gru_hidden_size=16)
-    config.train.image_phase_steps = 1
-  if config.family == "navsynth":
-    # Tiny Shape Motion has 40 training videos; labels-keyed configs fall
-    # back to per-video rows there.
-    config.dataset.labels = ()
-    config.sample.anchor_times = ()
-    config.model.update(static_dim=4, transient_dim=4, gru_hidden_size=8,
-                        base_channels=8, static_key="index",
-                        transient_key="index", num_static=40,
-                        num_transient=40)
-    config.loss.pyramid_levels = 3
-    config.train.update(generator_steps=1, updates_per_batch=2)
-  if config.family in ("videovae", "classifier"):
-    config.dataset.labels = ("shape", "direction")
-    config.model.attributes = dict(shape=2, direction=2)
-    config.model.update(encoder_layers=((5, 4, 2), (3, 8, 2)),
-                        encoder_hidden=16, dropout=0.5)
-    config.sample.anchor_times = ()
-    config.evals.attribute_scores.labels = ()
-  if config.family == "videovae":
-    config.anchors.first_k = 1  # Its only anchor: the first frame.
-    config.model.update(latent_dim=4, mlp_hidden=8, lstm_size=8)
-    config.train.update(num_steps=3, attribute_steps=1)
-    config.evals.update(best_metric="i_score", best_mode="max")
-  if config.family == "classifier":
-    config.model.update(features=8, hidden=8)
-  if config.family == "inbetween3d":
-    # Its coarse-to-fine generator needs a multiple of 8 frames, and the
-    # MoCoGAN-style video discriminator (four unpadded 4-wide temporal
-    # convolutions) at least 13: the paper's 16.
-    config.dataset.num_frames = 16
-    config.sample.anchor_times = (0, 15)
-    config.model.update(base_channels=4, latent_channels=4,
-                        discriminator_channels=4, num_blocks=3, noise_dim=8)
 
 
 # train.dtype's values (models/base.py maps them to the passes' dtype).
@@ -505,10 +188,14 @@ def is_due(step: int, every: int) -> bool:
   return every > 0 and step % every == 0
 
 
-def apply_variant(config: ml_collections.ConfigDict, variant: str) -> None:
-  """The `:variant` suffix of --config: '' (as written) or 'tiny'."""
+def apply_variant(config: ml_collections.ConfigDict, variant: str,
+                  family_tiny: Callable[[ml_collections.ConfigDict], None]
+                  ) -> None:
+  """The `:variant` suffix of --config: '' (as written) or 'tiny' (the
+  common test size, then `family_tiny`'s changes for the family)."""
   if variant == "tiny":
     make_tiny(config)
+    family_tiny(config)
   elif variant:
     raise ValueError(
         f"Unknown config variant {variant!r}; valid: '' or 'tiny'.")
@@ -535,22 +222,6 @@ def parse_step(text: str) -> int | str:
   except ValueError:
     raise ValueError(f"--step={text!r}: expected 'latest', 'best' or a step "
                      "number.") from None
-
-
-def has_checkpoint(workdir: paths.PathLike) -> bool:
-  """Whether a training run in `workdir` has saved a checkpoint."""
-  return bool(paths.listing(epath.Path(workdir) / "checkpoints"))
-
-
-def load_run_config(workdir: paths.PathLike) -> ml_collections.ConfigDict:
-  """The config a training run saved as <workdir>/config.json."""
-  path = epath.Path(workdir) / "config.json"
-  if not path.is_file():
-    present = paths.listing(workdir)
-    raise FileNotFoundError(
-        f"{path} is missing, so {workdir} holds no training run. It "
-        f"contains: {present or 'nothing (or it does not exist)'}.")
-  return ml_collections.ConfigDict(json.loads(path.read_text()))
 
 
 def lookup(config: ml_collections.ConfigDict, dotted: str):

@@ -7,9 +7,9 @@ r"""Command line: train, evaluate or sample a family on a dataset.
   ... --mode=evaluate --step=best
   ... --mode=evaluate --config.evals.baseline=crossfade
 
-`dictionary` (families with learned latents, navsynth): replay, content x
-motion exchange and latent interpolation grids. `attributes` (families with
-attribute controls, videovae): partial and transient control grids.
+Families add modes of their own: `dictionary` (navsynth: replay, content x
+motion exchange and latent interpolation grids) and `attributes` (videovae:
+partial and transient control grids).
 
 `--config=FILE:tiny` selects a config's test variant; any field can be
 overridden, e.g. `--config.train.num_steps=500`.
@@ -35,8 +35,9 @@ _CONFIG = config_flags.DEFINE_config_file(
     "config", None, "Config file (configs/<family>_<dataset>.py[:variant]).",
     lock_config=True)
 _WORKDIR = flags.DEFINE_string("workdir", None, "Run directory.")
-_MODE = flags.DEFINE_enum("mode", "train", list(modes.MODES),
-                          "What to do with the run.")
+_MODE = flags.DEFINE_string(
+    "mode", "train", f"What to do with the run: one of {sorted(modes.MODES)}"
+    ", or a mode the config's family adds (its model's `extra_modes`).")
 _STEP = flags.DEFINE_string(
     "step", "", "--mode=evaluate: the checkpoint to score, 'latest', 'best' "
     "or a step number; default: the config's evals.checkpoint.")
@@ -84,7 +85,7 @@ def main(argv):
                            "command (python -m video_inference.sample) "
                            "takes its own --step.")
     options["step"] = _STEP.value
-  modes.MODES[_MODE.value](_CONFIG.value, _WORKDIR.value, **options)
+  modes.run(_MODE.value, _CONFIG.value, _WORKDIR.value, **options)
 
 
 if __name__ == "__main__":

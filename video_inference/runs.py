@@ -49,6 +49,7 @@ from PIL import Image
 from PIL import ImageOps
 import tqdm
 
+from video_inference import checkpoints
 from video_inference import config_lib
 from video_inference import input_pipeline
 from video_inference import paths
@@ -56,7 +57,6 @@ from video_inference import sampling
 from video_inference import train
 from video_inference import visualization
 
-CHECKPOINT_FOLDERS = ("checkpoints", "checkpoints_best")
 # The PIL modes whose pixels carry transparency.
 _ALPHA_MODES = ("RGBA", "LA", "PA", "RGBa", "La")
 
@@ -196,7 +196,7 @@ def check_output_dir(out: str | os.PathLike, num_samples: int,
   `overwrite`, files that exist."""
   out = paths.as_path(out)
   if workdir is not None:
-    for folder in CHECKPOINT_FOLDERS:
+    for folder in checkpoints.CHECKPOINT_FOLDERS:
       protected = paths.as_path(workdir) / folder
       if out == protected or protected in out.parents:
         raise ValueError(f"Output directory {out} lies inside the run's "
@@ -422,8 +422,9 @@ class Run:
 
 def load_run(workdir: str, step: int | str = "latest") -> Run:
   """The run in `workdir` at checkpoint `step` ('latest', 'best' or N)."""
-  config = config_lib.load_run_config(workdir)
-  model, variables, restored = train.load_for_inference(config, workdir, step)
+  config = checkpoints.load_run_config(workdir)
+  model, variables, restored = checkpoints.load_for_inference(config, workdir,
+                                                              step)
   if not model.generates_videos:
     raise ValueError(f"{workdir} holds a {model.name} run, which generates "
                      "no videos; sample from a run of a generative family.")
@@ -435,7 +436,7 @@ def train_if_missing(workdir: str, config_file: str, step: int | str = "latest",
   """`load_run(workdir, step)`, training `config_file` in `workdir` first
   if it holds no checkpoint. overrides: dotted config fields, e.g.
   {"train.num_steps": 300}, as on the command line."""
-  if not config_lib.has_checkpoint(workdir):
+  if not checkpoints.has_checkpoint(workdir):
     config = config_lib.load_config_file(config_file)
     for dotted, value in (overrides or {}).items():
       parent, _, field = dotted.rpartition(".")

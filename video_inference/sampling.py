@@ -5,9 +5,8 @@ serves every family and every task of the library (M = 0: generation from the
 prior; first k: prediction; first and last: inbetweening; any: inference).
 Families with labels to condition on (videovae's holistic attributes) take
 them as `attributes`: a class per label, fixed or switched at given frames
-(`attribute_schedule`). Families with a learned latent dictionary
-(navsynth) also replay, exchange and interpolate its entries:
-`sample_dictionary`, `interpolate_transient`.
+(`attribute_schedule`). What a family samples beyond this (navsynth's
+dictionary) lives in its own folder.
 The returned frames are the model's own output at every time, anchors
 included; figures outline the anchors so a reader can compare them.
 """
@@ -135,60 +134,6 @@ def sample(model, variables, anchors, anchor_times: Sequence[int],
   videos = model.generate(variables, jnp.asarray(anchor_video),
                           jnp.asarray(mask), rng, num_frames, deterministic,
                           conditioning=conditioning or None)
-  return visualization.to_uint8(np.asarray(videos))
-
-
-def _check_dictionary(model, variables, static_rows, transient_rows):
-  if not getattr(model, "has_dictionary", False):
-    raise ValueError(f"The {model.name} family has no learned latent "
-                     "dictionary; use `sample` (anchors or the prior).")
-  latents = variables["latents"]
-  rows = {"static": np.asarray(static_rows, np.int32).reshape(-1),
-          "transient": np.asarray(transient_rows, np.int32).reshape(-1)}
-  for table, values in rows.items():
-    size = latents[table].shape[0]
-    bad = values[(values < 0) | (values >= size)]
-    if bad.size:
-      raise ValueError(f"{table} rows {sorted(set(bad.tolist()))} are out of "
-                       f"range: the {table} table has rows 0..{size - 1}.")
-  if len(rows["static"]) != len(rows["transient"]):
-    raise ValueError(f"Got {len(rows['static'])} static rows but "
-                     f"{len(rows['transient'])} transient rows.")
-  return rows["static"], rows["transient"]
-
-
-def sample_dictionary(model, variables, static_rows: Sequence[int],
-                      transient_rows: Sequence[int],
-                      num_frames: int | None = None) -> np.ndarray:
-  """uint8 videos from learned latent rows (navsynth, section 4.3).
-
-  Row i of the output uses static row static_rows[i] and transient row
-  transient_rows[i]: the rows of one training video replay it; the static
-  row of one video with the transient row of another exchanges their
-  content and motion (Table 3).
-  """
-  static, transient = _check_dictionary(model, variables, static_rows,
-                                        transient_rows)
-  num_frames = model.num_frames if num_frames is None else num_frames
-  check_request(model, 0, num_frames)
-  videos = model.generate_from_rows(variables, jnp.asarray(static),
-                                    jnp.asarray(transient), num_frames)
-  return visualization.to_uint8(np.asarray(videos))
-
-
-def interpolate_transient(model, variables, static_row: int,
-                          transient_row: int, first: int,
-                          last: int) -> np.ndarray:
-  """uint8 video [1, N, ...] whose frames first+1..last-1 come from the
-  linear interpolation of z_t^first and z_t^last (navsynth 4.3.3)."""
-  static, transient = _check_dictionary(model, variables, [static_row],
-                                        [transient_row])
-  if not 0 <= first < last < model.num_frames or last - first < 2:
-    raise ValueError(f"Need 0 <= first < last < {model.num_frames} with at "
-                     f"least one frame between; got first={first}, "
-                     f"last={last}.")
-  videos = model.interpolate(variables, jnp.asarray(static),
-                             jnp.asarray(transient), first, last)
   return visualization.to_uint8(np.asarray(videos))
 
 

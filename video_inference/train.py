@@ -18,7 +18,6 @@ state carrying it is saved.
 
 from __future__ import annotations
 
-import json
 import signal
 from typing import Any
 
@@ -31,11 +30,11 @@ import ml_collections
 import numpy as np
 import orbax.checkpoint as ocp
 
+from video_inference import checkpoints
 from video_inference import config_lib
 from video_inference import distributed
 from video_inference import input_pipeline
 from video_inference import models
-from video_inference import paths
 from video_inference import sampling
 from video_inference.evaluation import evaluate as evaluate_lib
 from video_inference.models import base as models_base
@@ -45,85 +44,9 @@ class NonFiniteLossError(FloatingPointError):
   """A loss became NaN or infinite; the last good checkpoint is kept."""
 
 
-class WorkdirConfigMismatchError(ValueError):
-  """The workdir holds checkpoints of a different model or dataset."""
-
-
 def make_mesh(devices=None) -> jax.sharding.Mesh:
   devices = jax.devices() if devices is None else devices
   return jax.sharding.Mesh(np.asarray(devices), ("data",))
-
-
-def check_workdir_config(config: ml_collections.ConfigDict, workdir: str,
-                         has_checkpoint: bool) -> None:
-  """Refuses a workdir whose checkpoints come from another config."""
-  if not (epath.Path(workdir) / "config.json").exists():
-    if has_checkpoint:
-      raise WorkdirConfigMismatchError(
-          f"{workdir} holds checkpoints but no config.json; refusing to mix "
-          "runs. Use another --workdir.")
-    return
-  saved = config_lib.load_run_config(workdir)
-  differences = []
-  for field in config_lib.IDENTITY_FIELDS:
-    try:
-      old = config_lib.lookup(saved, field)
-    except KeyError:
-      old = "<missing>"
-    new = config_lib.lookup(config, field)
-    old = old.to_dict() if hasattr(old, "to_dict") else old
-    new = new.to_dict() if hasattr(new, "to_dict") else new
-    # As config.json stores it: tuples come back from JSON as lists.
-    new = json.loads(json.dumps(new))
-    if old != new:
-      differences.append(f"{field}: workdir has {old!r}, config has {new!r}")
-  if differences and has_checkpoint:
-    raise WorkdirConfigMismatchError(
-        f"{workdir} holds a checkpoint of another config; refusing to touch "
-        "it. Use another --workdir. Differences:\n  "
-        + "\n  ".join(differences))
-
-
-def checkpoint_manager(workdir: str, config, read_only: bool = False):
-  # A reader states the values orbax would otherwise warn that it forces.
-  options = ocp.CheckpointManagerOptions(
-      max_to_keep=None if read_only else config.train.keep_checkpoints,
-      save_interval_steps=0 if read_only else 1, create=not read_only,
-      read_only=read_only)
-  # Orbax needs an absolute path: with a relative one every save fails in
-  # its background thread while training goes on.
-  return ocp.CheckpointManager(paths.as_path(workdir) / "checkpoints",
-                               options=options)
-
-
-def best_checkpoint_manager(workdir: str, config, read_only: bool = False):
-  """Keeps the one checkpoint with the best `evals.best_metric` so far."""
-  options = ocp.CheckpointManagerOptions(
-      max_to_keep=None if read_only else 1,
-      save_interval_steps=0 if read_only else 1,
-      best_fn=lambda metrics: metrics["value"],
-      best_mode=config.evals.best_mode, create=not read_only,
-      read_only=read_only)
-  return ocp.CheckpointManager(paths.as_path(workdir) / "checkpoints_best",
-                               options=options)
-
-
-def init_rng(config) -> jax.Array:
-  """The rng of the step-0 state (outside every step's fold_in range)."""
-  return jax.random.fold_in(jax.random.key(config.seed), -1 % 2**31)
-
-
-def restore_or_create_state(model, config, manager, sharding, step=None):
-  """The latest (or given) checkpoint, else a fresh state.
-
-  `sharding`: one sharding for the whole state or a pytree of them.
-  """
-  state = jax.jit(model.create_state, out_shardings=sharding)(
-      init_rng(config))
-  step = manager.latest_step() if step is None else step
-  if step is not None:
-    state = manager.restore(step, args=ocp.args.StandardRestore(state))
-  return state
 
 
 def _mean_metrics(history: list[dict[str, jax.Array]]) -> dict[str, float]:
@@ -164,13 +87,13 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
   is_writer = jax.process_index() == 0
   if is_writer:
     epath.Path(workdir).mkdir(parents=True, exist_ok=True)
-  manager = checkpoint_manager(workdir, config)
-  check_workdir_config(config, workdir, manager.latest_step() is not None)
+  manager = checkpoints.checkpoint_manager(workdir, config)
+  checkpoints.check_workdir_config(config, workdir,
+                                   manager.latest_step() is not None)
   # Every host has read the old config.json before process 0 replaces it.
   distributed.barrier("workdir_checked")
   if is_writer:
-    (epath.Path(workdir) / "config.json").write_text(
-        config.to_json_best_effort(indent=2))
+    checkpoints.save_run_config(config, workdir)
 
   mesh = make_mesh(devices)
   replicated = jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec())
@@ -183,8 +106,10 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
   state_sharding = jax.tree.map(
       lambda spec: jax.sharding.NamedSharding(mesh, spec),
       model.state_partition_specs(
-          jax.eval_shape(model.create_state, init_rng(config)), mesh.size))
-  state = restore_or_create_state(model, config, manager, state_sharding)
+          jax.eval_shape(model.create_state, checkpoints.init_rng(config)),
+          mesh.size))
+  state = checkpoints.restore_or_create_state(model, config, manager,
+                                             state_sharding)
   start_step = int(jax.device_get(state.step))
   num_steps = config.train.num_steps
   train_source = input_pipeline.load_source(config.dataset,
@@ -197,7 +122,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
   validation_split = (config.dataset.validation_split
                       or config.dataset.eval_split)
   eval_source = input_pipeline.load_source(config.dataset, validation_split)
-  best_manager = best_checkpoint_manager(workdir, config)
+  best_manager = checkpoints.best_checkpoint_manager(workdir, config)
   # A family that generates nothing (the classifier) has no previews.
   preview = input_pipeline.eval_clips(
       config, config.sample.num_anchor_sets,
@@ -321,45 +246,3 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
       signal.signal(signal.SIGTERM, previous_handler)
   summary.update(step=step, metrics=last_metrics, state=state)
   return summary
-
-
-def load_for_inference(config: ml_collections.ConfigDict, workdir: str,
-                       step: int | str | None = None):
-  """(model, sampling variables, step) from a run's checkpoint.
-
-  step: an int (that checkpoint), None or "latest" (the newest), or "best"
-  (the one `checkpoints_best/` kept for `evals.best_metric`).
-  """
-  directory = epath.Path(workdir) / "checkpoints"
-  if not config_lib.has_checkpoint(workdir):
-    present = paths.listing(workdir)
-    raise FileNotFoundError(
-        f"No checkpoint in {directory}. {workdir} contains: "
-        f"{present or 'nothing (or it does not exist)'}. Train first with "
-        f"--mode=train.")
-  model = models.build_model(config)
-  check_workdir_config(config, workdir, has_checkpoint=True)
-  if step == "best":
-    manager = best_checkpoint_manager(workdir, config, read_only=True)
-    step = manager.best_step()
-    if step is None:
-      raise FileNotFoundError(
-          f"No best checkpoint in {epath.Path(workdir) / 'checkpoints_best'}"
-          f": no evaluation during training reported evals.best_metric="
-          f"{config.evals.best_metric!r}. Use step 'latest' or one of "
-          f"{checkpoint_manager(workdir, config, True).all_steps()}.")
-  else:
-    manager = checkpoint_manager(workdir, config, read_only=True)
-    if step == "latest":
-      step = None
-    elif step is not None and (isinstance(step, bool)
-                               or not isinstance(step, (int, np.integer))):
-      raise ValueError(f"step must be an int, 'latest' or 'best'; got "
-                       f"{step!r}.")
-    if step is not None and step not in manager.all_steps():
-      raise FileNotFoundError(f"No checkpoint of step {step} in {directory}; "
-                              f"steps present: {manager.all_steps()}.")
-  replicated = jax.sharding.NamedSharding(make_mesh(),
-                                          jax.sharding.PartitionSpec())
-  state = restore_or_create_state(model, config, manager, replicated, step)
-  return model, model.sampling_variables(state), int(jax.device_get(state.step))

@@ -57,10 +57,10 @@ from absl import logging
 from etils import epath
 import numpy as np
 
-from video_inference import config_lib
+from video_inference import checkpoints
+from video_inference import models
 from video_inference.evaluation import intervals
 
-CLASSIFIER_FAMILY = "classifier"
 _ROW_SUM_TOLERANCE = 1e-3  # float32 softmax rows sum to 1 within ~1e-6.
 
 
@@ -232,26 +232,24 @@ def check_classifier_workdir(workdir: str) -> None:
     raise FileNotFoundError(
         f"{path} is missing: {workdir} holds no trained run. "
         + _training_hint(workdir))
-  if not config_lib.has_checkpoint(workdir):
-    checkpoints = epath.Path(workdir) / "checkpoints"
-    raise FileNotFoundError(f"No checkpoint in {checkpoints}. "
+  if not checkpoints.has_checkpoint(workdir):
+    folder = epath.Path(workdir) / "checkpoints"
+    raise FileNotFoundError(f"No checkpoint in {folder}. "
                             + _training_hint(workdir))
-  family = config_lib.load_run_config(workdir).get("family")
-  if family != CLASSIFIER_FAMILY:
+  family = checkpoints.load_run_config(workdir).get("family")
+  if not models.model_class(family).predicts_labels:
     raise ValueError(
-        f"{workdir} holds a {family!r} run, not a "
-        f"{CLASSIFIER_FAMILY!r} one. " + _training_hint("<new dir>"))
+        f"{workdir} holds a {family!r} run, which predicts no labels. "
+        + _training_hint("<new dir>"))
 
 
 def load_classifier(workdir: str, step: int | None = None,
                     batch_size: int = 32) -> AttributeClassifier:
   """The classifier trained in `workdir` (latest or given checkpoint)."""
   check_classifier_workdir(workdir)
-  config = config_lib.load_run_config(workdir)
-  # train imports evaluate, which imports the evaluators: importing train
-  # at the top of this module would be circular.
-  from video_inference import train
-  model, variables, restored = train.load_for_inference(config, workdir, step)
+  config = checkpoints.load_run_config(workdir)
+  model, variables, restored = checkpoints.load_for_inference(config, workdir,
+                                                              step)
   return AttributeClassifier(model, variables, config, restored, batch_size,
                              workdir)
 
@@ -273,7 +271,7 @@ class AttributeScores:
     """
     workdir = getattr(settings, "classifier_workdir", "")
     check_classifier_workdir(workdir)
-    saved = config_lib.load_run_config(workdir)
+    saved = checkpoints.load_run_config(workdir)
     data, theirs = config.dataset, saved["dataset"]
     ours = (data.num_frames, data.resolution, data.channels)
     trained = (theirs["num_frames"], theirs["resolution"], theirs["channels"])

@@ -137,12 +137,15 @@ class VideoModel:
   # Whether `generate(deterministic=True)` means something (a z = mu mode);
   # the evaluation reports the deterministic baseline only then.
   has_deterministic_mode: bool = False
-  # Whether the family keeps a learned latent dictionary with
-  # `generate_from_rows` and `interpolate` (navsynth).
-  has_dictionary: bool = False
+  # --mode values of the family's own: name -> writer(model, variables,
+  # config, workdir, step), run on the loaded checkpoint by `modes.run`.
+  extra_modes: Mapping[str, Callable[..., Any]] = {}
   # False for a family that scores videos instead (the evaluation
   # classifier): the loop then writes no samples.
   generates_videos: bool = True
+  # Whether the family maps videos to label probabilities
+  # (`predict_probabilities`), as `evals.attribute_scores` needs.
+  predicts_labels: bool = False
   # True for a generator whose output does not depend on its rng (the
   # evaluation baselines but one): the evaluation generates once and
   # reuses that generation for every sample.

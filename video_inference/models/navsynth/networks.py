@@ -5,7 +5,7 @@ CVPR 2020. A video is a static latent z_s (one per video, section 3 eq. 2)
 and a path of transient latents z_t^1..z_t^L; a GRU runs over the path
 (section 3, 4.2: one layer, 500 hidden units), and a DCGAN generator maps
 [z_s, r_i] to frame i. The latents themselves are learned (section 3.1);
-`navsynth_steps.py` keeps them in tables in the train state and trains
+`model.py` keeps them in tables in the train state and trains
 everything.
 
 Here:
@@ -25,7 +25,7 @@ Here:
   than `negative_window`, both from the same video; hinge on squared
   distances with margin alpha. Negatives exist only where the video is
   longer than negative_window + 1. Applied to the GRU's output path
-  (navsynth_steps.py says why).
+  (model.py says why).
 - `project_to_unit_ball` (section 3.3): every latent vector divided by
   max(1, ||z||); per vector (z_s, and each frame's z_t), the paper's
   "latent vectors lie on the unit l2 sphere".

@@ -22,8 +22,8 @@ import jax.numpy as jnp
 import optax
 
 from video_inference.models import base
-from video_inference.models import videovae
-from video_inference.models import videovae_steps
+from video_inference.models.videovae import model as videovae_model
+from video_inference.models.videovae import networks as videovae_networks
 
 
 class VideoClassifierModel(base.VideoModel):
@@ -33,14 +33,15 @@ class VideoClassifierModel(base.VideoModel):
   supports_anchors = False
   supports_prior = False
   generates_videos = False
+  predicts_labels = True
 
   def __init__(self, config):
     super().__init__(config)
-    self.attributes = videovae_steps.batch_attributes(
+    self.attributes = videovae_model.batch_attributes(
         config, "The classifier family")
     model, train = config.model, config.train
-    videovae.conv_sizes(self.resolution, model.encoder_layers)
-    self.network = videovae.AttributeClassifier(
+    videovae_networks.conv_sizes(self.resolution, model.encoder_layers)
+    self.network = videovae_networks.AttributeClassifier(
         self.attributes, tuple(map(tuple, model.encoder_layers)),
         model.encoder_hidden, model.features, model.hidden, model.dropout)
     self.optimizers = {"classifier": optax.adam(
@@ -61,11 +62,11 @@ class VideoClassifierModel(base.VideoModel):
                        self.train_step)]
 
   def check_training_data(self, source) -> None:
-    videovae_steps.check_attribute_labels(self.config, source)
+    videovae_model.check_attribute_labels(self.config, source)
 
   def train_step(self, state, batch, rng):
     grads, metrics = self.grad(
-        lambda p: videovae_steps.classifier_losses(
+        lambda p: videovae_model.classifier_losses(
             self.network, p, batch, rng, self.attributes),
         state.params["classifier"])
     metrics.pop("labelled_rows")

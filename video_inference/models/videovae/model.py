@@ -2,7 +2,7 @@
 
 Paper: "Probabilistic Video Generation using Holistic Attribute Control",
 He, Lehrmann, Marino, Mori and Sigal, ECCV 2018 (VideoVAE), sections 3.2-4.2
-and App. A.4. Networks are in `videovae.py`.
+and App. A.4. Networks are in `networks.py`.
 
 Training (section 4.1) has two phases in the one loop:
 - "attributes" (`train.attribute_steps` steps): the attribute classifiers
@@ -49,7 +49,7 @@ Choices where the paper is silent:
 - The L1 term can weigh foreground pixels by 1 + `loss.foreground_weight`
   (base.foreground_weights; off by default, on for Shape Motion).
 - Dropout 0.5 on the encoder features (App. A.4) is kept at the paper's
-  sizes; the 32x32 CPU configs use none (config_lib.cpu_sized_videovae).
+  sizes; the 32x32 CPU configs use none (config.cpu_sized).
 - `reconstruct` (the evaluation's `reconstruction` figures) is the
   teacher-forced posterior reconstruction with z_t the posterior mean and
   no dropout.
@@ -65,7 +65,8 @@ import numpy as np
 import optax
 
 from video_inference.models import base
-from video_inference.models import videovae
+from video_inference.models.videovae import attribute_grids
+from video_inference.models.videovae import networks
 
 
 def attribute_list(config) -> tuple[tuple[str, int], ...]:
@@ -128,13 +129,14 @@ def classifier_losses(classifier, params, batch, rng, attributes):
 
 
 class VideoVaeModel(base.VideoModel):
-  """VideoVAE: see this module's and videovae.py's docstrings."""
+  """VideoVAE: see this module's and networks.py's docstrings."""
 
   name = "videovae"
   supports_anchors = True   # The first frame only (check_anchor_times).
   supports_prior = True
   has_deterministic_mode = True
   can_reconstruct = True  # Each frame decoded from its posterior mean.
+  extra_modes = {"attributes": attribute_grids.write_attribute_grids}
 
   def __init__(self, config):
     super().__init__(config)
@@ -155,17 +157,17 @@ class VideoVaeModel(base.VideoModel):
           f"anchors.strategy={anchors.strategy!r} (first_k="
           f"{anchors.first_k}) asks videovae for anchors it cannot honour: "
           "use 'none' (attributes only) or 'first_k' with first_k=1.")
-    self.vae = videovae.VideoVae(
+    self.vae = networks.VideoVae(
         self.resolution, self.channels, tuple(map(tuple,
                                                   model.encoder_layers)),
         model.encoder_hidden, model.latent_dim, model.mlp_hidden,
         model.lstm_size, self.structured, bool(model.conditional),
         model.dropout, model.output)
-    self.classifier = videovae.AttributeClassifier(
+    self.classifier = networks.AttributeClassifier(
         self.attributes, tuple(map(tuple, model.encoder_layers)),
         model.encoder_hidden, model.latent_dim, model.mlp_hidden,
         model.dropout)
-    videovae.conv_sizes(self.resolution, model.encoder_layers)
+    networks.conv_sizes(self.resolution, model.encoder_layers)
     adam = optax.adam(train.learning_rate, b1=train.adam_b1, b2=train.adam_b2)
     self.optimizers = {"vae": adam}
     if self.structured:
@@ -239,7 +241,7 @@ class VideoVaeModel(base.VideoModel):
       return jnp.zeros((batch, num_frames, 0))
     per_frame = {name: (v[:, None] * jnp.ones((1, num_frames), v.dtype)
                         if v.ndim == 1 else v) for name, v in values.items()}
-    return videovae.one_hot_attributes(per_frame, self.attributes)
+    return networks.one_hot_attributes(per_frame, self.attributes)
 
   def elbo_terms(self, vae_params, videos, attributes, rng, train=True):
     """Per-clip (weighted) L1 sums and per-frame KLs of eq. 9, and frames.
@@ -270,7 +272,7 @@ class VideoVaeModel(base.VideoModel):
                                 method=vae.posterior_params)
       z = mean + jnp.exp(0.5 * log_var) * noise_t
       carry = vae.apply(vae_params, carry, psi_t, z, method=vae.advance)
-      return carry, (z, videovae.gaussian_kl(mean, log_var, *prior))
+      return carry, (z, networks.gaussian_kl(mean, log_var, *prior))
 
     carry = vae.apply(vae_params, batch, videos.dtype,
                       method=vae.initial_carry)

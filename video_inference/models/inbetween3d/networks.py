@@ -2,7 +2,7 @@
 
 Paper: "From Here to There: Video Inbetweening Using Direct 3D
 Convolutions", Li, Roblek and Tagliasacchi, 2019, section 3 and App. A.
-Losses and training are in `inbetween3d_steps.py`.
+Losses and training are in `model.py`.
 
 - `ImageEncoder` (3.1, App. A): six 2D convolutions alternating 4x4 stride 2
   and 3x3 stride 1 (64, 64, 128, 128, 256, 256 channels at base 64), then a

@@ -2,7 +2,7 @@
 
 Paper: "Non-Adversarial Video Synthesis with Learned Priors", Aich et al.,
 CVPR 2020: sections 3.1-3.3, 4.2, 4.3, supp. A-B and Table 6. Networks and
-pure losses are in `navsynth.py`. The published code (abhishekaich27/Navsynth)
+pure losses are in `networks.py`. The published code (abhishekaich27/Navsynth)
 differs from the paper in places; each choice below says which we follow.
 
 The learned latents are two tables in the train state (`params["latents"]`):
@@ -72,7 +72,7 @@ Generation: `generate` (the common sampling API) has no anchors: it draws a
 random static row and a random transient row from the dictionary ("random
 static x random transient"). Replay, action exchange and interpolation are
 `generate_from_rows` and `interpolate`, exposed as
-`sampling.sample_dictionary` and `sampling.interpolate_transient`;
+`dictionary.sample_dictionary` and `dictionary.interpolate_transient`;
 `reconstruct` is the replay of a training clip (the evaluation's
 `reconstruction` figures).
 """
@@ -87,18 +87,19 @@ import optax
 
 from video_inference.models import base
 from video_inference.models import dcgan
-from video_inference.models import navsynth
+from video_inference.models.navsynth import dictionary
+from video_inference.models.navsynth import networks
 
 KEYS_WITHOUT_LABEL = ("index", "shared")
 
 
 class NavsynthModel(base.VideoModel):
-  """Non-adversarial synthesis: see this module's and navsynth.py's docs."""
+  """Non-adversarial synthesis: see this module's and networks.py's docs."""
 
   name = "navsynth"
   supports_anchors = False
   supports_prior = True
-  has_dictionary = True
+  extra_modes = {"dictionary": dictionary.write_dictionary_grids}
   can_reconstruct = True  # The replay of a training clip from its rows.
 
   def __init__(self, config):
@@ -122,7 +123,7 @@ class NavsynthModel(base.VideoModel):
                        f"be in 1..train.num_steps={train.num_steps}.")
     self.generator = dcgan.FrameDecoder(self.resolution, self.channels,
                                         model.base_channels)
-    self.rnn = navsynth.TransientRNN(model.gru_hidden_size,
+    self.rnn = networks.TransientRNN(model.gru_hidden_size,
                                      model.transient_dim)
     self.optimizers = {
         "generator": optax.adam(train.generator_learning_rate,
@@ -141,9 +142,9 @@ class NavsynthModel(base.VideoModel):
     transient = jax.random.normal(
         rng_t, (model.num_transient, length, model.transient_dim))
     latents = {
-        "static": navsynth.project_to_unit_ball(
+        "static": networks.project_to_unit_ball(
             static / jnp.sqrt(model.static_dim)),
-        "transient": navsynth.project_to_unit_ball(
+        "transient": networks.project_to_unit_ball(
             transient / jnp.sqrt(model.transient_dim)),
     }
     params = {
@@ -228,7 +229,7 @@ class NavsynthModel(base.VideoModel):
         self.rows(batch, model.transient_key)][:, :num_frames]
     generated, recurrent = self.decode_with_path(
         params["generator"], params["rnn"], static, transient)
-    per_frame = navsynth.laplacian_l1(generated, videos, loss.pyramid_levels,
+    per_frame = networks.laplacian_l1(generated, videos, loss.pyramid_levels,
                                       self.reconstruction_weights(videos))
     rng_frame, rng_triplet = jax.random.split(rng)
     rec = jnp.mean(per_frame, axis=1)
@@ -237,7 +238,7 @@ class NavsynthModel(base.VideoModel):
     # On the GRU's output path, as the published code does: the paper has
     # the triplet term update the GRU's parameters (section 3.2), and raw
     # z_t inside the unit ball cannot keep frames alpha = 2 apart.
-    triplet = navsynth.triplet_loss(recurrent, rng_triplet,
+    triplet = networks.triplet_loss(recurrent, rng_triplet,
                                     loss.triplet_margin, loss.triplet_window,
                                     loss.triplet_negative_window)
     total = jnp.mean(rec + loss.static_weight * static_term
@@ -271,12 +272,12 @@ class NavsynthModel(base.VideoModel):
                            momentum[table])
       values = jnp.where(
           touched,
-          navsynth.project_to_unit_ball(
+          networks.project_to_unit_ball(
               latents[table] - train.latent_learning_rate * velocity),
           latents[table])
       if table == "transient" and model.rank:
-        values = values.at[rows].set(navsynth.project_to_unit_ball(
-            navsynth.project_rank(values[rows], model.rank)))
+        values = values.at[rows].set(networks.project_to_unit_ball(
+            networks.project_rank(values[rows], model.rank)))
       new_latents[table], new_momentum[table] = values, velocity
     return new_latents, new_momentum
 

@@ -3,7 +3,7 @@
 Paper: "From Here to There: Video Inbetweening Using Direct 3D
 Convolutions", Li, Roblek and Tagliasacchi, 2019,
 sections 3.4 and 4.1.
-Networks are in `inbetween3d.py`.
+Networks are in `networks.py`.
 
 One training phase, end to end: eqs. 7-9 with the non-saturating log-loss.
 D_I sees one uniformly sampled intermediate frame per video per step (as the
@@ -16,11 +16,12 @@ Choices where the paper is silent:
   in Roth et al.'s regulariser that the paper simplifies to a constant
   weight), summed over input dimensions, averaged over the batch.
 - Each network gets exactly the gradient of its own objective from one
-  scalar with stop_gradient on what it must not move (as in sdvi_steps).
+  scalar with stop_gradient on what it must not move (as in sdvi's
+  model.py).
 - Anchors: training uses the batch's anchor mask (the paper's first + last
   frames under `anchors.strategy="first_last"`; any strategy whose anchor
   count fits `model.max_anchors` trains the any-time fusion of
-  `inbetween3d.py`). D_I's frame is drawn uniformly among the non-anchor
+  `networks.py`). D_I's frame is drawn uniformly among the non-anchor
   frames (the paper's intermediate frames when the anchors are first + last).
 - Generation takes 1..max_anchors anchors at any times (the naive baseline:
   first + last only, as the paper defines it); rows without anchors (a
@@ -38,7 +39,7 @@ import optax
 
 from video_inference import anchors as anchors_lib
 from video_inference.models import base
-from video_inference.models import inbetween3d
+from video_inference.models.inbetween3d import networks
 
 NETWORKS = ("generator", "video_discriminator", "image_discriminator")
 stop = jax.lax.stop_gradient
@@ -51,7 +52,7 @@ def gradient_penalty(discriminate, params, inputs) -> jnp.ndarray:
 
 
 class Inbetween3dModel(base.VideoModel):
-  """See the module docstring of this file and of `inbetween3d.py`."""
+  """See the module docstring of this file and of `networks.py`."""
 
   name = "inbetween3d"
   supports_prior = False
@@ -59,15 +60,15 @@ class Inbetween3dModel(base.VideoModel):
   def __init__(self, config):
     super().__init__(config)
     model, train = config.model, config.train
-    inbetween3d.check_num_frames(self.num_frames)
+    networks.check_num_frames(self.num_frames)
     self._check_anchor_config(config)
-    self.generator = inbetween3d.Generator(
+    self.generator = networks.Generator(
         self.num_frames, self.channels, model.base_channels,
         model.latent_channels, model.num_blocks, model.variant,
         model.max_anchors)
-    self.video_discriminator = inbetween3d.VideoDiscriminator(
+    self.video_discriminator = networks.VideoDiscriminator(
         model.discriminator_channels)
-    self.image_discriminator = inbetween3d.ImageDiscriminator(
+    self.image_discriminator = networks.ImageDiscriminator(
         model.discriminator_channels)
     adam = optax.adam(train.learning_rate, b1=train.adam_b1, b2=train.adam_b2,
                       eps=train.adam_eps)

@@ -2,7 +2,7 @@
 
 Paper: "Static2Dynamic: Video Inference from a Deep Glimpse", Yeh, Liu,
 Chiu and Wang, IEEE TETCI 2020 (SR-cGAN), sections III-B to III-D and
-App. B. Networks are in `sdvi.py`.
+App. B. Networks are in `networks.py`.
 
 Phase "image" (eq. 4, App. B eq. 13): the frame VAE-GAN on single frames,
     E_I <- L_prior + lambda1 L_recon,  G_I <- L_GAN + lambda2 L_recon,
@@ -58,7 +58,7 @@ import optax
 
 from video_inference.models import base
 from video_inference.models import dcgan
-from video_inference.models import sdvi
+from video_inference.models.sdvi import networks
 
 IMAGE_NETWORKS = ("image_encoder", "image_generator", "image_discriminator")
 VIDEO_NETWORKS = ("image_encoder", "image_generator", "temporal_encoder",
@@ -91,7 +91,7 @@ def anchor_loss(time_logits: jnp.ndarray) -> jnp.ndarray:
 
 
 class SdviModel(base.VideoModel):
-  """SR-cGAN: see the module docstring of this file and of `sdvi.py`."""
+  """SR-cGAN: see the module docstring of this file and of `networks.py`."""
 
   name = "sdvi"
   has_deterministic_mode = True
@@ -105,10 +105,10 @@ class SdviModel(base.VideoModel):
                                               model.base_channels)
     self.image_discriminator = dcgan.FrameDiscriminator(
         model.discriminator_channels)
-    self.temporal_encoder = sdvi.TemporalEncoder(
+    self.temporal_encoder = networks.TemporalEncoder(
         model.video_latent_dim, model.gru_hidden_size, model.gru_layers,
         max_frames=self.num_frames)
-    self.temporal_generator = sdvi.TemporalGenerator(
+    self.temporal_generator = networks.TemporalGenerator(
         model.latent_dim, model.gru_hidden_size, model.gru_layers,
         max_frames=self.num_frames)
     self.video_discriminator = dcgan.VideoDiscriminator(
@@ -154,7 +154,7 @@ class SdviModel(base.VideoModel):
             self.num_frames),
         "video_discriminator": self.video_discriminator.init(
             rngs["video_discriminator"],
-            sdvi.conditioned_video(video, video, mask)),
+            networks.conditioned_video(video, video, mask)),
     }
     return base.initial_state(params, self.optimizers)
 
@@ -252,8 +252,8 @@ class SdviModel(base.VideoModel):
 
     disc_p = params["video_discriminator"]
     discriminate = self.video_discriminator.apply
-    real = sdvi.conditioned_video(videos, videos, anchor_mask)
-    fake = sdvi.conditioned_video(generated, videos, anchor_mask)
+    real = networks.conditioned_video(videos, videos, anchor_mask)
+    fake = networks.conditioned_video(generated, videos, anchor_mask)
     content_generator = base.sigmoid_cross_entropy(
         discriminate(stop(disc_p), fake), True)
     content_discriminator = (
@@ -272,14 +272,14 @@ class SdviModel(base.VideoModel):
           prior_latent.astype(video_latent.dtype), num_frames)
       from_prior = self.decode_frames(params["image_generator"], from_prior)
       prior_generator = base.sigmoid_cross_entropy(
-          discriminate(stop(disc_p), sdvi.conditioned_video(
+          discriminate(stop(disc_p), networks.conditioned_video(
               from_prior, videos, no_anchors)), True)
-      real_unconditioned = sdvi.conditioned_video(videos, videos, no_anchors)
+      real_unconditioned = networks.conditioned_video(videos, videos, no_anchors)
       prior_discriminator = (
           base.sigmoid_cross_entropy(discriminate(disc_p, real_unconditioned),
                                      True)
           + base.sigmoid_cross_entropy(discriminate(
-              disc_p, sdvi.conditioned_video(stop(from_prior), videos,
+              disc_p, networks.conditioned_video(stop(from_prior), videos,
                                              no_anchors)), False))
       total = total + loss.prior_gan_weight * (prior_generator
                                                + prior_discriminator)
