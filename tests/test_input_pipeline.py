@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+import tfds_builders
 from video_inference import anchors
 from video_inference import input_pipeline
 
@@ -175,8 +176,26 @@ def test_bad_anchor_times_are_named(times, message):
 
 def test_unknown_dataset_lists_valid_names(tiny_config):
   tiny_config.dataset.name = "imagenet"
-  with pytest.raises(ValueError, match="shape_motion"):
+  with pytest.raises(ValueError, match="Unknown dataset 'imagenet'") as error:
     input_pipeline.load_source(tiny_config.dataset, "train")
+  for name in input_pipeline.DATASETS:
+    assert repr(name) in str(error.value)
+
+
+def test_the_dataset_table_is_tfds_builders_one(tmp_path):
+  assert input_pipeline.DATASETS is tfds_builders.DATASETS
+  for name, dataset in input_pipeline.DATASETS.items():
+    builder = input_pipeline.get_builder(name, str(tmp_path))
+    assert type(builder) is dataset.builder and builder.name == name
+  # Derived from the builders' MANUAL_DOWNLOAD_INSTRUCTIONS: pinned so that a
+  # builder gaining or losing them is noticed.
+  manual = {name for name in input_pipeline.DATASETS
+            if input_pipeline.prepare_command(name).endswith(
+                " --manual_dir=DIR")}
+  assert manual == {"mocogan_actions", "mocogan_shapes", "mug"}
+  procedural = {name for name, dataset in input_pipeline.DATASETS.items()
+                if dataset.procedural}
+  assert procedural == {"shape_motion"}
 
 
 def test_unprepared_dataset_says_how_to_prepare(tiny_config):

@@ -21,7 +21,6 @@ their label values read -1. Evaluation always sees the true labels.
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Callable, Iterator, Sequence
 
 from etils import epath
@@ -30,33 +29,12 @@ from PIL import Image
 import tensorflow as tf
 import tensorflow_datasets as tfds
 
+import tfds_builders
 from video_inference import anchors as anchors_lib
 
-
-@dataclasses.dataclass(frozen=True)
-class DatasetSpec:
-  procedural: bool = False   # Generated locally in seconds: prepared on use.
-  manual: bool = False       # Needs files the user downloads by hand.
-  note: str = ""
-
-
-# One entry per builder in tfds_builders/; the README's dataset table lists
-# their configs, prepare commands and sizes.
-DATASETS: dict[str, DatasetSpec] = {
-    "shape_motion": DatasetSpec(procedural=True,
-                                note="procedural Shape Motion"),
-    "mocogan_shapes": DatasetSpec(manual=True,
-                                  note="MoCoGAN's Shape Motion files"),
-    "mocogan_actions": DatasetSpec(manual=True,
-                                   note="MoCoGAN's Weizmann action strips"),
-    "kth": DatasetSpec(note="KTH human actions"),
-    "ucf101": DatasetSpec(note="UCF101 action recognition"),
-    "bair": DatasetSpec(note="BAIR robot pushing"),
-    "mug": DatasetSpec(manual=True, note="MUG facial expressions"),
-    "weizmann": DatasetSpec(note="Weizmann human actions"),
-    "chairs": DatasetSpec(note="Chair-CAD rendered chairs"),
-    "golf": DatasetSpec(note="VGAN golf scenes"),
-}
+# Name -> builder, note, how it is prepared. The table lives beside the
+# builders it names, so a new dataset is one entry there.
+DATASETS = tfds_builders.DATASETS
 
 
 class DatasetNotPreparedError(FileNotFoundError):
@@ -64,26 +42,20 @@ class DatasetNotPreparedError(FileNotFoundError):
 
 
 def prepare_command(name: str) -> str:
-  base = name.split("/")[0]
+  dataset = DATASETS.get(name.split("/")[0])
   command = f"python -m video_inference.prepare --dataset={name}"
-  if DATASETS.get(base, DatasetSpec()).manual:
+  if dataset is not None and dataset.manual:
     command += " --manual_dir=DIR"
   return command
 
 
 def get_builder(name: str, data_dir: str | None = None):
   """The project's TFDS builder for `name` ('dataset' or 'dataset/config')."""
-  import tfds_builders  # pylint: disable=g-import-not-at-top
   base, _, config = name.partition("/")
   if base not in DATASETS:
     raise ValueError(f"Unknown dataset {name!r}; valid datasets: "
                      f"{sorted(DATASETS)}.")
-  builder_class = tfds_builders.BUILDERS.get(base)
-  if builder_class is None:
-    raise DatasetNotPreparedError(
-        f"Dataset {name!r} ({DATASETS[base].note or base}) has no TFDS builder "
-        f"in this version of video_inference yet, so it cannot be prepared. "
-        f"When it has one, prepare it with: {prepare_command(name)}")
+  builder_class = DATASETS[base].builder
   configs = [c.name for c in builder_class.BUILDER_CONFIGS]
   if config and config not in configs:
     raise ValueError(

@@ -19,9 +19,8 @@ from __future__ import annotations
 from etils import epath
 import numpy as np
 
+from tfds_builders import mocogan_strips
 from tfds_builders.mocogan_actions import mocogan_actions_dataset_builder as ma
-# MoCoGAN stores actions as it stores shapes: one RGBA strip per video.
-from tfds_builders.mocogan_shapes import make_dummy_data as mocogan_shapes_dummy
 from tfds_builders.weizmann import make_dummy_data as weizmann_dummy
 
 NUM_BLOCKS = 2
@@ -52,7 +51,7 @@ def main() -> None:
     folder = out / ma.BLOCK_FOLDERS[number % 8]
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{number:08d}.jpg"
-    path.write_bytes(mocogan_shapes_dummy.video_to_strip_png(strip_video(number)))
+    path.write_bytes(mocogan_strips.encode_strip(strip_video(number)))
   total = sum(p.stat().length for p in out.glob("*/*.jpg"))
   print(f"Wrote {8 * NUM_BLOCKS} strips, {total} bytes.")
 

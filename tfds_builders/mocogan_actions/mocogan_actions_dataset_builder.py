@@ -35,9 +35,10 @@ Split: MoCoGAN trains on all of it and has no test set, so one split,
 stored whole (its training draws random sub-clips). A strip shorter than
 32 frames, the least MoCoGAN's loader accepts (`min_len`), is dropped with
 a warning (none of the 72 is); a strip that cannot be read (unreadable, a
-broken link) or decoded, is not 64 pixels high and a multiple of 64 wide,
-or is numbered outside 0-71 is skipped with a warning; all are counted in
-the log.
+broken link) or decoded, is not an RGB(A) image 64 pixels high and a
+multiple of 64 wide (`mocogan_strips.decode_strip`, shared with
+mocogan_shapes), or is numbered outside 0-71 is skipped with a warning; all
+are counted in the log.
 
 Completeness: the full set is known (numbers 0-71, folder
 `BLOCK_FOLDERS[n % 8]`), so the manual dir is checked before building.
@@ -58,10 +59,11 @@ from etils import epath
 import numpy as np
 import tensorflow_datasets as tfds
 
+from tfds_builders import mocogan_strips
 from tfds_builders import video_io
 from tfds_builders import video_utils
 
-FRAME_SIZE = 64
+FRAME_SIZE = mocogan_strips.FRAME_SIZE
 FOLDER_TO_ACTION = {"0": "wave1", "1": "wave2", "3": "jack", "4": "bend"}
 ACTIONS = tuple(FOLDER_TO_ACTION.values())  # MoCoGAN's category order.
 NUM_PERSONS = 9
@@ -92,15 +94,6 @@ the manual dir whole (`<manual_dir>/actions/0`). For example:
   python -m video_inference.prepare --dataset=mocogan_actions \\
       --manual_dir=path/to/mocogan/data/actions
 """
-
-
-def find_root(manual_dir: epath.PathLike) -> epath.Path:
-  """The folder holding 0/ 1/ 3/ 4/: manual_dir or manual_dir/actions."""
-  manual_dir = epath.Path(manual_dir)
-  nested = manual_dir / "actions"
-  if not (manual_dir / "0").is_dir() and (nested / "0").is_dir():
-    return nested
-  return manual_dir
 
 
 def list_strips(root: epath.PathLike) -> list[tuple[str, str]]:
@@ -203,29 +196,14 @@ def identity(filename: str) -> tuple[int, bool]:
   return number // 8, number % 2 == 1
 
 
-def decode_strip(data: bytes, name: str) -> np.ndarray:
-  """Strip bytes -> uint8 video [T, 64, 64, 3]; errors name the file."""
-  pixels = video_io.read_image(data, name)
-  if pixels.ndim == 2:
-    pixels = pixels[..., None]
-  height, width, channels = pixels.shape
-  if height != FRAME_SIZE or width % FRAME_SIZE or channels not in (3, 4):
-    raise video_io.CorruptVideoError(
-      f"{name} is {width}x{height} with {channels} channels; expected "
-      f"{_EXPECTED}."
-    )
-  frames = pixels[..., :3].reshape(
-    FRAME_SIZE, width // FRAME_SIZE, FRAME_SIZE, 3
-  )
-  return np.ascontiguousarray(frames.transpose(1, 0, 2, 3))
-
-
 def load_example(root: epath.PathLike, folder: str, filename: str) -> dict:
   """One strip as an example with a numpy `video` (not yet PNG-encoded)."""
   path = epath.Path(root) / folder / filename
   person, mirrored = identity(filename)
   return {
-    "video": decode_strip(path.read_bytes(), str(path)),
+    "video": mocogan_strips.decode_strip(
+      path.read_bytes(), str(path), _EXPECTED
+    ),
     "action": FOLDER_TO_ACTION[folder],
     "person": PERSONS[person],
     "mirrored": mirrored,
@@ -264,7 +242,7 @@ class MocoganActions(
     )
 
   def _split_generators(self, dl_manager: tfds.download.DownloadManager):
-    root = find_root(dl_manager.manual_dir)
+    root = mocogan_strips.find_root(dl_manager.manual_dir, "actions")
     splits = split_strips(list_strips(root))
     return {
       name: self._generate_examples(root, name, pairs)

@@ -122,8 +122,9 @@ def test_example_order_is_deterministic(tmp_path):
 @pytest.mark.parametrize(
   "breakage, reason",
   [
-    ("truncated", "cannot decode image"),
-    ("wrong_height", "64x32 with 4 channels"),
+    ("truncated", "Cannot decode"),
+    ("wrong_height", "64x32 (RGBA); expected an RGBA PNG strip"),
+    ("grayscale", "x64 (L); expected an RGBA PNG strip"),
     ("short", "31 frames, fewer than the 32"),
     ("broken_link", "No such file"),
     ("bad_number", "numbered 00000000 .. 00000071"),
@@ -139,6 +140,8 @@ def test_bad_strip_is_skipped_with_a_warning(
     bad.write_bytes(bad.read_bytes()[:200])
   elif breakage == "wrong_height":
     Image.new("RGBA", (64, 32)).save(bad, format="PNG")
+  elif breakage == "grayscale":  # Not the format: refused, not converted.
+    Image.open(bad).convert("L").save(bad, format="PNG")
   elif breakage == "short":
     strip = Image.open(bad)
     strip.crop((0, 0, 31 * 64, 64)).save(bad, format="PNG")
@@ -228,7 +231,8 @@ def test_missing_folders_are_listed(tmp_path):
 def test_nested_actions_folder_is_accepted(tmp_path):
   manual = tmp_path / "manual"
   testing.copy_dummy_data(DUMMY, manual, "actions")
-  assert ma.find_root(manual) == manual / "actions"
+  builder = _prepare(manual, tmp_path / "data")
+  assert builder.info.splits["train"].num_examples == 16
 
 
 def _motion(video: np.ndarray) -> np.ndarray:

@@ -12,29 +12,14 @@ numbers unique across both folders. Both shapes appear in both folders.
 
 from __future__ import annotations
 
-import io
-
 from etils import epath
-import numpy as np
-from PIL import Image
 
+from tfds_builders import mocogan_strips
 from tfds_builders.shape_motion import shape_motion_dataset_builder as sm
 
 PER_CLASS = 5
 _CONFIG = sm.ShapeMotionConfig(name="dummy", num_frames=32, size=64, seed=2018)
 _FOLDERS = {"bottom_to_top": "0", "right_to_left": "1"}
-
-
-def video_to_strip_png(video: np.ndarray) -> bytes:
-  """uint8 [T, 64, 64, 3] -> (64 T)x64 RGBA PNG bytes, as MoCoGAN stores it."""
-  t, h, w, _ = video.shape
-  strip = video.transpose(1, 0, 2, 3).reshape(h, t * w, 3)
-  alpha = np.full((h, t * w, 1), 255, dtype=np.uint8)
-  buffer = io.BytesIO()
-  Image.fromarray(np.concatenate([strip, alpha], axis=-1), "RGBA").save(
-    buffer, format="PNG", optimize=True
-  )
-  return buffer.getvalue()
 
 
 def pick_videos() -> dict[str, list[int]]:
@@ -62,7 +47,9 @@ def main() -> None:
     (out / folder).mkdir(parents=True, exist_ok=True)
     for index in indices:
       video = sm.generate_video(_CONFIG, index)["video"]
-      (out / folder / f"{index:08d}.png").write_bytes(video_to_strip_png(video))
+      (out / folder / f"{index:08d}.png").write_bytes(
+        mocogan_strips.encode_strip(video)
+      )
       print(out / folder / f"{index:08d}.png")
 
 

@@ -19,6 +19,9 @@ What we chose where the source is silent:
   circles, 4022 squares), so the threshold 0.9 separates them with a wide
   margin.
 * The alpha channel (always 255 in the files) is dropped.
+* A strip that cannot be decoded, is not an RGB(A) image, or is not
+  2048x64 stops the build with an error naming the file
+  (`mocogan_strips.decode_strip`, shared with mocogan_actions).
 * Splits (the papers give only 80/20): sort all (folder, filename) pairs,
   permute them with `np.random.default_rng(0).permutation`, and take the
   first 4n//5 as `train` and the rest as `test` (6400 / 1600 for n = 8000).
@@ -26,18 +29,15 @@ What we chose where the source is silent:
 
 from __future__ import annotations
 
-import io
-
 from etils import epath
 import numpy as np
-from PIL import Image
 import tensorflow_datasets as tfds
 
+from tfds_builders import mocogan_strips
 from tfds_builders import video_utils
 
 NUM_FRAMES = 32
-FRAME_SIZE = 64
-STRIP_SIZE = (NUM_FRAMES * FRAME_SIZE, FRAME_SIZE)  # PIL's (width, height)
+FRAME_SIZE = mocogan_strips.FRAME_SIZE
 FOLDER_TO_DIRECTION = {"0": "bottom_to_top", "1": "right_to_left"}
 DIRECTIONS = ("bottom_to_top", "right_to_left")
 SHAPES = ("circle", "square")
@@ -46,7 +46,7 @@ SQUARE_MIN_FILL = 0.9
 SPLIT_SEED = 0
 
 _EXPECTED = (
-  f"a {STRIP_SIZE[0]}x{STRIP_SIZE[1]} RGBA PNG strip of {NUM_FRAMES} "
+  f"a {NUM_FRAMES * FRAME_SIZE}x{FRAME_SIZE} RGBA PNG strip of {NUM_FRAMES} "
   f"frames of {FRAME_SIZE}x{FRAME_SIZE}"
 )
 
@@ -64,15 +64,6 @@ The manual dir is `<data_dir>/downloads/manual/` unless set otherwise, e.g.:
   builder.download_and_prepare(download_config=tfds.download.DownloadConfig(
       manual_dir="path/to/mocogan/data/shapes"))
 """
-
-
-def find_root(manual_dir: epath.PathLike) -> epath.Path:
-  """The folder holding `0/` and `1/`: manual_dir or manual_dir/shapes."""
-  manual_dir = epath.Path(manual_dir)
-  nested = manual_dir / "shapes"
-  if not (manual_dir / "0").is_dir() and (nested / "0").is_dir():
-    return nested
-  return manual_dir
 
 
 def list_strips(root: epath.PathLike) -> list[tuple[str, str]]:
@@ -108,28 +99,6 @@ def split_strips(
   }
 
 
-def decode_strip(data: bytes, name: str) -> np.ndarray:
-  """PNG strip bytes -> uint8 video [32, 64, 64, 3]; errors name the file."""
-  try:
-    with Image.open(io.BytesIO(data)) as image:
-      image.load()  # Decodes now, so truncated files fail here.
-      size, mode = image.size, image.mode
-      pixels = np.asarray(image.convert("RGB")) if size == STRIP_SIZE else None
-  except (OSError, SyntaxError, ValueError) as e:
-    # PIL reports broken files as any of these (UnidentifiedImageError is an
-    # OSError; bad chunks raise SyntaxError or ValueError).
-    raise ValueError(
-      f"Cannot decode {name} ({e}); expected {_EXPECTED}."
-    ) from e
-  if pixels is None:
-    raise ValueError(
-      f"{name} is {size[0]}x{size[1]} ({mode}); expected {_EXPECTED}."
-    )
-  # [64, 32 * 64, 3] -> [32, 64, 64, 3]: frames are side by side in x.
-  frames = pixels.reshape(FRAME_SIZE, NUM_FRAMES, FRAME_SIZE, 3)
-  return np.ascontiguousarray(frames.transpose(1, 0, 2, 3))
-
-
 def classify_shape(frame: np.ndarray, name: str = "frame") -> str:
   """'square' if the non-black pixels fill their bounding box, else 'circle'."""
   mask = (frame[..., 0] | frame[..., 1] | frame[..., 2]) > 0
@@ -144,7 +113,9 @@ def classify_shape(frame: np.ndarray, name: str = "frame") -> str:
 def load_example(root: epath.PathLike, folder: str, filename: str) -> dict:
   """One strip as an example with a numpy `video` (not yet PNG-encoded)."""
   path = epath.Path(root) / folder / filename
-  video = decode_strip(path.read_bytes(), str(path))
+  video = mocogan_strips.decode_strip(
+    path.read_bytes(), str(path), _EXPECTED, num_frames=NUM_FRAMES
+  )
   stem = filename.rsplit(".", 1)[0]
   return {
     "video": video,
@@ -183,7 +154,7 @@ class MocoganShapes(
     )
 
   def _split_generators(self, dl_manager: tfds.download.DownloadManager):
-    root = find_root(dl_manager.manual_dir)
+    root = mocogan_strips.find_root(dl_manager.manual_dir, "shapes")
     splits = split_strips(list_strips(root))
     return {
       name: self._generate_examples(root, pairs)

@@ -131,6 +131,7 @@ def _write_png(path: pathlib.Path, size, mode="RGBA"):
   "breakage, expected",
   [
     ("wrong_size", "64x64 (RGBA); expected a 2048x64 RGBA PNG strip"),
+    ("grayscale", "2048x64 (L); expected a 2048x64 RGBA PNG strip"),
     ("garbage", "Cannot decode"),
     ("truncated", "Cannot decode"),
   ],
@@ -142,6 +143,8 @@ def test_bad_file_error_names_file_and_expected_size(
   bad = manual / "1" / "00000009.png"
   if breakage == "wrong_size":
     _write_png(bad, (64, 64))
+  elif breakage == "grayscale":  # Not the format: refused, not converted.
+    _write_png(bad, (2048, 64), mode="L")
   elif breakage == "garbage":
     bad.write_bytes(b"this is not a png")
   else:

@@ -47,7 +47,7 @@ What we chose where the paper is silent:
 
 TFDS ships its own `ucf101` builder (JPEG frames, train/test only) and
 registers that name on import. This one is not registered with TFDS, so both
-coexist: video_inference finds it through `tfds_builders.BUILDERS["ucf101"]`
+coexist: video_inference finds it through `tfds_builders.DATASETS["ucf101"]`
 (`python -m video_inference.prepare --dataset=ucf101`), while
 `tfds.builder("ucf101")` stays TFDS's. The records go to
 `<data_dir>/ucf101/1.0.0`, beside TFDS's `<data_dir>/ucf101/ucf101_1_256/`.

@@ -42,6 +42,7 @@ def _extracted(source: pathlib.Path):
 def test_project_name_is_ours_and_tfds_own_builder_is_untouched():
   import tfds_builders  # pylint: disable=g-import-not-at-top
 
+  assert tfds_builders.DATASETS["ucf101"].builder is ucf.Ucf101
   assert tfds_builders.BUILDERS["ucf101"] is ucf.Ucf101
   assert tfds.builder_cls("ucf101") is not ucf.Ucf101
 
