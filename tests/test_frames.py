@@ -1,4 +1,4 @@
-"""Tests for evaluation.frame_metrics (PSNR/SSIM, best of K)."""
+"""Tests for evaluation.frames (PSNR/SSIM, best of K)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from video_inference.evaluation import frame_metrics as fm
+from video_inference.evaluation import frames as fm
 
 
 def _video(shape, seed=0) -> np.ndarray:

@@ -12,7 +12,7 @@ import pytest
 
 from video_inference.evaluation import mcs_fcs
 
-# The Weizmann strips of DESIGN.md's data table, beside the checkout.
+# MoCoGAN's Weizmann action strips, in the shared data beside the checkout.
 ACTIONS_DIR = os.environ.get("MOCOGAN_ACTIONS_DIR", os.path.join(
     os.path.dirname(__file__), os.pardir, os.pardir, "shared", "data",
     "mocogan", "actions"))

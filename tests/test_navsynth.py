@@ -119,7 +119,7 @@ def test_a_step_moves_only_the_batch_rows_and_keeps_them_in_the_ball(tiny):
 
 
 def test_static_latent_and_the_gru_get_gradients(tiny):
-  # Two published-code pitfalls (DESIGN.md): a static latent that never
+  # Two published-code pitfalls (docs/design.md): a static latent that never
   # receives a gradient, and a GRU unrolled one step (no recurrence).
   _, model = tiny
   state = model.create_state(jax.random.key(0))

@@ -20,7 +20,6 @@ import numpy as np
 import pytest
 
 from video_inference import checkpoints
-from video_inference import config_lib
 from video_inference import modes
 from video_inference import paths
 from video_inference import runs
@@ -152,8 +151,8 @@ def test_run_config_and_fvd_cache_on_a_bucket(fake_gcs, trained_run):
     checkpoints.load_run_config("gs://bucket/run")
   text = (pathlib.Path(workdir) / "config.json").read_text()
   fake_gcs.pipe("gs://bucket/run/config.json", text.encode())
-  assert checkpoints.load_run_config("gs://bucket/run") == config_lib.\
-      load_run_config(workdir)
+  assert checkpoints.load_run_config("gs://bucket/run") == (
+      checkpoints.load_run_config(workdir))
   assert not checkpoints.has_checkpoint("gs://bucket/run")
 
   statistics = fvd.FeatureStatistics(3, np.arange(2.0), np.eye(2))

@@ -70,11 +70,9 @@ def prepare(name: str, data_dir: str | None = None,
 
 def list_datasets(data_dir: str | None = None) -> list[str]:
   """One line per dataset config: name, source, prepared or not."""
-  import tfds_builders  # pylint: disable=g-import-not-at-top
   lines = []
   for name, spec in sorted(input_pipeline.DATASETS.items()):
-    builder_class = tfds_builders.BUILDERS[name]
-    configs = [c.name for c in builder_class.BUILDER_CONFIGS] or [None]
+    configs = [c.name for c in spec.builder.BUILDER_CONFIGS] or [None]
     for config in configs:
       full = f"{name}/{config}" if config else name
       builder = input_pipeline.get_builder(full, data_dir)

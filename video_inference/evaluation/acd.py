@@ -58,9 +58,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import jax
 import numpy as np
 
+from video_inference import sampling
 from video_inference import visualization
+from video_inference.evaluation import intervals
 
 FOREGROUND_THRESHOLD = 76.5
 MIN_SHAPE_FRACTION = 0.005
@@ -142,3 +145,59 @@ def frame_mean_acd_per_video(videos: Any) -> np.ndarray:
   """[N] ACD on whole-frame mean colours (not the papers' ACD; docstring)."""
   videos = _as_videos(videos)
   return _pairwise_mean_distance(videos.mean(axis=(2, 3)))
+
+
+# ------------------------------------------------------------ evaluator ---
+class ContentDistance:
+  """ACD (py) of prior samples, inferred samples and real clips.
+
+  On a dataset with a known background (Shape Motion) the papers' shape ACD
+  and the share of shapeless frames (`acd_*_empty_frames`); elsewhere only
+  the whole-frame variant, named `acd_frame_mean_*`. Prior samples are the
+  evaluation's own samples when it gives no anchors (navsynth, videovae),
+  else `num_prior_videos` videos drawn without anchors.
+  """
+
+  def __init__(self, context, settings):
+    self.context, self.settings = context, settings
+    self.background = background_of(context.config.dataset.name)
+    self.inferred = []
+
+  def _per_video(self, videos: np.ndarray) -> tuple[np.ndarray, ...]:
+    if self.background is None:
+      return (frame_mean_acd_per_video(videos),)
+    return shape_acd_per_video(videos, self.background,
+                                   self.settings.foreground_threshold)
+
+  def _score(self, name: str, per_video: tuple[np.ndarray, ...]
+             ) -> dict[str, Any]:
+    if self.background is None:
+      return {f"acd_frame_mean_{name}": intervals.summarize(per_video[0],
+                                                            "videos")}
+    return {f"acd_{name}": intervals.summarize(per_video[0], "videos"),
+            f"acd_{name}_empty_frames": intervals.summarize(per_video[1],
+                                                            "videos")}
+
+  def observe(self, samples: np.ndarray) -> None:
+    self.inferred.append(self._per_video(samples))
+
+  def finish(self) -> dict[str, Any]:
+    context = self.context
+    metrics = self._score("real_clips",
+                          self._per_video(context.clips["video"]))
+    observed = tuple(np.concatenate(parts) for parts in zip(*self.inferred))
+    if observed and not context.has_anchors:
+      # Without anchors the evaluation's samples are prior samples already.
+      metrics.update(self._score("prior_samples", observed))
+    elif context.model.supports_prior:
+      count = self.settings.num_prior_videos
+      shape = (count,) + context.clips["video"].shape[1:]
+      prior = sampling.sample_batch(
+          context.model, context.variables, np.zeros(shape, np.float32),
+          np.zeros(shape[:2], bool), 1,
+          jax.random.fold_in(context.rng, 2**21),
+          context.config.evals.batch_size)[:, 0]
+      metrics.update(self._score("prior_samples", self._per_video(prior)))
+    if observed and context.has_anchors:
+      metrics.update(self._score("inferred_samples", observed))
+    return {"metrics": metrics, "acd_background": self.background}

@@ -51,7 +51,6 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any
 
 from absl import logging
 from etils import epath
@@ -62,17 +61,15 @@ from video_inference import anchors as anchors_lib
 from video_inference import input_pipeline
 from video_inference import paths
 from video_inference import sampling
-from video_inference import visualization
 from video_inference.evaluation import acd
 from video_inference.evaluation import attribute_scores
-from video_inference.evaluation import diversity
-from video_inference.evaluation import frame_metrics
-from video_inference.evaluation import fvd as fvd_lib
+from video_inference.evaluation import classification
+from video_inference.evaluation import frames
+from video_inference.evaluation import fvd
 from video_inference.evaluation import intervals
 from video_inference.evaluation import mcs_fcs
 from video_inference.evaluation import motion
 from video_inference.evaluation import reconstruction
-from video_inference.evaluation import plots
 
 
 class EvaluationContext:
@@ -101,216 +98,16 @@ class EvaluationContext:
         conditioning=sampling.clip_conditioning(self.model, self.clips))[:, 0]
 
 
-class FrameMetrics:
-  """Best-of-K PSNR/SSIM and the stochasticity curve (module docstring)."""
-
-  def __init__(self, context: EvaluationContext, settings):
-    del settings
-    self.context = context
-    self.psnr, self.ssim = [], []
-    self._psnr = jax.jit(jax.vmap(frame_metrics.psnr_per_video))
-    self._ssim = jax.jit(jax.vmap(frame_metrics.ssim_per_video))
-
-  def _score(self, metric, samples):
-    clips = self.context.clips
-    return np.asarray(metric(samples[:, None], clips["video"],
-                             ~clips["anchor_mask"]))[:, 0]
-
-  def observe(self, samples: np.ndarray) -> None:
-    self.psnr.append(self._score(self._psnr, samples))
-    self.ssim.append(self._score(self._ssim, samples))
-
-  def finish(self) -> dict[str, Any]:
-    context = self.context
-    psnr, ssim = np.stack(self.psnr, 1), np.stack(self.ssim, 1)  # [S, K]
-    k = psnr.shape[1]
-    best_psnr = frame_metrics.best_of_k(psnr)
-    metrics = {
-        f"best_of_{k}_psnr": intervals.summarize(best_psnr, "anchor_sets"),
-        f"best_of_{k}_ssim": intervals.summarize(
-            frame_metrics.best_of_k(ssim), "anchor_sets"),
-        "mean_psnr": intervals.summarize(psnr.mean(1), "anchor_sets"),
-        "mean_ssim": intervals.summarize(ssim.mean(1), "anchor_sets"),
-    }
-    ks, best_per_set = frame_metrics.best_of_first_k(psnr)
-    curve = best_per_set.mean(axis=0)
-    curve_intervals = [intervals.summarize(column) for column in best_per_set.T]
-    result = {"metrics": metrics, "stochasticity_curve": {
-        "k": [int(j) for j in ks],
-        "best_of_k_psnr": [float(v) for v in curve],
-        "ci95_low": [c["ci95_low"] for c in curve_intervals],
-        "ci95_high": [c["ci95_high"] for c in curve_intervals],
-    }}
-    baseline = None
-    if context.model.has_deterministic_mode:
-      mean_z = context.generate(context.clips["anchor_mask"],
-                                jax.random.fold_in(context.rng, 2**20),
-                                deterministic=True)
-      per_set = self._score(self._psnr, mean_z)
-      metrics["psnr_deterministic_z_mean"] = intervals.summarize(
-          per_set, "anchor_sets")
-      # Fig. 10's claim, stochastic beats z = mu, on the same anchor sets.
-      metrics[f"best_of_{k}_psnr_minus_z_mean"] = intervals.paired_difference(
-          best_psnr, per_set)
-      baseline = float(per_set.mean())
-      result["stochasticity_curve"]["deterministic_z_mean_psnr"] = baseline
-    if context.workdir is not None and jax.process_index() == 0:
-      curve_file = (epath.Path(context.workdir)
-                    / f"stochasticity_curve_{context.tag}.png")
-      path = plots.stochasticity_curve(
-          curve_file, ks, curve, result["stochasticity_curve"]["ci95_low"],
-          result["stochasticity_curve"]["ci95_high"], baseline,
-          title=f"{context.config.family} on {context.config.dataset.name}, "
-                f"step {context.step}")
-      result["plots"] = [path]
-    return result
-
-
-class ContentDistance:
-  """ACD (acd.py) of prior samples, inferred samples and real clips.
-
-  On a dataset with a known background (Shape Motion) the papers' shape ACD
-  and the share of shapeless frames (`acd_*_empty_frames`); elsewhere only
-  the whole-frame variant, named `acd_frame_mean_*`. Prior samples are the
-  evaluation's own samples when it gives no anchors (navsynth, videovae),
-  else `num_prior_videos` videos drawn without anchors.
-  """
-
-  def __init__(self, context: EvaluationContext, settings):
-    self.context, self.settings = context, settings
-    self.background = acd.background_of(context.config.dataset.name)
-    self.inferred = []
-
-  def _per_video(self, videos: np.ndarray) -> tuple[np.ndarray, ...]:
-    if self.background is None:
-      return (acd.frame_mean_acd_per_video(videos),)
-    return acd.shape_acd_per_video(videos, self.background,
-                                   self.settings.foreground_threshold)
-
-  def _score(self, name: str, per_video: tuple[np.ndarray, ...]
-             ) -> dict[str, Any]:
-    if self.background is None:
-      return {f"acd_frame_mean_{name}": intervals.summarize(per_video[0],
-                                                            "videos")}
-    return {f"acd_{name}": intervals.summarize(per_video[0], "videos"),
-            f"acd_{name}_empty_frames": intervals.summarize(per_video[1],
-                                                            "videos")}
-
-  def observe(self, samples: np.ndarray) -> None:
-    self.inferred.append(self._per_video(samples))
-
-  def finish(self) -> dict[str, Any]:
-    context = self.context
-    metrics = self._score("real_clips",
-                          self._per_video(context.clips["video"]))
-    observed = tuple(np.concatenate(parts) for parts in zip(*self.inferred))
-    if observed and not context.has_anchors:
-      # Without anchors the evaluation's samples are prior samples already.
-      metrics.update(self._score("prior_samples", observed))
-    elif context.model.supports_prior:
-      count = self.settings.num_prior_videos
-      shape = (count,) + context.clips["video"].shape[1:]
-      prior = sampling.sample_batch(
-          context.model, context.variables, np.zeros(shape, np.float32),
-          np.zeros(shape[:2], bool), 1,
-          jax.random.fold_in(context.rng, 2**21),
-          context.config.evals.batch_size)[:, 0]
-      metrics.update(self._score("prior_samples", self._per_video(prior)))
-    if observed and context.has_anchors:
-      metrics.update(self._score("inferred_samples", observed))
-    return {"metrics": metrics, "acd_background": self.background}
-
-
-class VideoDistance:
-  """FVD per generation and I3D diversity among the K samples of a set."""
-
-  def __init__(self, context: EvaluationContext, settings):
-    num_frames = context.clips["video"].shape[1]
-    if num_frames < fvd_lib.MIN_FRAMES:
-      raise ValueError(
-          f"evals.fvd needs clips of at least {fvd_lib.MIN_FRAMES} frames "
-          f"(I3D's minimum); dataset.num_frames is {num_frames}. Disable it "
-          "with --config.evals.fvd.enabled=False.")
-    self.context, self.settings = context, settings
-    self.embedder = fvd_lib.default_embedder()
-    self.embeddings = []  # One [S, 400] per generation.
-    # (samples, embedding) of the last generation: a generator that ignores
-    # its rng (a baseline) repeats the same array, embedded once.
-    self._previous = None
-
-  def _real_statistics(self):
-    context = self.context
-    data = context.config.dataset
-    spec = {"dataset": data.name, "split": context.split,
-            "num_frames": data.num_frames, "frame_stride": data.frame_stride,
-            "resolution": data.resolution, "channels": data.channels,
-            "num_clips": int(len(context.clips["video"])),
-            "clip": input_pipeline.eval_clip_start(context.config),
-            "embedding": "i3d-kinetics-400 logits"}
-    cache_dir = self.settings.cache_dir or (
-        epath.Path(context.workdir or ".") / "fvd_cache")
-    statistics, hit = fvd_lib.cached_statistics(
-        cache_dir, spec, lambda: fvd_lib.FeatureStatistics.from_features(
-            self.embedder(visualization.to_uint8(context.clips["video"]))))
-    logging.info("FVD real statistics: %s (%d clips).",
-                 "cache hit" if hit else "computed", statistics.count)
-    return statistics, hit
-
-  def observe(self, samples: np.ndarray) -> None:
-    if self._previous is None or self._previous[0] is not samples:
-      self._previous = (samples,
-                        self.embedder(visualization.to_uint8(samples)))
-    self.embeddings.append(self._previous[1])
-
-  def finish(self) -> dict[str, Any]:
-    real, hit = self._real_statistics()
-    per_generation = [
-        fvd_lib.frechet_distance(real,
-                                 fvd_lib.FeatureStatistics.from_features(e))
-        for e in self.embeddings]
-    metrics = {"fvd": intervals.summarize(per_generation, "generations")}
-    if len(self.embeddings) >= 2 and self.context.has_anchors:
-      per_set = diversity.pairwise_cosine_distance(
-          np.stack(self.embeddings, 1))
-      metrics["diversity"] = intervals.summarize(per_set, "anchor_sets")
-    return {"metrics": metrics, "fvd_real_statistics_cached": hit,
-            "fvd_per_generation": [float(v) for v in per_generation]}
-
-
-class Classification:
-  """Accuracy per label of a classifier family on the evaluation clips."""
-
-  def __init__(self, context: EvaluationContext, settings):
-    del settings
-    self.context = context
-
-  def observe(self, samples: np.ndarray) -> None:
-    del samples  # Scores the real clips only.
-
-  def finish(self) -> dict[str, Any]:
-    context = self.context
-    classifier = attribute_scores.AttributeClassifier(
-        context.model, context.variables, context.config, context.step,
-        context.config.evals.batch_size, context.workdir)
-    probabilities = classifier.predict(context.clips["video"])
-    correct = {name: np.argmax(probabilities[name], -1) == context.clips[name]
-               for name in classifier.labels}
-    metrics = {f"accuracy_{name}": intervals.summarize(hits, "clips")
-               for name, hits in correct.items()}
-    metrics["accuracy"] = intervals.summarize(
-        np.mean(list(correct.values()), axis=0), "clips")
-    return {"metrics": metrics}
-
-
+# One evaluator per module of this package, keyed by its config name.
 EVALUATORS = {
-    "frames": FrameMetrics,
-    "acd": ContentDistance,
-    "fvd": VideoDistance,
+    "frames": frames.FrameMetrics,
+    "acd": acd.ContentDistance,
+    "fvd": fvd.VideoDistance,
     "motion": motion.Motion,
     "reconstruction": reconstruction.Reconstruction,
     "mcs_fcs": mcs_fcs.MotionFrameConsistency,
     "attribute_scores": attribute_scores.AttributeScores,
-    "classification": Classification,
+    "classification": classification.Classification,
 }
 
 

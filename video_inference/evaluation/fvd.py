@@ -45,7 +45,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from video_inference import input_pipeline
 from video_inference import paths
+from video_inference import visualization
+from video_inference.evaluation import diversity
+from video_inference.evaluation import intervals
 
 I3D_RESOLUTION = 224
 MIN_FRAMES = 9
@@ -328,3 +332,60 @@ def cached_statistics(cache_dir: str, spec: dict,
              covariance=statistics.covariance, spec=spec_text)
     paths.write_atomically(path, buffer.getvalue())
   return statistics, False
+
+
+# ------------------------------------------------------------ evaluator ---
+class VideoDistance:
+  """FVD per generation and I3D diversity among the K samples of a set."""
+
+  def __init__(self, context, settings):
+    num_frames = context.clips["video"].shape[1]
+    if num_frames < MIN_FRAMES:
+      raise ValueError(
+          f"evals.fvd needs clips of at least {MIN_FRAMES} frames "
+          f"(I3D's minimum); dataset.num_frames is {num_frames}. Disable it "
+          "with --config.evals.fvd.enabled=False.")
+    self.context, self.settings = context, settings
+    self.embedder = default_embedder()
+    self.embeddings = []  # One [S, 400] per generation.
+    # (samples, embedding) of the last generation: a generator that ignores
+    # its rng (a baseline) repeats the same array, embedded once.
+    self._previous = None
+
+  def _real_statistics(self):
+    context = self.context
+    data = context.config.dataset
+    spec = {"dataset": data.name, "split": context.split,
+            "num_frames": data.num_frames, "frame_stride": data.frame_stride,
+            "resolution": data.resolution, "channels": data.channels,
+            "num_clips": int(len(context.clips["video"])),
+            "clip": input_pipeline.eval_clip_start(context.config),
+            "embedding": "i3d-kinetics-400 logits"}
+    cache_dir = self.settings.cache_dir or (
+        epath.Path(context.workdir or ".") / "fvd_cache")
+    statistics, hit = cached_statistics(
+        cache_dir, spec, lambda: FeatureStatistics.from_features(
+            self.embedder(visualization.to_uint8(context.clips["video"]))))
+    logging.info("FVD real statistics: %s (%d clips).",
+                 "cache hit" if hit else "computed", statistics.count)
+    return statistics, hit
+
+  def observe(self, samples: np.ndarray) -> None:
+    if self._previous is None or self._previous[0] is not samples:
+      self._previous = (samples,
+                        self.embedder(visualization.to_uint8(samples)))
+    self.embeddings.append(self._previous[1])
+
+  def finish(self) -> dict[str, Any]:
+    real, hit = self._real_statistics()
+    per_generation = [
+        frechet_distance(real,
+                                 FeatureStatistics.from_features(e))
+        for e in self.embeddings]
+    metrics = {"fvd": intervals.summarize(per_generation, "generations")}
+    if len(self.embeddings) >= 2 and self.context.has_anchors:
+      per_set = diversity.pairwise_cosine_distance(
+          np.stack(self.embeddings, 1))
+      metrics["diversity"] = intervals.summarize(per_set, "anchor_sets")
+    return {"metrics": metrics, "fvd_real_statistics_cached": hit,
+            "fvd_per_generation": [float(v) for v in per_generation]}

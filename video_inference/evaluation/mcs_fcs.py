@@ -46,7 +46,7 @@ Choices where the paper is silent:
   float precision". Differences are accumulated in float64.
 - FCS averages over the frames t = 1..T-1: t = 0 against itself is always 1
   and would only pull every video towards 1 by a fixed 1/T.
-- SSIM as in frame_metrics: dm_pix.ssim on frames in [0, 1] with max value 1
+- SSIM as in frames.py: dm_pix.ssim on frames in [0, 1] with max value 1
   and its defaults (Gaussian window 11, sigma 1.5, tf.image.ssim's
   constants); channels averaged. Frames must be at least 11x11.
 - Videos are float in [-1, 1] (the project's convention) or uint8 0..255.

@@ -25,7 +25,7 @@ from typing import Any
 import jax
 import numpy as np
 
-from video_inference.evaluation import frame_metrics
+from video_inference.evaluation import frames
 from video_inference.evaluation import intervals
 
 
@@ -35,7 +35,7 @@ class Reconstruction:
   def __init__(self, context, settings):
     del settings
     self.context = context
-    self._psnr = jax.jit(jax.vmap(frame_metrics.psnr_per_video))
+    self._psnr = jax.jit(jax.vmap(frames.psnr_per_video))
 
   def observe(self, samples: np.ndarray) -> None:
     del samples  # Reconstructs the real clips, not the samples.

@@ -274,7 +274,8 @@ class SdviModel(base.VideoModel):
       prior_generator = base.sigmoid_cross_entropy(
           discriminate(stop(disc_p), networks.conditioned_video(
               from_prior, videos, no_anchors)), True)
-      real_unconditioned = networks.conditioned_video(videos, videos, no_anchors)
+      real_unconditioned = networks.conditioned_video(videos, videos,
+                                                      no_anchors)
       prior_discriminator = (
           base.sigmoid_cross_entropy(discriminate(disc_p, real_unconditioned),
                                      True)
