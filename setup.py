@@ -69,6 +69,8 @@ setuptools.setup(
   description="Stochastic video inference from anchor frames in JAX/Flax.",
   long_description=open("README.md", encoding="utf-8").read(),
   long_description_content_type="text/markdown",
+  license="Apache-2.0",
+  license_files=["LICENSE"],
   python_requires=">=3.10",
   packages=setuptools.find_packages(
     include=[

@@ -15,6 +15,7 @@ from absl import flags
 import jax
 import jax.numpy as jnp
 
+from video_inference import threefry
 from video_inference.models import conv3d
 
 _REPEATS = flags.DEFINE_integer("repeats", 3, "Timed calls per measurement.")
@@ -43,6 +44,7 @@ def _time_ms(fn, *args):
 
 
 def main(argv):
+  threefry.set_for_process()
   del argv
   print(f"device: {jax.devices()[0].device_kind}")
   print("| layer | input | pass | native ms | time-unfold ms | speed-up |")

@@ -18,6 +18,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from video_inference import threefry
 from video_inference.evaluation import fvd
 
 _FRAMES = flags.DEFINE_integer("frames", 16, "Frames per clip (>= 9).")
@@ -40,6 +41,7 @@ def matmul_peak_flops(size: int = 4096, repeats: int = 5) -> float:
 
 
 def main(argv):
+  threefry.set_for_process()
   del argv
   embedder = fvd.I3DEmbedder(batch_size_per_device=_PER_DEVICE.value)
   batch = embedder.batch_size

@@ -23,6 +23,7 @@ import numpy as np
 
 from video_inference import anchors
 from video_inference import models
+from video_inference import threefry
 from video_inference.models import base as models_base
 from video_inference.models import conv3d
 
@@ -48,6 +49,7 @@ def peak_memory_mb() -> tuple[float, str]:
 
 
 def main(argv):
+  threefry.set_for_process()
   del argv
   with conv3d.auto_resolves_to(_CONV3D.value):
     run(_CONFIG.value)

@@ -19,6 +19,12 @@ import pathlib  # noqa: E402
 
 import pytest  # noqa: E402
 
+from video_inference import threefry  # noqa: E402
+
+# The CLI's setting for the whole session, as the entry points set it (tests
+# also call models and jitted steps directly, outside the scoped functions).
+threefry.set_for_process()
+
 REPO = pathlib.Path(__file__).resolve().parents[1]
 
 

@@ -17,16 +17,25 @@ Choices:
 from __future__ import annotations
 
 import json
+import logging as python_logging
 
 from etils import epath
 import jax
 import ml_collections
 import numpy as np
-import orbax.checkpoint as ocp
+
+# Importing orbax logs through absl (its array handler's registration), and
+# absl gives a root logger without handlers a stderr handler
+# (`logging.basicConfig`): the root's handlers are put back as they were, so
+# importing the library leaves the user's logging alone.
+_ROOT_HANDLERS = list(python_logging.getLogger().handlers)
+import orbax.checkpoint as ocp  # noqa: E402  pylint: disable=g-import-not-at-top,g-bad-import-order
+python_logging.getLogger().handlers[:] = _ROOT_HANDLERS
 
 from video_inference import config_lib
 from video_inference import models
 from video_inference import paths
+from video_inference import threefry
 
 # The folders of a workdir that only Orbax writes.
 CHECKPOINT_FOLDERS = ("checkpoints", "checkpoints_best")
@@ -116,11 +125,17 @@ def best_checkpoint_manager(workdir: paths.PathLike, config,
                                options=options)
 
 
+def save(manager: ocp.CheckpointManager, step: int, state, **options) -> None:
+  """Saves `state` at `step` (options: `metrics`, `force`)."""
+  manager.save(step, args=ocp.args.StandardSave(state), **options)
+
+
 def init_rng(config) -> jax.Array:
   """The rng of the step-0 state (outside every step's fold_in range)."""
   return jax.random.fold_in(jax.random.key(config.seed), -1 % 2**31)
 
 
+@threefry.scoped
 def restore_or_create_state(model, config, manager, sharding, step=None):
   """The latest (or given) checkpoint, else a fresh state.
 
@@ -134,6 +149,7 @@ def restore_or_create_state(model, config, manager, sharding, step=None):
   return state
 
 
+@threefry.scoped
 def load_for_inference(config: ml_collections.ConfigDict,
                        workdir: paths.PathLike,
                        step: int | str | None = None):
@@ -171,8 +187,16 @@ def load_for_inference(config: ml_collections.ConfigDict,
     if step is not None and step not in manager.all_steps():
       raise FileNotFoundError(f"No checkpoint of step {step} in {directory}; "
                               f"steps present: {manager.all_steps()}.")
+  if step is None:
+    step = manager.latest_step()
+  # Restored into the state's shapes (jax.eval_shape), never into a freshly
+  # initialised state: nothing is computed that the checkpoint replaces.
   replicated = jax.sharding.NamedSharding(
       jax.sharding.Mesh(np.asarray(jax.devices()), ("data",)),
       jax.sharding.PartitionSpec())
-  state = restore_or_create_state(model, config, manager, replicated, step)
+  target = jax.tree.map(
+      lambda leaf: jax.ShapeDtypeStruct(leaf.shape, leaf.dtype,
+                                        sharding=replicated),
+      jax.eval_shape(model.create_state, init_rng(config)))
+  state = manager.restore(step, args=ocp.args.StandardRestore(target))
   return model, model.sampling_variables(state), int(jax.device_get(state.step))

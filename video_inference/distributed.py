@@ -33,7 +33,6 @@ from absl import logging
 import jax
 from jax.experimental import multihost_utils
 import numpy as np
-import orbax.checkpoint as ocp
 
 MODES = ("auto", "on", "off")
 
@@ -116,7 +115,8 @@ def host_local(tree: Any) -> Any:
 def barrier(name: str) -> None:
   """Every process waits here until all have arrived (no-op alone)."""
   if is_multiprocess():
-    ocp.multihost.sync_global_processes(name)
+    from orbax.checkpoint import multihost  # pylint: disable=g-import-not-at-top
+    multihost.sync_global_processes(name)
 
 
 def broadcast_from_first(value: Any) -> Any:
@@ -131,4 +131,5 @@ def preemption_reached(step: int) -> bool:
   was told to stop (False while none was, and in a one-process run)."""
   if not is_multiprocess():
     return False
-  return ocp.multihost.reached_preemption(step)
+  from orbax.checkpoint import multihost  # pylint: disable=g-import-not-at-top
+  return multihost.reached_preemption(step)

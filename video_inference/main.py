@@ -30,6 +30,7 @@ from ml_collections import config_flags
 
 from video_inference import distributed
 from video_inference import modes
+from video_inference import threefry
 
 _CONFIG = config_flags.DEFINE_config_file(
     "config", None, "Config file (configs/<family>_<dataset>.py[:variant]).",
@@ -65,6 +66,7 @@ class _QuietLibraries(python_logging.Filter):
 
 
 def main(argv):
+  threefry.set_for_process()
   if len(argv) > 1:
     raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
   logging.set_verbosity(logging.INFO)

@@ -12,6 +12,7 @@ from video_inference import checkpoints
 from video_inference import config_lib
 from video_inference import models
 from video_inference import runs
+from video_inference import threefry
 from video_inference import train
 from video_inference import visualization
 from video_inference.evaluation import evaluate as evaluate_lib
@@ -87,6 +88,7 @@ def family_modes(family: str) -> dict:
   return dict(models.model_class(family).extra_modes)
 
 
+@threefry.scoped
 def run(mode: str, config, workdir: str, **options):
   """Runs `--mode=mode`: a common mode, or one of the config's family."""
   if mode in MODES:

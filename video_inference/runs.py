@@ -51,10 +51,10 @@ import tqdm
 
 from video_inference import checkpoints
 from video_inference import config_lib
-from video_inference import input_pipeline
+from video_inference import inference_file
 from video_inference import paths
 from video_inference import sampling
-from video_inference import train
+from video_inference import threefry
 from video_inference import visualization
 
 # The PIL modes whose pixels carry transparency.
@@ -330,6 +330,9 @@ class Run:
     if isinstance(index, bool) or not isinstance(index, (int, np.integer)) \
         or index < 0:
       raise ValueError(f"clip must be an int >= 0; got {index!r}.")
+    # Here, not at the top: reading a dataset needs TensorFlow, which
+    # sampling from given keyframes does not.
+    from video_inference import input_pipeline  # pylint: disable=g-import-not-at-top
     clips = input_pipeline.eval_clips(self.config, index + 1, anchor_times=())
     available = len(clips["video"])
     if index >= available:
@@ -341,6 +344,7 @@ class Run:
     clip["video"] = visualization.to_uint8(clip["video"])
     return clip
 
+  @threefry.scoped
   def sample(self, anchors: Mapping[int, Any] | Sequence[tuple[Any, int]]
              | None = None, num_samples: int = 4, seed: int = 0,
              num_frames: int | None = None,
@@ -421,10 +425,19 @@ class Run:
 
 
 def load_run(workdir: str, step: int | str = "latest") -> Run:
-  """The run in `workdir` at checkpoint `step` ('latest', 'best' or N)."""
-  config = checkpoints.load_run_config(workdir)
-  model, variables, restored = checkpoints.load_for_inference(config, workdir,
-                                                              step)
+  """The run in `workdir` at checkpoint `step` ('latest', 'best' or N), or
+  an exported file (a path or URL; `inference_file`), which is one step."""
+  if inference_file.is_exported(workdir):
+    if step not in ("latest", None):
+      raise ValueError(f"{workdir} is an exported file holding one step; "
+                       f"step={step!r} selects among a workdir's "
+                       "checkpoints.")
+    config, model, variables, restored, _ = inference_file.load_exported(
+        workdir)
+  else:
+    config = checkpoints.load_run_config(workdir)
+    model, variables, restored = checkpoints.load_for_inference(
+        config, workdir, step)
   if not model.generates_videos:
     raise ValueError(f"{workdir} holds a {model.name} run, which generates "
                      "no videos; sample from a run of a generative family.")
@@ -444,5 +457,6 @@ def train_if_missing(workdir: str, config_file: str, step: int | str = "latest",
       target[field] = value
     print(f"{workdir} holds no checkpoint: training {config_file} there "
           f"({config.train.num_steps} steps).")
+    from video_inference import train  # pylint: disable=g-import-not-at-top
     train.train_and_evaluate(config, workdir)
   return load_run(workdir, step)

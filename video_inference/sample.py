@@ -24,10 +24,12 @@ from absl import app
 from absl import flags
 from etils import epath
 
+from video_inference import threefry
 from video_inference.config_lib import parse_step
 
 _WORKDIR = flags.DEFINE_string(
-    "workdir", None, "Training run directory (config.json, checkpoints/).")
+    "workdir", None, "Training run directory (config.json, checkpoints/), "
+    "or an exported file (python -m video_inference.export), a path or URL.")
 _STEP = flags.DEFINE_string(
     "step", "latest", "Checkpoint: 'latest', 'best' or a step number.")
 _ANCHOR = flags.DEFINE_multi_string(
@@ -77,6 +79,19 @@ def parse_attribute(spec: str) -> tuple[str, int]:
                      "integer class, e.g. action=2.") from None
 
 
+def _samples_folder(source: str) -> epath.Path:
+  """<workdir>/samples, or <file stem>_samples beside an exported file (in
+  the current directory for a URL)."""
+  from video_inference import inference_file  # pylint: disable=g-import-not-at-top
+  if not inference_file.is_exported(source):
+    return epath.Path(source) / "samples"
+  if source.startswith(("http://", "https://")):
+    name = source.rstrip("/").rsplit("/", 1)[-1].split("?")[0]
+    return epath.Path(epath.Path(name).stem + "_samples")
+  path = epath.Path(source)
+  return path.parent / f"{path.stem}_samples"
+
+
 def run_command(workdir: str, anchors: Sequence[str] = (),
                 step: str = "latest", num_frames: int | None = None,
                 num_samples: int = 4, seed: int = 0, out: str | None = None,
@@ -96,7 +111,7 @@ def run_command(workdir: str, anchors: Sequence[str] = (),
     runs.check_output_dir(out, num_samples, overwrite, workdir)
   run = runs.load_run(workdir, checkpoint)
   print(f"Loaded {run}.")
-  out = out or (epath.Path(workdir) / "samples"
+  out = out or (_samples_folder(workdir)
                 / f"sample_step_{run.step}_seed_{seed}")
   runs.check_output_dir(out, num_samples, overwrite, workdir)
   samples = run.sample(pairs or None, num_samples=num_samples, seed=seed,
@@ -112,6 +127,7 @@ def run_command(workdir: str, anchors: Sequence[str] = (),
 
 
 def main(argv):
+  threefry.set_for_process()
   if len(argv) > 1:
     raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
   try:

@@ -21,6 +21,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from video_inference import anchors as anchors_lib
+from video_inference import threefry
 from video_inference import visualization
 
 
@@ -102,6 +103,7 @@ def attribute_schedule(model, attributes: Mapping[str, Any] | None,
   return schedule
 
 
+@threefry.scoped
 def sample(model, variables, anchors, anchor_times: Sequence[int],
            num_frames: int, num_samples: int, rng: jax.Array,
            deterministic: bool = False,
@@ -146,6 +148,7 @@ def clip_conditioning(model, clips: Mapping[str, np.ndarray]
           for name in model.conditioning_classes if name in clips}
 
 
+@threefry.scoped
 def sample_batch(model, variables, videos: np.ndarray, anchor_masks: np.ndarray,
                  num_samples: int, rng: jax.Array, batch_size: int,
                  deterministic: bool = False,

@@ -28,7 +28,6 @@ from etils import epath
 import jax
 import ml_collections
 import numpy as np
-import orbax.checkpoint as ocp
 
 from video_inference import checkpoints
 from video_inference import config_lib
@@ -36,6 +35,7 @@ from video_inference import distributed
 from video_inference import input_pipeline
 from video_inference import models
 from video_inference import sampling
+from video_inference import threefry
 from video_inference.evaluation import evaluate as evaluate_lib
 from video_inference.models import base as models_base
 
@@ -72,6 +72,7 @@ def _check_finite(history, first_step: int, manager) -> None:
           "stopped; no checkpoint had been written yet.")
 
 
+@threefry.scoped
 def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
                        devices=None) -> dict[str, Any]:
   """Trains `config` in `workdir` (resuming if it holds a checkpoint).
@@ -163,8 +164,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
     value = float(distributed.broadcast_from_first(
         np.float64(np.nan if best is None else best["mean"])))
     if not np.isnan(value):
-      best_manager.save(step, args=ocp.args.StandardSave(state),
-                        metrics={"value": value})
+      checkpoints.save(best_manager, step, state, metrics={"value": value})
     return results
 
   seed_key = jax.random.key(config.seed)
@@ -221,7 +221,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
         history, history_start = [], step
       if config_lib.is_due(step, config.train.checkpoint_every) or at_end:
         _check_finite(history, history_start, manager)
-        manager.save(step, args=ocp.args.StandardSave(state))
+        checkpoints.save(manager, step, state)
       if model.generates_videos and (
           config_lib.is_due(step, config.train.sample_every) or at_end):
         summary["sample_files"] = on_first_host(
@@ -235,7 +235,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
       logging.warning("Pre-empted: saving a checkpoint at step %d and "
                       "stopping.", step)
       if manager.latest_step() != step:  # The periodic save may have.
-        manager.save(step, args=ocp.args.StandardSave(state), force=True)
+        checkpoints.save(manager, step, state, force=True)
     elif step == num_steps:
       summary["eval_json"] = evaluate_and_keep_best(step, state).get("path")
   finally:

@@ -61,6 +61,7 @@ from video_inference import anchors as anchors_lib
 from video_inference import input_pipeline
 from video_inference import paths
 from video_inference import sampling
+from video_inference import threefry
 from video_inference.evaluation import acd
 from video_inference.evaluation import attribute_scores
 from video_inference.evaluation import classification
@@ -132,6 +133,7 @@ def check_settings(config, during_training: bool) -> None:
         raise type(error)(f"evals.{name}: {error}") from error
 
 
+@threefry.scoped
 def evaluate(model, variables, config, step: int, workdir: str | None = None,
              writer=None, source=None, during_training: bool = False,
              split: str | None = None, tag: str | None = None) -> dict:

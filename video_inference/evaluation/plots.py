@@ -1,14 +1,17 @@
-"""PNG plots of evaluation curves (matplotlib, off-screen Agg backend)."""
+"""PNG plots of evaluation curves.
+
+Through matplotlib's object API (a `Figure` drawn by the Agg canvas), not
+pyplot: nothing here selects a backend or touches pyplot's global figures,
+so a user's notebook keeps its inline plots.
+"""
 
 from __future__ import annotations
 
 from typing import Sequence
 
 from etils import epath
-import matplotlib
-
-matplotlib.use("Agg")  # No display on servers and CI; must precede pyplot.
-from matplotlib import pyplot as plt  # noqa: E402
+from matplotlib import figure as figure_lib
+from matplotlib.backends import backend_agg
 
 
 def stochasticity_curve(path: str, ks: Sequence[int], curve: Sequence[float],
@@ -20,7 +23,9 @@ def stochasticity_curve(path: str, ks: Sequence[int], curve: Sequence[float],
 
   `baseline`, when given, is the deterministic z = mu PSNR, drawn flat.
   """
-  figure, axes = plt.subplots(figsize=(5, 3.5), dpi=120)
+  figure = figure_lib.Figure(figsize=(5, 3.5), dpi=120)
+  backend_agg.FigureCanvasAgg(figure)
+  axes = figure.subplots()
   axes.plot(ks, curve, marker="o", label="best of k samples")
   if all(value is not None for value in (*low, *high)):
     axes.fill_between(ks, low, high, alpha=0.25,
@@ -41,5 +46,4 @@ def stochasticity_curve(path: str, ks: Sequence[int], curve: Sequence[float],
   path.parent.mkdir(parents=True, exist_ok=True)
   with path.open("wb") as f:
     figure.savefig(f, format=path.suffix[1:] or "png")
-  plt.close(figure)
   return str(path)

@@ -18,6 +18,7 @@ import numpy as np
 
 from video_inference import input_pipeline
 from video_inference import sampling
+from video_inference import threefry
 from video_inference import visualization
 
 
@@ -41,6 +42,7 @@ def _check_dictionary(model, variables, static_rows, transient_rows):
   return rows["static"], rows["transient"]
 
 
+@threefry.scoped
 def sample_dictionary(model, variables, static_rows: Sequence[int],
                       transient_rows: Sequence[int],
                       num_frames: int | None = None) -> np.ndarray:
@@ -60,6 +62,7 @@ def sample_dictionary(model, variables, static_rows: Sequence[int],
   return visualization.to_uint8(np.asarray(videos))
 
 
+@threefry.scoped
 def interpolate_transient(model, variables, static_row: int,
                           transient_row: int, first: int,
                           last: int) -> np.ndarray:
