@@ -5,6 +5,10 @@ VIDEO_INFERENCE_RUN, VIDEO_INFERENCE_OUT, VIDEO_INFERENCE_KEYFRAMES.
 """
 
 import os
+import pathlib
+import shutil
+import subprocess
+import sys
 
 import nbclient
 import nbformat
@@ -12,6 +16,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from conftest import REPO
+from video_inference import inference_file
 
 
 def _execute(name, tmp_path):
@@ -58,7 +63,9 @@ def test_inbetween_your_keyframes_notebook(trained_run, tmp_path,
     paths.append(f"{tmp_path / f'key{time}.png'}@{time}")
     image.save(tmp_path / f"key{time}.png")
   out = tmp_path / "out"
-  monkeypatch.setenv("VIDEO_INFERENCE_RUN", workdir)
+  # This notebook loads the run as an exported file (the other, the workdir).
+  exported = inference_file.export_run(workdir, tmp_path / "run.vi")
+  monkeypatch.setenv("VIDEO_INFERENCE_RUN", str(exported))
   monkeypatch.setenv("VIDEO_INFERENCE_OUT", str(out))
   monkeypatch.setenv("VIDEO_INFERENCE_KEYFRAMES", ",".join(paths))
   html = _execute("inbetween_your_keyframes.ipynb", tmp_path)
@@ -74,4 +81,51 @@ def test_notebooks_are_stored_without_outputs(name):
   nbformat.validate(notebook)
   code = [cell for cell in notebook.cells if cell.cell_type == "code"]
   assert code and all(not cell.outputs for cell in code)
-  assert "find_spec(\"video_inference\")" in code[0].source  # Setup first.
+  assert "installed_version()" in code[0].source  # Install first.
+
+
+_INSTALLED = "video_inference 0.1.0 from "
+
+
+def test_install_cell_installs_from_a_clone_beside_a_shadowing_folder(
+    tmp_path):
+  """The notebooks' install cell, in a fresh virtual environment without
+  the package: it clones REPO_URL (a local clone in a folder named
+  video_inference), installs it and imports it, although the working
+  directory holds a folder named video_inference (what Colab's clone used
+  to be, which Python imports as an empty namespace package)."""
+  if shutil.which("git") is None or not (REPO / ".git").exists():
+    pytest.skip("needs git and a git checkout of the repository")
+  source = tmp_path / "source" / "video_inference"
+  subprocess.run(["git", "clone", "-q", "--depth=1", f"file://{REPO}",
+                  str(source)], check=True, timeout=120)
+  venv = tmp_path / "venv"
+  subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True,
+                 timeout=300)
+  # Colab's Python has `wheel`, which an editable install builds with; a
+  # fresh venv of Python 3.11 lacks it and this machine has no index.
+  import wheel  # pylint: disable=g-import-not-at-top
+  site = next(venv.glob("lib/python3*/site-packages"))
+  shutil.copytree(pathlib.Path(wheel.__file__).parent, site / "wheel")
+  work = tmp_path / "content"
+  (work / "video_inference").mkdir(parents=True)
+  cell = nbformat.read(REPO / "colabs" / "sample_from_checkpoint.ipynb",
+                       as_version=4).cells[1].source
+  # Offline: the package alone (--no-deps; the dependencies are Colab's),
+  # built with the venv's own setuptools (--no-build-isolation).
+  environment = dict(os.environ, VIDEO_INFERENCE_REPO_URL=str(source),
+                     VIDEO_INFERENCE_PIP_ARGS="--no-deps --no-build-isolation",
+                     PIP_NO_INDEX="1")
+  environment.pop("PYTHONPATH", None)
+  completed = subprocess.run(
+      [str(venv / "bin" / "python"), "-c", cell], cwd=work,
+      capture_output=True, text=True, timeout=600, env=environment)
+  assert completed.returncode == 0, completed.stderr[-3000:]
+  checkout = work / "video_inference_checkout"
+  assert _INSTALLED + str(checkout / "video_inference") in completed.stdout
+  # A second run finds the install and the clone: nothing to do.
+  again = subprocess.run(
+      [str(venv / "bin" / "python"), "-c", cell], cwd=work,
+      capture_output=True, text=True, timeout=300, env=environment)
+  assert again.returncode == 0, again.stderr[-3000:]
+  assert _INSTALLED in again.stdout
