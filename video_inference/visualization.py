@@ -37,7 +37,10 @@ Choices where the papers are silent:
 
 from __future__ import annotations
 
+import base64
 import fractions
+import html
+import io
 import math
 import os
 from typing import Any, Sequence
@@ -278,6 +281,22 @@ def write_gif(
   return str(path)
 
 
+def _h264_frames(frames: Any, fps: Any) -> np.ndarray:
+  """RGB frames with even sides, as H.264's 4:2:0 sampling needs."""
+  frames = _check_animation(frames, fps)
+  if frames.shape[-1] == 1:
+    frames = np.repeat(frames, 3, axis=-1)
+  _, h, w, _ = frames.shape
+  return np.pad(frames, ((0, 0), (0, h % 2), (0, w % 2), (0, 0)),
+                mode="edge")
+
+
+# PyAV's H.264 settings of every MP4 the library writes: near-lossless, and
+# the index first so a browser starts playing before the whole file.
+_MP4_OPTIONS = dict(codec="libx264", codec_options={"crf": "12"},
+                    container_options={"movflags": "+faststart"})
+
+
 def write_mp4(
   path: str | os.PathLike,
   frames: Any,
@@ -285,26 +304,58 @@ def write_mp4(
   overwrite: bool = False,
 ) -> str:
   """Writes frames [T, H, W, C] as an H.264 MP4; returns the path."""
-  # Deferred: tfds_builders' package import loads every builder (and TFDS).
   from tfds_builders import video_io  # pylint: disable=g-import-not-at-top
 
-  frames = _check_animation(frames, fps)
-  if frames.shape[-1] == 1:
-    frames = np.repeat(frames, 3, axis=-1)
-  _, h, w, _ = frames.shape
-  frames = np.pad(frames, ((0, 0), (0, h % 2), (0, w % 2), (0, 0)),
-                  mode="edge")
+  frames = _h264_frames(frames, fps)
   path = _prepare_path(path, overwrite)
-  video_io.write_video(
-    path,
-    frames,
-    fps=fractions.Fraction(fps).limit_denominator(1001),
-    codec="libx264",
-    codec_options={"crf": "12"},
-    # The index first, so a browser starts playing before the whole file.
-    container_options={"movflags": "+faststart"},
-  )
+  video_io.write_video(path, frames,
+                       fps=fractions.Fraction(fps).limit_denominator(1001),
+                       **_MP4_OPTIONS)
   return str(path)
+
+
+def mp4_bytes(frames: Any, fps: float = 8) -> bytes:
+  """`write_mp4`'s file as bytes (for HTML players)."""
+  from tfds_builders import video_io  # pylint: disable=g-import-not-at-top
+
+  return video_io.encode_video(
+      _h264_frames(frames, fps), ".mp4",
+      fps=fractions.Fraction(fps).limit_denominator(1001), **_MP4_OPTIONS)
+
+
+def png_bytes(image: Any) -> bytes:
+  """A [H, W, C] uint8 (or [-1, 1] float) image as PNG bytes."""
+  image = to_uint8(image)
+  _check_channels(image, "image", 3, "[H, W, C]")
+  buffer = io.BytesIO()
+  _pil_image(image).save(buffer, format="PNG")
+  return buffer.getvalue()
+
+
+def videos_html(named: dict[str, Any], fps: float = 8, height: int = 128,
+                columns: int = 4) -> str:
+  """A table of looping inline MP4 players, `columns` a row, each titled
+  with its name and shown `height` pixels high (pixels kept sharp)."""
+  cells = []
+  for name, frames in named.items():
+    data = base64.b64encode(mp4_bytes(frames, fps)).decode()
+    cells.append(
+        f'<td style="padding:4px;text-align:center">'
+        f"<div>{html.escape(name)}</div>"
+        f'<video height="{int(height)}" autoplay loop muted controls '
+        f'playsinline style="image-rendering:pixelated" '
+        f'src="data:video/mp4;base64,{data}"></video></td>')
+  rows = ["<tr>" + "".join(cells[i:i + columns]) + "</tr>"
+          for i in range(0, len(cells), columns)]
+  return "<table>" + "".join(rows) + "</table>"
+
+
+def image_html(image: Any, title: str = "") -> str:
+  """An inline PNG with its title above it."""
+  data = base64.b64encode(png_bytes(image)).decode()
+  return (f"<div>{html.escape(title)}</div>"
+          f'<img style="image-rendering:pixelated" '
+          f'src="data:image/png;base64,{data}">')
 
 
 def per_frame_mean(videos: Any) -> np.ndarray:
