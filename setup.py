@@ -1,6 +1,8 @@
 """Installs video_inference and the TFDS builders; extras add what training,
 evaluation and the datasets need."""
 
+import importlib.metadata
+
 import setuptools
 
 # Enough to sample from a trained run or an exported model file
@@ -24,10 +26,25 @@ INSTALL_REQUIRES = [
   "absl-py>=2",
 ]
 
+
+
+def _tensorflow() -> str:
+  """TensorFlow for the input pipeline only (the models run on JAX):
+  tensorflow-cpu, the smaller wheel, unless the full package is installed
+  already (Colab's, say), which pip would otherwise overlay with a second
+  copy of the same `tensorflow` module. Seen when pip builds without
+  isolation (`--no-build-isolation`, as the notebooks' install cell does);
+  an isolated build does not see the installed packages."""
+  try:
+    importlib.metadata.version("tensorflow")
+    return "tensorflow>=2.20,<2.22"
+  except importlib.metadata.PackageNotFoundError:
+    return "tensorflow-cpu>=2.20,<2.22"
+
+
 # The datasets: TFDS builders and the tf.data input pipeline.
 DATA = [
-  # tensorflow-cpu is only the input pipeline; the models run on JAX.
-  "tensorflow-cpu>=2.20,<2.22",
+  _tensorflow(),
   "tensorflow-datasets>=4.9.9,<4.10",
   "array-record>=0.7",
   # Reads Chair-CAD's model index (all_chair_names.mat).

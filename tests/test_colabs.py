@@ -107,15 +107,18 @@ def test_install_cell_installs_from_a_clone_beside_a_shadowing_folder(
   import wheel  # pylint: disable=g-import-not-at-top
   site = next(venv.glob("lib/python3*/site-packages"))
   shutil.copytree(pathlib.Path(wheel.__file__).parent, site / "wheel")
+  # Colab's own TensorFlow (its metadata is all setup.py looks at).
+  colab_tensorflow = site / "tensorflow-2.21.0.dist-info"
+  colab_tensorflow.mkdir()
+  (colab_tensorflow / "METADATA").write_text(
+      "Metadata-Version: 2.1\nName: tensorflow\nVersion: 2.21.0\n")
   work = tmp_path / "content"
   (work / "video_inference").mkdir(parents=True)
   cell = nbformat.read(REPO / "colabs" / "sample_from_checkpoint.ipynb",
                        as_version=4).cells[1].source
-  # Offline: the package alone (--no-deps; the dependencies are Colab's),
-  # built with the venv's own setuptools (--no-build-isolation).
+  # Offline: the package alone (--no-deps; the dependencies are Colab's).
   environment = dict(os.environ, VIDEO_INFERENCE_REPO_URL=str(source),
-                     VIDEO_INFERENCE_PIP_ARGS="--no-deps --no-build-isolation",
-                     PIP_NO_INDEX="1")
+                     VIDEO_INFERENCE_PIP_ARGS="--no-deps", PIP_NO_INDEX="1")
   environment.pop("PYTHONPATH", None)
   completed = subprocess.run(
       [str(venv / "bin" / "python"), "-c", cell], cwd=work,
@@ -123,6 +126,13 @@ def test_install_cell_installs_from_a_clone_beside_a_shadowing_folder(
   assert completed.returncode == 0, completed.stderr[-3000:]
   checkout = work / "video_inference_checkout"
   assert _INSTALLED + str(checkout / "video_inference") in completed.stdout
+  # The data extra keeps Colab's tensorflow instead of adding tensorflow-cpu.
+  requires = subprocess.run(
+      [str(venv / "bin" / "python"), "-c", "import importlib.metadata as m; "
+       "print(m.requires('video_inference'))"], capture_output=True,
+      text=True, timeout=60, env=environment, check=True).stdout
+  assert "'tensorflow<2.22,>=2.20; extra ==" in requires
+  assert "tensorflow-cpu" not in requires
   # A second run finds the install and the clone: nothing to do.
   again = subprocess.run(
       [str(venv / "bin" / "python"), "-c", cell], cwd=work,
