@@ -129,8 +129,9 @@ def test_install_cell_installs_from_a_clone_beside_a_shadowing_folder(
   # The data extra keeps Colab's tensorflow instead of adding tensorflow-cpu.
   requires = subprocess.run(
       [str(venv / "bin" / "python"), "-c", "import importlib.metadata as m; "
-       "print(m.requires('video_inference'))"], capture_output=True,
-      text=True, timeout=60, env=environment, check=True).stdout
+       "print(m.requires('video_inference'))"], cwd=work,
+      capture_output=True, text=True, timeout=60, env=environment,
+      check=True).stdout
   assert "'tensorflow<2.22,>=2.20; extra ==" in requires
   assert "tensorflow-cpu" not in requires
   # A second run finds the install and the clone: nothing to do.
