@@ -15,9 +15,9 @@ import time
 from absl import app
 from absl import flags
 import jax
-import jax.numpy as jnp
 import numpy as np
 
+import peak as peak_lib
 from video_inference import threefry
 from video_inference.evaluation import fvd
 
@@ -25,19 +25,6 @@ _FRAMES = flags.DEFINE_integer("frames", 16, "Frames per clip (>= 9).")
 _BATCHES = flags.DEFINE_integer("batches", 3, "Timed batches.")
 _PER_DEVICE = flags.DEFINE_integer("batch_size_per_device", 4,
                                    "Clips per device per call.")
-
-
-def matmul_peak_flops(size: int = 4096, repeats: int = 5) -> float:
-  """Best-of-`repeats` float32 FLOP/s of one jitted square matmul."""
-  a = jnp.ones((size, size), jnp.float32)
-  matmul = jax.jit(lambda x, y: x @ y)
-  matmul(a, a).block_until_ready()
-  best = float("inf")
-  for _ in range(repeats):
-    start = time.perf_counter()
-    matmul(a, a).block_until_ready()
-    best = min(best, time.perf_counter() - start)
-  return 2 * size**3 / best
 
 
 def main(argv):
@@ -59,7 +46,7 @@ def main(argv):
   seconds = time.perf_counter() - start
   clips_per_second = _BATCHES.value * batch / seconds
   achieved = clips_per_second * flops_per_clip
-  peak = matmul_peak_flops()
+  peak = peak_lib.matmul_peak_flops()
   print(f"device: {jax.devices()[0].device_kind} x {len(jax.local_devices())}")
   print(f"clip: {_FRAMES.value}x64x64x3 uint8 -> {_FRAMES.value}x224x224x3; "
         f"batch {batch}")

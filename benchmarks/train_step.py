@@ -5,9 +5,10 @@ r"""Train-step throughput and peak memory of a config, per training phase.
 
 Times every phase's jitted step on one fixed batch of the config's shapes
 (random data: the input pipeline is not measured), after a warm-up step that
-compiles it. FLOPs per step from XLA's cost analysis of the compiled step.
-Peak memory: the accelerator's peak bytes in use where the backend reports
-it, else the process's peak resident set (CPU).
+compiles it. FLOPs per step from XLA's cost analysis of the compiled step,
+and their rate as a share of the float32 matmul peak measured in the same
+process (peak.py). Peak memory: the accelerator's peak bytes in use where
+the backend reports it, else the process's peak resident set (CPU).
 """
 
 import resource
@@ -21,6 +22,7 @@ import jax.numpy as jnp
 from ml_collections import config_flags
 import numpy as np
 
+import peak as peak_lib
 from video_inference import anchors
 from video_inference import models
 from video_inference import threefry
@@ -101,12 +103,14 @@ def run(config):
   # As the train loop feeds it: floating inputs in train.dtype.
   batch = models_base.cast_floating(batch, model.compute_dtype)
   state = jax.jit(model.create_state)(jax.random.key(0))
+  peak = peak_lib.matmul_peak_flops() / 1e9
   print(
     f"device: {jax.devices()[0].device_kind} x{jax.device_count()}, "
     f"batch {config.train.batch_size} clips of {data.num_frames}x"
     f"{data.resolution}x{data.resolution}x{data.channels}, "
     f"3D convolutions: {_CONV3D.value}, train.dtype "
-    f"{config.train.get('dtype', 'float32')}"
+    f"{config.train.get('dtype', 'float32')}; float32 matmul peak "
+    f"{peak:.1f} GFLOP/s"
   )
   for phase in model.phases():
     start = time.perf_counter()
@@ -131,7 +135,8 @@ def run(config):
       f"phase {phase.name:6s}: {1 / per_step:8.2f} steps/s "
       f"({per_step * 1e3:8.1f} ms/step), compile+first {compile_s:5.1f} s, "
       f"{kind} {memory:8.0f} MiB, {gflop:.1f} GFLOP/step (XLA cost "
-      f"analysis) = {gflop / per_step:.1f} GFLOP/s"
+      f"analysis) = {gflop / per_step:.1f} GFLOP/s, "
+      f"{100 * gflop / per_step / peak:.0f}% of the matmul peak"
     )
   sys.stdout.flush()
 
