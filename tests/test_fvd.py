@@ -1,7 +1,9 @@
 """FVD: the Frechet distance, the TF1 resize, the I3D embedding, the cache."""
 
 import os
+import re
 
+import jax
 import numpy as np
 import pytest
 import scipy.linalg
@@ -170,6 +172,37 @@ def test_fvd_grows_with_corruption_strength(embedder, real_videos,
           embedder(corrupt(real_videos, s)))) for s in strengths]
   # Strength 0 is the real set itself: distance ~0 (tested above).
   assert 1.0 < distances[0] < distances[1], distances
+
+
+def test_time_unfolded_convolutions_keep_features_and_fvd(embedder,
+                                                          real_videos):
+  """The embedder's default on CPU (3D convolutions unfolded in time) gives
+  the package's own forward's features and FVD."""
+  native = fvd.I3DEmbedder(batch_size_per_device=2,
+                           conv3d_implementation="native")
+  real, noisy = real_videos[:3], _noise(real_videos[:3], 40)
+  features = {name: (model(real), model(noisy))
+              for name, model in (("native", native), ("unfolded", embedder))}
+  for ours, theirs in zip(features["unfolded"], features["native"]):
+    np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-4)
+  distances = {
+      name: fvd.frechet_distance(*map(fvd.FeatureStatistics.from_features,
+                                      pair))
+      for name, pair in features.items()}
+  assert distances["unfolded"] == pytest.approx(distances["native"],
+                                                rel=1e-3)
+  assert distances["native"] > 1.0
+  # And the default really unfolds: no 5-D (3D) convolution is left.
+  assert _three_d_convolutions(native) > 0
+  assert _three_d_convolutions(embedder) == 0
+
+
+def _three_d_convolutions(model) -> int:
+  videos = np.zeros((model.mesh.size, NUM_FRAMES, 32, 32, 3), np.uint8)
+  text = str(jax.make_jaxpr(model._embed)(model.variables, videos))  # pylint: disable=protected-access
+  return sum(1 for line in text.splitlines()
+             if "conv_general_dilated" in line
+             and re.search(r"f32\[\d+,\d+,\d+,\d+,\d+\]", line))
 
 
 def test_gray_videos_embed_as_repeated_channels(embedder, real_videos):

