@@ -115,9 +115,29 @@ def foreground_weights(videos: jnp.ndarray, weight: float,
   (a Shape Motion shape covers under 5% of a frame), and training stalls on
   empty frames.
   """
-  background = jnp.median(videos, axis=1, keepdims=True)
+  background = median_over_frames(videos)
   differs = jnp.max(jnp.abs(videos - background), axis=-1, keepdims=True)
   return 1.0 + weight * (differs > tolerance).astype(videos.dtype)
+
+
+def median_over_frames(videos: jnp.ndarray) -> jnp.ndarray:
+  """[B, 1, H, W, C]: each pixel's median over the N frames of [B, N, H, W,
+  C], the same values as `jnp.median(videos, 1, keepdims=True)`.
+
+  By an odd-even transposition sorting network (N rounds of elementwise
+  min/max, which XLA fuses into one loop) instead of jnp.median's sort, the
+  slowest op of the sdvi video step on CPU (docs/benchmarks.md). N^2/2
+  compare-exchanges: meant for clip lengths, not long axes.
+  """
+  values = [videos[:, t] for t in range(videos.shape[1])]
+  count = len(values)
+  for parity in range(count):
+    for i in range(parity % 2, count - 1, 2):
+      values[i], values[i + 1] = (jnp.minimum(values[i], values[i + 1]),
+                                  jnp.maximum(values[i], values[i + 1]))
+  # jnp.median's "midpoint": (low + high) * 0.5, exact for odd N too.
+  low, high = values[(count - 1) // 2], values[count // 2]
+  return ((low + high) * 0.5)[:, None]
 
 
 def sigmoid_cross_entropy(logits: jnp.ndarray, is_real: bool) -> jnp.ndarray:
