@@ -18,15 +18,12 @@ import time
 from absl import app
 from absl import flags
 import jax
-import jax.numpy as jnp
 from ml_collections import config_flags
-import numpy as np
 
+import batches
 import peak as peak_lib
-from video_inference import anchors
 from video_inference import models
 from video_inference import threefry
-from video_inference.models import base as models_base
 from video_inference.models import conv3d
 
 _CONFIG = config_flags.DEFINE_config_file(
@@ -60,48 +57,7 @@ def main(argv):
 def run(config):
   data = config.dataset
   model = models.build_model(config)
-  rng = np.random.default_rng(0)
-  batch = {
-    "video": jnp.asarray(
-      rng.uniform(
-        -1,
-        1,
-        (
-          config.train.batch_size,
-          data.num_frames,
-          data.resolution,
-          data.resolution,
-          data.channels,
-        ),
-      ),
-      jnp.float32,
-    ),
-    # Anchors as the config's strategy draws them in training.
-    "anchor_mask": jnp.asarray(
-      np.stack(
-        [
-          anchors.sample_anchor_mask(
-            rng,
-            data.num_frames,
-            config.anchors.strategy,
-            config.anchors.min_anchors,
-            config.anchors.max_anchors,
-            config.anchors.first_k,
-          )
-          for _ in range(config.train.batch_size)
-        ]
-      )
-    ),
-  }
-  # Example indices and labels, as the input pipeline adds them (navsynth's
-  # latent-table rows), within every table's range.
-  batch["index"] = jnp.arange(config.train.batch_size, dtype=jnp.int32) % max(
-    1, getattr(config.model, "num_transient", 1)
-  )
-  for name in data.labels:
-    batch[name] = jnp.zeros((config.train.batch_size,), jnp.int32)
-  # As the train loop feeds it: floating inputs in train.dtype.
-  batch = models_base.cast_floating(batch, model.compute_dtype)
+  batch = batches.random_batch(config, model)
   state = jax.jit(model.create_state)(jax.random.key(0))
   peak = peak_lib.matmul_peak_flops() / 1e9
   print(
