@@ -15,7 +15,10 @@ os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", os.path.join(
     tempfile.gettempdir(), "video_inference_test_xla_cache"))
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "1")
 
+import json  # noqa: E402
 import pathlib  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
 
 import pytest  # noqa: E402
 
@@ -26,6 +29,17 @@ from video_inference import threefry  # noqa: E402
 threefry.set_for_process()
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
+
+
+def run_python_json(script: str, *args: str) -> dict:
+  """Runs `script` in a fresh interpreter from the checkout; its last line
+  of output, parsed as JSON (the script's report)."""
+  completed = subprocess.run(
+      [sys.executable, "-c", script, *map(str, args)], cwd=REPO,
+      capture_output=True, text=True, timeout=300,
+      env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
+  assert completed.returncode == 0, completed.stderr[-3000:]
+  return json.loads(completed.stdout.strip().splitlines()[-1])
 
 
 def load_config(name: str, variant: str = "tiny"):

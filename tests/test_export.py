@@ -4,15 +4,12 @@ saved in a fresh interpreter where no extra (TensorFlow, the evaluators,
 the sample command takes them; bad files are refused."""
 
 import json
-import os
 import pathlib
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
-from conftest import REPO
+from conftest import run_python_json
 from video_inference import inference_file
 from video_inference import runs
 from video_inference import sample as sample_command
@@ -70,14 +67,9 @@ def test_export_is_smaller_and_samples_the_same_videos(exported, tmp_path):
   assert out.stat().st_size < _size(checkpoint)
   anchor = np.full((32, 32, 3), 200, np.uint8)
   np.save(tmp_path / "anchor.npy", anchor)
-  completed = subprocess.run(
-      [sys.executable, "-c", _SAMPLE_IN_A_FRESH_INTERPRETER, str(out),
-       str(tmp_path / "anchor.npy"), str(tmp_path / "videos.npy"),
-       str(tmp_path / "saved")],
-      cwd=REPO, capture_output=True, text=True, timeout=300,
-      env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
-  assert completed.returncode == 0, completed.stderr[-3000:]
-  report = json.loads(completed.stdout.strip().splitlines()[-1])
+  report = run_python_json(
+      _SAMPLE_IN_A_FRESH_INTERPRETER, out, tmp_path / "anchor.npy",
+      tmp_path / "videos.npy", tmp_path / "saved")
   assert report == {"step": step, "family": "sdvi",
                     "written": len(runs.output_names(3))}
   assert (tmp_path / "saved" / "sample_00.mp4").stat().st_size > 0

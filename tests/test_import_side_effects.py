@@ -3,14 +3,10 @@ random-number setting, not matplotlib's backend, not logging; and the
 sampling API (`runs`, the sample command) imports neither TensorFlow nor
 TensorFlow Datasets. Each check runs in a fresh interpreter."""
 
-import json
-import os
-import subprocess
-import sys
 
 import pytest
 
-from conftest import REPO
+from conftest import run_python_json
 
 _STATE = """
 import json, logging, sys
@@ -29,13 +25,7 @@ def state():
 
 
 def _run(body: str) -> dict:
-  script = _STATE + body + "\nprint(json.dumps(result))\n"
-  completed = subprocess.run(
-      [sys.executable, "-c", script], cwd=REPO, capture_output=True,
-      text=True, timeout=300,
-      env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
-  assert completed.returncode == 0, completed.stderr[-3000:]
-  return json.loads(completed.stdout.strip().splitlines()[-1])
+  return run_python_json(_STATE + body + "\nprint(json.dumps(result))\n")
 
 
 # The commands whose flags share names with main's (absl keeps one flag

@@ -82,10 +82,7 @@ def write_video(path: epath.PathLike, video: np.ndarray, fps: int = 25,
   {"reserve_index_space": "64"}` stops FFmpeg's AVI muxer reserving ~4 KB
   for an OpenDML index.
   """
-  video = np.asarray(video)
-  if video.dtype != np.uint8 or video.ndim != 4 or video.shape[-1] != 3:
-    raise ValueError(f"Expected uint8 [T, H, W, 3], got {video.dtype} "
-                     f"{video.shape}.")
+  video = _checked_rgb_video(video)
   path = epath.Path(path)
   if "://" not in os.fspath(path):
     _encode(str(path), video, fps, codec, key_frame_interval,
@@ -101,10 +98,7 @@ def encode_video(video: np.ndarray, suffix: str, fps: int = 25,
                  container_options: dict[str, str] | None = None,
                  codec_options: dict[str, str] | None = None) -> bytes:
   """`write_video`'s file as bytes, the container named by `suffix`."""
-  video = np.asarray(video)
-  if video.dtype != np.uint8 or video.ndim != 4 or video.shape[-1] != 3:
-    raise ValueError(f"Expected uint8 [T, H, W, 3], got {video.dtype} "
-                     f"{video.shape}.")
+  video = _checked_rgb_video(video)
   # FFmpeg reopens the file by name to move an MP4's index to the front
   # (faststart), so the video is encoded to a scratch file, not to memory.
   with tempfile.TemporaryDirectory() as local_dir:
@@ -112,6 +106,14 @@ def encode_video(video: np.ndarray, suffix: str, fps: int = 25,
     _encode(str(local), video, fps, codec, key_frame_interval,
             container_options, codec_options)
     return local.read_bytes()
+
+
+def _checked_rgb_video(video) -> np.ndarray:
+  video = np.asarray(video)
+  if video.dtype != np.uint8 or video.ndim != 4 or video.shape[-1] != 3:
+    raise ValueError(f"Expected uint8 [T, H, W, 3], got {video.dtype} "
+                     f"{video.shape}.")
+  return video
 
 
 def _encode(path: str, video: np.ndarray, fps, codec, key_frame_interval,

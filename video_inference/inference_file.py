@@ -8,8 +8,7 @@ step's evaluation when the workdir has them, and the package version.
 `runs.load_run(FILE)` and `python -m video_inference.sample
 --workdir=FILE` take it directly, from a local path, a gs:// path or an
 http(s) URL; loading needs neither TensorFlow nor a restore of the train
-state. The command is
-`python -m video_inference.export`.
+state. The command is `python -m video_inference.export`.
 
 Format: flax's msgpack serialisation of one dict (see `export_run`), arrays
 as stored; a reader refuses another format name or a newer format version.
@@ -34,6 +33,7 @@ from video_inference import threefry
 
 FORMAT = "video_inference.inference"
 FORMAT_VERSION = 1
+
 
 def _package_version() -> str:
   try:
@@ -79,8 +79,13 @@ def export_run(workdir, out, step: int | str = "latest",
   return out
 
 
+def is_url(source) -> bool:
+  """Whether `source` is an http(s) URL (read with urllib, not epath)."""
+  return str(source).startswith(("http://", "https://"))
+
+
 def _read_bytes(source: str) -> bytes:
-  if source.startswith(("http://", "https://")):
+  if is_url(source):
     with urllib.request.urlopen(source, timeout=60) as response:
       return response.read()
   return epath.Path(source).read_bytes()
@@ -89,9 +94,7 @@ def _read_bytes(source: str) -> bytes:
 def is_exported(source) -> bool:
   """Whether `source` names an exported file (a URL or a file, not a
   workdir)."""
-  text = str(source)
-  return text.startswith(("http://", "https://")) or epath.Path(
-      text).is_file()
+  return is_url(source) or epath.Path(source).is_file()
 
 
 @threefry.scoped

@@ -205,15 +205,14 @@ def check_output_dir(out: str | os.PathLike, num_samples: int,
   if out.exists() and not out.is_dir():
     raise NotADirectoryError(f"Output path {out} exists and is not a "
                              "directory.")
-  outputs = [str(out / name) for name in output_names(num_samples)]
-  existing = [epath.Path(path) for path in outputs
-              if epath.Path(path).exists()]
+  outputs = [out / name for name in output_names(num_samples)]
+  existing = [path for path in outputs if path.exists()]
   if existing and not overwrite:
     shown = ", ".join(path.name for path in existing[:6])
     more = f" and {len(existing) - 6} more" if len(existing) > 6 else ""
     raise FileExistsError(f"{out} already holds {shown}{more}; pass "
                           "--overwrite (overwrite=True) to replace them.")
-  return outputs
+  return [str(path) for path in outputs]
 
 
 @dataclasses.dataclass

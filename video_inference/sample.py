@@ -85,7 +85,7 @@ def _samples_folder(source: str) -> epath.Path:
   from video_inference import inference_file  # pylint: disable=g-import-not-at-top
   if not inference_file.is_exported(source):
     return epath.Path(source) / "samples"
-  if source.startswith(("http://", "https://")):
+  if inference_file.is_url(source):
     name = source.rstrip("/").rsplit("/", 1)[-1].split("?")[0]
     return epath.Path(epath.Path(name).stem + "_samples")
   path = epath.Path(source)

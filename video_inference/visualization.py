@@ -224,11 +224,9 @@ def write_png(
   path: str | os.PathLike, image: Any, overwrite: bool = False
 ) -> str:
   """Writes a [H, W, C] uint8 (or [-1, 1] float) image; returns the path."""
-  image = to_uint8(image)
-  _check_channels(image, "image", 3, "[H, W, C]")
+  data = png_bytes(image)
   path = _prepare_path(path, overwrite)
-  with path.open("wb") as f:
-    _pil_image(image).save(f, format="PNG")
+  path.write_bytes(data)
   return str(path)
 
 

@@ -172,8 +172,8 @@ class I3DEmbedder:
     self.variables = jax.device_put(variables, replicated)
 
     def embed(variables, videos):
-      # I3D is 3D convolutions: on CPU they run time-unfolded, ~1.9x faster
-      # with the same weights and features (docs/benchmarks.md).
+      # I3D is 3D convolutions: on CPU they run time-unfolded, faster with
+      # the same weights and features (docs/benchmarks.md).
       with conv3d.flax_convs_as(conv3d_implementation):
         logits, _ = self.module.apply(variables, preprocess(videos),
                                       is_training=False)
@@ -384,8 +384,7 @@ class VideoDistance:
   def finish(self) -> dict[str, Any]:
     real, hit = self._real_statistics()
     per_generation = [
-        frechet_distance(real,
-                                 FeatureStatistics.from_features(e))
+        frechet_distance(real, FeatureStatistics.from_features(e))
         for e in self.embeddings]
     metrics = {"fvd": intervals.summarize(per_generation, "generations")}
     if len(self.embeddings) >= 2 and self.context.has_anchors:

@@ -86,7 +86,7 @@ def conv2d(x, kernel, strides, padding, lhs_dilation=(1, 1),
 
   Exact up to float summation order. Why: XLA CPU computes the kernel
   gradient of a strided convolution on a slow path, and a matmul's on its
-  fast one (docs/benchmarks.md: the inbetween3d step 1.25x).
+  fast one (docs/benchmarks.md).
   """
   strides, lhs_dilation = tuple(strides), tuple(lhs_dilation)
   if not (as_matmul and strides == (2, 2) and lhs_dilation == (1, 1)):
@@ -188,7 +188,7 @@ class ConvTranspose3D(nn.Module):
     return y + bias
 
 
-def _unfolded_flax_conv(next_fun, args, kwargs, context):
+def _fast_flax_conv(next_fun, args, kwargs, context):
   """A flax.linen.Conv call with a 3D kernel computed time-unfolded, and a
   2D one through `conv2d` (strided patches and a matmul when strided)."""
   module = context.module
@@ -227,5 +227,5 @@ def flax_convs_as(implementation: str = "auto"):
   if not _use_unfold(implementation):
     yield
     return
-  with nn.intercept_methods(_unfolded_flax_conv):
+  with nn.intercept_methods(_fast_flax_conv):
     yield

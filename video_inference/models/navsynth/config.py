@@ -41,7 +41,7 @@ def base_config() -> ml_collections.ConfigDict:
       batch_size=16,                  # Not given in the paper.
       # mu_gamma passes (configs) x updates_per_batch.
       num_steps=1025 * 300,
-      generator_steps=1025 * 300,     # Phase "joint" end; see navsynth_steps.
+      generator_steps=1025 * 300,     # Phase "joint" end; see model.py.
       generator_learning_rate=6.25e-5,  # tau_G.
       rnn_learning_rate=6.25e-5,        # tau_R.
       latent_learning_rate=12.5,        # tau_Z (SGD).
