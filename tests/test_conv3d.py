@@ -98,3 +98,26 @@ def test_strided_flax_convs_run_as_a_matmul_on_cpu():
   assert ("conv_general_dilated" in text) == (jax.default_backend() != "cpu")
   np.testing.assert_allclose(apply(variables, x), layer.apply(variables, x),
                              rtol=1e-5, atol=1e-5)
+
+
+def test_forward_only_strided_convs_stay_convolutions():
+  """With strided_as_matmul=False (the FVD embedder: no gradients), a
+  strided 3D nn.Conv is unfolded in time but stays one strided 2D
+  convolution: building patches would cost more than it saves."""
+  layer = nn.Conv(8, (3, 4, 4), strides=(1, 2, 2))
+  x = jnp.ones((1, 5, 16, 16, 3))
+  variables = layer.init(jax.random.key(0), x)
+
+  def apply(v, inputs, as_matmul):
+    with conv3d.flax_convs_as("time_unfold", strided_as_matmul=as_matmul):
+      return layer.apply(v, inputs)
+
+  forward_only = str(jax.make_jaxpr(
+      lambda v, i: apply(v, i, False))(variables, x))
+  training = str(jax.make_jaxpr(lambda v, i: apply(v, i, True))(variables, x))
+  assert "window_strides=(2, 2)" in forward_only
+  assert "dot_general" not in forward_only
+  assert "conv_general_dilated" not in training
+  for as_matmul in (False, True):
+    np.testing.assert_allclose(apply(variables, x, as_matmul),
+                               layer.apply(variables, x), rtol=1e-5, atol=1e-5)

@@ -3,6 +3,7 @@
 import os
 import re
 
+import flax
 import jax
 import numpy as np
 import pytest
@@ -192,17 +193,36 @@ def test_time_unfolded_convolutions_keep_features_and_fvd(embedder,
   assert distances["unfolded"] == pytest.approx(distances["native"],
                                                 rel=1e-3)
   assert distances["native"] > 1.0
-  # And the default really unfolds: no 5-D (3D) convolution is left.
+  # And the default really unfolds: no 5-D (3D) convolution is left; it
+  # pools without reduce-windows, and its strided convolutions stay XLA's
+  # (forward only: no patches are built).
   assert _three_d_convolutions(native) > 0
   assert _three_d_convolutions(embedder) == 0
+  assert "reduce_window_max" in _jaxpr_text(native)
+  assert "reduce_window_max" not in _jaxpr_text(embedder)
+  assert "window_strides=(2, 2)" in _jaxpr_text(embedder)
+
+
+def _jaxpr_text(model) -> str:
+  videos = np.zeros((model.mesh.size, NUM_FRAMES, 32, 32, 3), np.uint8)
+  return str(jax.make_jaxpr(model._embed)(model.variables, videos))  # pylint: disable=protected-access
 
 
 def _three_d_convolutions(model) -> int:
-  videos = np.zeros((model.mesh.size, NUM_FRAMES, 32, 32, 3), np.uint8)
-  text = str(jax.make_jaxpr(model._embed)(model.variables, videos))  # pylint: disable=protected-access
-  return sum(1 for line in text.splitlines()
+  return sum(1 for line in _jaxpr_text(model).splitlines()
              if "conv_general_dilated" in line
              and re.search(r"f32\[\d+,\d+,\d+,\d+,\d+\]", line))
+
+
+@pytest.mark.parametrize("window, strides", [
+    ((3, 3, 3), (1, 1, 1)), ((1, 3, 3), (1, 2, 2)), ((3, 3, 3), (2, 2, 2)),
+    ((2, 2, 2), (2, 2, 2))])
+def test_separable_max_pool_equals_flax_max_pool(window, strides):
+  """I3D's four pools, odd and even sizes, "SAME" padding: exactly equal."""
+  x = jax.random.normal(jax.random.key(0), (2, 7, 10, 9, 3))
+  np.testing.assert_array_equal(
+      fvd.separable_max_pool(x, window, strides, "SAME"),
+      flax.linen.max_pool(x, window, strides, "SAME"))
 
 
 def test_gray_videos_embed_as_repeated_channels(embedder, real_videos):

