@@ -12,13 +12,25 @@ Choices:
   state of another shape (or, worse, the same shape and another meaning).
 - The step-0 state is drawn from `fold_in(seed, 2**31 - 1)`, a stream no
   training step's `fold_in(seed, step)` reaches.
+- A checkpoint that cannot be read (a truncated or missing file) is
+  skipped with a one-line warning for the newest one that reads. Training
+  renames the skipped ones to `<step>.damaged` (Orbax ignores the name, so
+  a resumed run can save that step again; nothing is deleted); inference
+  only reads. Nothing is set aside unless an older checkpoint reads: when
+  none does (a checkpoint of other code, say), the error lists each step
+  and why, and the folder is left as it was.
+- A save that fails (a full disk) stops the run with an error that says
+  so and names the newest complete checkpoint, which Orbax's
+  write-then-rename keeps intact; rerunning the command resumes there.
 """
 
 from __future__ import annotations
 
 import json
 import logging as python_logging
+import sys
 
+from absl import logging
 from etils import epath
 import jax
 import ml_collections
@@ -33,6 +45,7 @@ import orbax.checkpoint as ocp  # noqa: E402  pylint: disable=g-import-not-at-to
 python_logging.getLogger().handlers[:] = _ROOT_HANDLERS
 
 from video_inference import config_lib
+from video_inference import distributed
 from video_inference import models
 from video_inference import paths
 from video_inference import threefry
@@ -43,6 +56,36 @@ CHECKPOINT_FOLDERS = ("checkpoints", "checkpoints_best")
 
 class WorkdirConfigMismatchError(ValueError):
   """The workdir holds a checkpoint of another model."""
+
+
+class DamagedRunConfigError(ValueError):
+  """A workdir's config.json cannot be read."""
+
+
+class UnreadableCheckpointError(RuntimeError):
+  """No checkpoint of those tried could be read."""
+
+
+class CheckpointSaveError(RuntimeError):
+  """A checkpoint could not be written (e.g. the disk is full)."""
+
+
+def _root_cause(error: BaseException) -> BaseException:
+  """The innermost error `error` was raised from (TensorStore's, under
+  Orbax's wrappers: the one that names the file and what is wrong)."""
+  seen = {id(error)}
+  while (inner := error.__cause__ or error.__context__) is not None and (
+      id(inner) not in seen):
+    seen.add(id(inner))
+    error = inner
+  return error
+
+
+def _first_line(error: BaseException, limit: int = 200) -> str:
+  text = str(error).strip().splitlines()
+  text = text[0] if text else ""
+  text = text if len(text) <= limit else text[:limit] + "..."
+  return f"{type(error).__name__}: {text}"
 
 
 def has_checkpoint(workdir: paths.PathLike) -> bool:
@@ -58,13 +101,22 @@ def load_run_config(workdir: paths.PathLike) -> ml_collections.ConfigDict:
     raise FileNotFoundError(
         f"{path} is missing, so {workdir} holds no training run. It "
         f"contains: {present or 'nothing (or it does not exist)'}.")
-  return ml_collections.ConfigDict(json.loads(path.read_text()))
+  try:
+    return ml_collections.ConfigDict(json.loads(path.read_text()))
+  except (ValueError, UnicodeDecodeError) as error:
+    raise DamagedRunConfigError(
+        f"{path} is damaged: it does not read as a JSON config "
+        f"({_first_line(error)}). It records the config the run in "
+        f"{workdir} trained with; nothing was changed. Put back a good copy, "
+        "or move it away to start over in this workdir (its checkpoints "
+        "are then checked against nothing), or use another --workdir."
+    ) from None
 
 
 def save_run_config(config: ml_collections.ConfigDict,
                     workdir: paths.PathLike) -> None:
-  (epath.Path(workdir) / "config.json").write_text(
-      config.to_json_best_effort(indent=2))
+  paths.write_atomically(epath.Path(workdir) / "config.json",
+                         config.to_json_best_effort(indent=2))
 
 
 def check_workdir_config(config: ml_collections.ConfigDict,
@@ -125,9 +177,128 @@ def best_checkpoint_manager(workdir: paths.PathLike, config,
                                options=options)
 
 
+def _save_failed(manager: ocp.CheckpointManager, error: Exception,
+                 step: int | None) -> CheckpointSaveError:
+  try:
+    manager.reload()
+    newest = manager.latest_step()
+  except Exception:  # pylint: disable=broad-except
+    newest = None
+  what = f"step {step}" if step is not None else "a checkpoint"
+  cause = ("no space left on device" if paths.is_disk_full(error)
+           else _first_line(error))
+  kept = (f"The newest complete checkpoint, step {newest}, is intact; "
+          "rerunning the same command resumes from it" if newest is not None
+          else "No complete checkpoint had been written yet; rerunning the "
+          "same command starts the run again")
+  return CheckpointSaveError(
+      f"Saving {what} in {manager.directory} failed: {cause}. {kept} once "
+      "the cause is fixed" + (" (free some space)." if paths.is_disk_full(
+          error) else "."))
+
+
 def save(manager: ocp.CheckpointManager, step: int, state, **options) -> None:
-  """Saves `state` at `step` (options: `metrics`, `force`)."""
-  manager.save(step, args=ocp.args.StandardSave(state), **options)
+  """Saves `state` at `step` (options: `metrics`, `force`).
+
+  Saves are asynchronous: a failure of an earlier save surfaces here or
+  in `finish`, as a CheckpointSaveError either way.
+  """
+  try:
+    manager.save(step, args=ocp.args.StandardSave(state), **options)
+  except Exception as error:  # pylint: disable=broad-except
+    raise _save_failed(manager, error, step) from error
+
+
+def finish(manager: ocp.CheckpointManager) -> None:
+  """Waits for the manager's pending saves (CheckpointSaveError if one
+  failed)."""
+  try:
+    manager.wait_until_finished()
+  except Exception as error:  # pylint: disable=broad-except
+    raise _save_failed(manager, error, None) from error
+
+
+def _set_aside(directory: epath.Path, step: int) -> epath.Path:
+  """Renames checkpoint `step` to a name Orbax ignores; returns it."""
+  aside = directory / f"{step}.damaged"
+  number = 1
+  while aside.exists():
+    number += 1
+    aside = directory / f"{step}.damaged-{number}"
+  (directory / str(step)).rename(aside)
+  return aside
+
+
+# What a restore that failed on a damaged file leaves behind: Orbax's other
+# reads of it, whose coroutines are collected later with this error, and
+# TensorStore callbacks that find the event loop closed. Python cannot
+# raise them and would print each with a TensorStore spec, thousands of
+# lines in all, for the one error the warning already names.
+_FAILED_READ_DEBRIS = ("Encountered error while reading array index",
+                       "Event loop is closed")
+
+
+class _FailedReadDebrisFilter(python_logging.Filter):
+  """Drops asyncio's "Task exception was never retrieved" for those reads."""
+
+  def filter(self, record: python_logging.LogRecord) -> bool:
+    error = record.exc_info[1] if record.exc_info else None
+    return not (error is not None
+                and str(error).startswith(_FAILED_READ_DEBRIS))
+
+
+def _drop_failed_read_debris() -> None:
+  """Installs (once a process) a sys.unraisablehook and an asyncio log
+  filter that drop only those; every other unraisable exception and log
+  record passes."""
+  previous = sys.unraisablehook
+  if getattr(previous, "drops_failed_read_debris", False):
+    return
+
+  def hook(unraisable):
+    if not str(unraisable.exc_value).startswith(_FAILED_READ_DEBRIS):
+      previous(unraisable)
+
+  hook.drops_failed_read_debris = True
+  sys.unraisablehook = hook
+  python_logging.getLogger("asyncio").addFilter(_FailedReadDebrisFilter())
+
+
+def restore_newest_readable(manager: ocp.CheckpointManager, target,
+                            steps, set_aside: bool = False):
+  """(step, state) of the newest of `steps` that restores into `target`.
+
+  Warns once for each newer one that does not; with `set_aside` (training)
+  renames those to `<step>.damaged` first, by process 0. None read:
+  UnreadableCheckpointError listing each step and its error, nothing moved.
+  """
+  failures = []
+  for step in sorted(steps, reverse=True):
+    _drop_failed_read_debris()
+    try:
+      state = manager.restore(step, args=ocp.args.StandardRestore(target))
+    except Exception as error:  # pylint: disable=broad-except
+      # Orbax and TensorStore raise many kinds for one damaged file.
+      failures.append((step, _first_line(_root_cause(error), 400)))
+      continue
+    directory = epath.Path(manager.directory)
+    for bad_step, error in failures:
+      where = ""
+      if set_aside and jax.process_index() == 0:
+        where = f"; kept as {_set_aside(directory, bad_step)}"
+      logging.warning(
+          "Checkpoint step %d in %s is unreadable (%s); using step %d "
+          "instead%s.", bad_step, directory, error, step, where)
+    if failures and set_aside:
+      distributed.barrier("damaged_checkpoints_set_aside")
+      manager.reload()
+    return step, state
+  tried = "\n  ".join(f"step {step}: {error}" for step, error in failures)
+  raise UnreadableCheckpointError(
+      f"No checkpoint in {manager.directory} could be read; nothing was "
+      f"changed. Tried:\n  {tried}\nA checkpoint written by other code "
+      "(or another config) reads like this too: use the code that wrote it, "
+      "or another --workdir.")
 
 
 def init_rng(config) -> jax.Array:
@@ -137,15 +308,18 @@ def init_rng(config) -> jax.Array:
 
 @threefry.scoped
 def restore_or_create_state(model, config, manager, sharding, step=None):
-  """The latest (or given) checkpoint, else a fresh state.
+  """The newest readable (or the given) checkpoint, else a fresh state.
 
   `sharding`: one sharding for the whole state or a pytree of them.
+  Unreadable newer checkpoints are set aside (`restore_newest_readable`).
   """
   state = jax.jit(model.create_state, out_shardings=sharding)(
       init_rng(config))
-  step = manager.latest_step() if step is None else step
   if step is not None:
-    state = manager.restore(step, args=ocp.args.StandardRestore(state))
+    return manager.restore(step, args=ocp.args.StandardRestore(state))
+  if manager.all_steps():
+    _, state = restore_newest_readable(manager, state, manager.all_steps(),
+                                       set_aside=True)
   return state
 
 
@@ -167,6 +341,7 @@ def load_for_inference(config: ml_collections.ConfigDict,
         f"--mode=train.")
   model = models.build_model(config)
   check_workdir_config(config, workdir, has_checkpoint=True)
+  asked_by_number = step not in (None, "latest", "best")
   if step == "best":
     manager = best_checkpoint_manager(workdir, config, read_only=True)
     step = manager.best_step()
@@ -187,8 +362,6 @@ def load_for_inference(config: ml_collections.ConfigDict,
     if step is not None and step not in manager.all_steps():
       raise FileNotFoundError(f"No checkpoint of step {step} in {directory}; "
                               f"steps present: {manager.all_steps()}.")
-  if step is None:
-    step = manager.latest_step()
   # Restored into the state's shapes (jax.eval_shape), never into a freshly
   # initialised state: nothing is computed that the checkpoint replaces.
   replicated = jax.sharding.NamedSharding(
@@ -198,5 +371,9 @@ def load_for_inference(config: ml_collections.ConfigDict,
       lambda leaf: jax.ShapeDtypeStruct(leaf.shape, leaf.dtype,
                                         sharding=replicated),
       jax.eval_shape(model.create_state, init_rng(config)))
-  state = manager.restore(step, args=ocp.args.StandardRestore(target))
+  # A step asked for by number is that one; "latest" and "best" fall back
+  # to the newest of their folder that reads, with a warning (nothing is
+  # moved: inference only reads).
+  _, state = restore_newest_readable(
+      manager, target, [step] if asked_by_number else manager.all_steps())
   return model, model.sampling_variables(state), int(jax.device_get(state.step))

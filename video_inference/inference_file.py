@@ -29,6 +29,7 @@ import numpy as np
 
 from video_inference import checkpoints
 from video_inference import models
+from video_inference import paths
 from video_inference import threefry
 
 FORMAT = "video_inference.inference"
@@ -75,7 +76,7 @@ def export_run(workdir, out, step: int | str = "latest",
       "variables": jax.tree.map(np.asarray, jax.device_get(variables)),
   }
   out.parent.mkdir(parents=True, exist_ok=True)
-  out.write_bytes(flax.serialization.msgpack_serialize(contents))
+  paths.write_atomically(out, flax.serialization.msgpack_serialize(contents))
   return out
 
 

@@ -21,6 +21,8 @@ their label values read -1. Evaluation always sees the true labels.
 
 from __future__ import annotations
 
+import collections.abc
+import re
 from typing import Callable, Iterator, Sequence
 
 from etils import epath
@@ -39,6 +41,47 @@ DATASETS = tfds_builders.DATASETS
 
 class DatasetNotPreparedError(FileNotFoundError):
   """The dataset's records are missing; the message says how to make them."""
+
+
+class DamagedRecordError(ValueError):
+  """A prepared record cannot be read; the message names it and the fix."""
+
+
+class _CheckedSource(collections.abc.Sequence):
+  """A split's random-access source whose unreadable records are named.
+
+  A damaged array_record file fails deep in its reader (a checksum or a
+  decompression error) with no word of which dataset, split or record;
+  this names them and the command that rebuilds the files.
+  """
+
+  def __init__(self, source, name: str, split: str, data_dir: str,
+               rebuild: str):
+    self._source, self._name, self._split = source, name, split
+    self._data_dir, self._rebuild = data_dir, rebuild
+
+  def __len__(self) -> int:
+    return len(self._source)
+
+  def __getitem__(self, index):
+    try:
+      return self._source[index]
+    except IndexError:
+      raise
+    except Exception as error:  # pylint: disable=broad-except
+      lines = str(error).strip().splitlines() or [""]
+      raise DamagedRecordError(
+          f"Record {index} of split {self._split!r} of dataset "
+          f"{self._name!r} cannot be read ({type(error).__name__}: "
+          f"{lines[0][:200]}): the prepared files in {self._data_dir} are "
+          f"damaged. Move that folder away and rebuild it with: "
+          f"{self._rebuild}") from error
+
+  def __getattr__(self, name):
+    # dataset_info and the rest of the TFDS data source's interface.
+    if name.startswith("_"):
+      raise AttributeError(name)
+    return getattr(self._source, name)
 
 
 def prepare_command(name: str) -> str:
@@ -93,7 +136,11 @@ def load_source(dataset_config, split: str):
   if split.split("[")[0] not in builder.info.splits:
     raise ValueError(f"Dataset {dataset_config.name!r} has no split {split!r}; "
                      f"it has {sorted(builder.info.splits)}.")
-  return builder.as_data_source(split)
+  rebuild = (f"{prepare_command(dataset_config.name)}"
+             + (f" --data_dir={dataset_config.data_dir}"
+                if dataset_config.data_dir else ""))
+  return _CheckedSource(builder.as_data_source(split), dataset_config.name,
+                        split, builder.data_dir, rebuild)
 
 
 def to_model_frames(video: np.ndarray, resolution: int,
@@ -339,4 +386,16 @@ def eval_clip_start(config) -> str:
 
 
 def as_numpy(ds: tf.data.Dataset) -> Iterator[dict[str, np.ndarray]]:
-  return iter(tfds.as_numpy(ds))
+  """The batches of `ds` as numpy; a damaged record read inside tf.data
+  (where errors become TensorFlow's) is raised as DamagedRecordError."""
+  batches = iter(tfds.as_numpy(ds))
+  while True:
+    try:
+      yield next(batches)
+    except StopIteration:
+      return
+    except tf.errors.OpError as error:
+      damaged = re.search(r"DamagedRecordError: (.*?)(?:\n|$)", error.message)
+      if damaged:
+        raise DamagedRecordError(damaged.group(1)) from None
+      raise

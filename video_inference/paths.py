@@ -11,14 +11,20 @@ Choices:
 - Local relative paths are made absolute once (Orbax asks for absolute
   directories); URIs such as gs://... are absolute already and kept as
   given (`os.path.abspath` would turn them into a local path).
-- A file others read while it may be written (an evaluation JSON, an FVD
-  statistics cache) is written to a temporary sibling and renamed into
-  place, so a reader never sees half a file; on object stores the rename is
-  a copy, which is still all or nothing for the reader.
+- Every file the library writes into a workdir or an output folder (run
+  config, evaluation JSON, FVD statistics cache, sample GIFs, MP4s, PNGs,
+  plots, arrays, inference files) is built in memory, written to a
+  temporary sibling and renamed into place: a kill at any moment leaves
+  the old file or the new one, never half of one, and a reader never sees
+  half a file. On object stores the rename is a copy, which is still all
+  or nothing for the reader.
+- A write that fails because the disk is full says so, names the file and
+  that it is unchanged, and leaves no temporary file behind.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 
 from etils import epath
@@ -37,15 +43,40 @@ def is_local(path: PathLike) -> bool:
   return "://" not in os.fspath(path)
 
 
+def is_disk_full(error: BaseException) -> bool:
+  """Whether `error`, or one it was raised from, says the disk is full
+  (OSError ENOSPC, or a library's text for it, e.g. TensorStore's)."""
+  seen = set()
+  while error is not None and id(error) not in seen:
+    seen.add(id(error))
+    if isinstance(error, OSError) and error.errno == errno.ENOSPC:
+      return True
+    if "No space left on device" in str(error):
+      return True
+    error = error.__cause__ or error.__context__
+  return False
+
+
 def write_atomically(path: PathLike, data: str | bytes) -> epath.Path:
   """Writes `data` to `path` through a temporary sibling; returns the path."""
   path = epath.Path(path)
   path.parent.mkdir(parents=True, exist_ok=True)
   temporary = path.parent / (path.name + ".tmp")
-  if isinstance(data, str):
-    temporary.write_text(data)
-  else:
-    temporary.write_bytes(data)
+  try:
+    if isinstance(data, str):
+      temporary.write_text(data)
+    else:
+      temporary.write_bytes(data)
+  except OSError as error:
+    try:
+      temporary.unlink(missing_ok=True)
+    except OSError:
+      pass
+    if is_disk_full(error):
+      raise OSError(errno.ENOSPC, f"No space left on device: writing {path} "
+                    f"failed ({error}); {path} is unchanged. Free space and "
+                    "rerun the command.") from error
+    raise
   temporary.replace(path)
   return path
 

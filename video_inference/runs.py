@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import io
 import json
 import os
 from typing import Any, Mapping, Sequence
@@ -276,10 +277,11 @@ class Samples:
                   anchor_times=np.asarray(self.anchor_times, np.int32))
     if self.reference is not None:
       arrays["reference"] = self.reference
-    with epath.Path(by_name["samples.npz"]).open("wb") as f:
-      np.savez_compressed(f, **arrays)
-    epath.Path(by_name["request.json"]).write_text(
-        json.dumps(self.request, indent=2))
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **arrays)
+    paths.write_atomically(by_name["samples.npz"], buffer.getvalue())
+    paths.write_atomically(by_name["request.json"],
+                           json.dumps(self.request, indent=2))
     return outputs
 
   def show(self, height: int = 128, columns: int = 4) -> None:

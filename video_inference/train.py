@@ -88,9 +88,11 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
   is_writer = jax.process_index() == 0
   if is_writer:
     epath.Path(workdir).mkdir(parents=True, exist_ok=True)
-  manager = checkpoints.checkpoint_manager(workdir, config)
+  # Before anything is created in it: a workdir of another config, or with
+  # a damaged config.json, is refused untouched.
   checkpoints.check_workdir_config(config, workdir,
-                                   manager.latest_step() is not None)
+                                   checkpoints.has_checkpoint(workdir))
+  manager = checkpoints.checkpoint_manager(workdir, config)
   # Every host has read the old config.json before process 0 replaces it.
   distributed.barrier("workdir_checked")
   if is_writer:
@@ -239,10 +241,13 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
     elif step == num_steps:
       summary["eval_json"] = evaluate_and_keep_best(step, state).get("path")
   finally:
-    manager.wait_until_finished()
-    best_manager.wait_until_finished()
-    writer.flush()
-    if previous_handler is not None:
-      signal.signal(signal.SIGTERM, previous_handler)
+    try:
+      # A save that failed in the background (a full disk) raises here.
+      checkpoints.finish(manager)
+      checkpoints.finish(best_manager)
+    finally:
+      writer.flush()
+      if previous_handler is not None:
+        signal.signal(signal.SIGTERM, previous_handler)
   summary.update(step=step, metrics=last_metrics, state=state)
   return summary

@@ -49,6 +49,8 @@ from etils import epath
 import numpy as np
 from PIL import Image
 
+from video_inference import paths
+
 _FLOAT_TOL = 1e-3
 PAD_VALUE = 128
 ANCHOR_COLOR = (255, 215, 0)
@@ -226,7 +228,7 @@ def write_png(
   """Writes a [H, W, C] uint8 (or [-1, 1] float) image; returns the path."""
   data = png_bytes(image)
   path = _prepare_path(path, overwrite)
-  path.write_bytes(data)
+  paths.write_atomically(path, data)
   return str(path)
 
 
@@ -267,15 +269,16 @@ def write_gif(
     images.append(im)
   # Half-up rounding: Python's round() would send 12.5 (8 fps) down to 12.
   duration = max(10, math.floor(100.0 / fps + 0.5) * 10)
-  with path.open("wb") as f:
-    images[0].save(
-      f,
-      format="GIF",
-      save_all=True,
-      append_images=images[1:],
-      duration=duration,
-      loop=loop,
-    )
+  buffer = io.BytesIO()
+  images[0].save(
+    buffer,
+    format="GIF",
+    save_all=True,
+    append_images=images[1:],
+    duration=duration,
+    loop=loop,
+  )
+  paths.write_atomically(path, buffer.getvalue())
   return str(path)
 
 
@@ -302,13 +305,9 @@ def write_mp4(
   overwrite: bool = False,
 ) -> str:
   """Writes frames [T, H, W, C] as an H.264 MP4; returns the path."""
-  from tfds_builders import video_io  # pylint: disable=g-import-not-at-top
-
-  frames = _h264_frames(frames, fps)
+  data = mp4_bytes(frames, fps)
   path = _prepare_path(path, overwrite)
-  video_io.write_video(path, frames,
-                       fps=fractions.Fraction(fps).limit_denominator(1001),
-                       **_MP4_OPTIONS)
+  paths.write_atomically(path, data)
   return str(path)
 
 

@@ -7,11 +7,14 @@ so a user's notebook keeps its inline plots.
 
 from __future__ import annotations
 
+import io
 from typing import Sequence
 
 from etils import epath
 from matplotlib import figure as figure_lib
 from matplotlib.backends import backend_agg
+
+from video_inference import paths
 
 
 def stochasticity_curve(path: str, ks: Sequence[int], curve: Sequence[float],
@@ -43,7 +46,7 @@ def stochasticity_curve(path: str, ks: Sequence[int], curve: Sequence[float],
   axes.legend(fontsize=8)
   figure.tight_layout()
   path = epath.Path(path)
-  path.parent.mkdir(parents=True, exist_ok=True)
-  with path.open("wb") as f:
-    figure.savefig(f, format=path.suffix[1:] or "png")
+  buffer = io.BytesIO()
+  figure.savefig(buffer, format=path.suffix[1:] or "png")
+  paths.write_atomically(path, buffer.getvalue())
   return str(path)
