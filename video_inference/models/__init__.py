@@ -24,6 +24,7 @@ FAMILIES: dict[str, str | type] = {
     "inbetween3d": "video_inference.models.inbetween3d.model:Inbetween3dModel",
     "navsynth": "video_inference.models.navsynth.model:NavsynthModel",
     "videovae": "video_inference.models.videovae.model:VideoVaeModel",
+    "diffusion": "video_inference.models.diffusion.model:DiffusionModel",
     # Not a generative family: the evaluation classifier videovae's
     # Intra-E / Inter-E / I-score need (evaluation/attribute_scores.py).
     "classifier": "video_inference.models.classifier.model:"
