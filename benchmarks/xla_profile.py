@@ -9,6 +9,7 @@ also spans the operations of its body, which are listed on their own.
 """
 
 import collections
+import math
 import os
 import pathlib
 import re
@@ -39,16 +40,23 @@ def operation_flops(hlo_text: str) -> dict[str, float]:
   Elementwise work is not counted: the figure is the matmul-like work an
   operation did.
   """
-  shapes, own, calls = {}, {}, {}
+  shapes, own, calls, members, current = {}, {}, {}, {}, None
   for line in hlo_text.splitlines():
+    # Computations are blocks "%name (...) -> ... {"; a fusion's work is
+    # its computation's instructions'.
+    header = re.match(r"^(?:ENTRY )?%([\w.-]+) \(.*\{\s*$", line)
+    if header:
+      current = header.group(1)
+      members[current] = []
+      continue
     match = _INSTRUCTION.match(line)
     if not match:
       continue
     name, _, dims, opcode, operands, attributes = match.groups()
+    if current:
+      members[current].append(name)
     shapes[name] = _dims(dims)
-    out = 1
-    for d in shapes[name]:
-      out *= d
+    out = math.prod(shapes[name])
     operand_names = re.findall(r"%([\w.-]+)", operands)
     flops = 0.0
     if opcode == "convolution" and len(operand_names) == 2:
@@ -56,9 +64,7 @@ def operation_flops(hlo_text: str) -> dict[str, float]:
       labels = re.search(r"dim_labels=\w+_(\w+)->", attributes)
       if kernel and labels:
         out_features = kernel[labels.group(1).index("o")]
-        size = 1
-        for d in kernel:
-          size *= d
+        size = math.prod(kernel)
         # The input gradient of a strided convolution runs on an input
         # dilated with zeros; only the products with real entries count.
         dilation = re.search(r"lhs_dilate=([\dx]+)", attributes)
@@ -70,24 +76,12 @@ def operation_flops(hlo_text: str) -> dict[str, float]:
       contracting = re.search(r"lhs_contracting_dims=\{([\d,]*)\}",
                               attributes)
       if lhs and contracting:
-        size = 1
-        for d in _dims(contracting.group(1)):
-          size *= lhs[d]
-        flops = 2.0 * out * size
+        flops = 2.0 * out * math.prod(
+            lhs[d] for d in _dims(contracting.group(1)))
     own[name] = flops
     called = re.search(r"calls=%([\w.-]+)", attributes)
     if called:
       calls[name] = called.group(1)
-  # A fusion's work is its computation's: sum the instructions declared
-  # inside it (computations are listed as blocks "%name (...) -> ... {").
-  members, current = {}, None
-  for line in hlo_text.splitlines():
-    header = re.match(r"^(?:ENTRY )?%([\w.-]+) \(.*\{\s*$", line)
-    if header:
-      current = header.group(1)
-      members[current] = []
-    elif current and (match := _INSTRUCTION.match(line)):
-      members[current].append(match.group(1))
   totals = dict(own)
   for name, computation in calls.items():
     totals[name] = own[name] + sum(own.get(member, 0.0)

@@ -46,6 +46,7 @@ python_logging.getLogger().handlers[:] = _ROOT_HANDLERS
 
 from video_inference import config_lib
 from video_inference import distributed
+from video_inference import errors
 from video_inference import models
 from video_inference import paths
 from video_inference import threefry
@@ -70,24 +71,6 @@ class CheckpointSaveError(RuntimeError):
   """A checkpoint could not be written (e.g. the disk is full)."""
 
 
-def _root_cause(error: BaseException) -> BaseException:
-  """The innermost error `error` was raised from (TensorStore's, under
-  Orbax's wrappers: the one that names the file and what is wrong)."""
-  seen = {id(error)}
-  while (inner := error.__cause__ or error.__context__) is not None and (
-      id(inner) not in seen):
-    seen.add(id(inner))
-    error = inner
-  return error
-
-
-def _first_line(error: BaseException, limit: int = 200) -> str:
-  text = str(error).strip().splitlines()
-  text = text[0] if text else ""
-  text = text if len(text) <= limit else text[:limit] + "..."
-  return f"{type(error).__name__}: {text}"
-
-
 def has_checkpoint(workdir: paths.PathLike) -> bool:
   """Whether a training run in `workdir` has saved a checkpoint."""
   return bool(paths.listing(epath.Path(workdir) / "checkpoints"))
@@ -106,7 +89,7 @@ def load_run_config(workdir: paths.PathLike) -> ml_collections.ConfigDict:
   except (ValueError, UnicodeDecodeError) as error:
     raise DamagedRunConfigError(
         f"{path} is damaged: it does not read as a JSON config "
-        f"({_first_line(error)}). It records the config the run in "
+        f"({errors.one_line(error)}). It records the config the run in "
         f"{workdir} trained with; nothing was changed. Put back a good copy, "
         "or move it away to start over in this workdir (its checkpoints "
         "are then checked against nothing), or use another --workdir."
@@ -185,16 +168,15 @@ def _save_failed(manager: ocp.CheckpointManager, error: Exception,
   except Exception:  # pylint: disable=broad-except
     newest = None
   what = f"step {step}" if step is not None else "a checkpoint"
-  cause = ("no space left on device" if paths.is_disk_full(error)
-           else _first_line(error))
+  disk_full = errors.is_disk_full(error)
+  cause = "no space left on device" if disk_full else errors.one_line(error)
   kept = (f"The newest complete checkpoint, step {newest}, is intact; "
           "rerunning the same command resumes from it" if newest is not None
           else "No complete checkpoint had been written yet; rerunning the "
           "same command starts the run again")
   return CheckpointSaveError(
       f"Saving {what} in {manager.directory} failed: {cause}. {kept} once "
-      "the cause is fixed" + (" (free some space)." if paths.is_disk_full(
-          error) else "."))
+      "the cause is fixed" + (" (free some space)." if disk_full else "."))
 
 
 def save(manager: ocp.CheckpointManager, step: int, state, **options) -> None:
@@ -273,13 +255,13 @@ def restore_newest_readable(manager: ocp.CheckpointManager, target,
   UnreadableCheckpointError listing each step and its error, nothing moved.
   """
   failures = []
+  _drop_failed_read_debris()
   for step in sorted(steps, reverse=True):
-    _drop_failed_read_debris()
     try:
       state = manager.restore(step, args=ocp.args.StandardRestore(target))
     except Exception as error:  # pylint: disable=broad-except
       # Orbax and TensorStore raise many kinds for one damaged file.
-      failures.append((step, _first_line(_root_cause(error), 400)))
+      failures.append((step, errors.one_line(errors.root_cause(error), 400)))
       continue
     directory = epath.Path(manager.directory)
     for bad_step, error in failures:
@@ -317,9 +299,8 @@ def restore_or_create_state(model, config, manager, sharding, step=None):
       init_rng(config))
   if step is not None:
     return manager.restore(step, args=ocp.args.StandardRestore(state))
-  if manager.all_steps():
-    _, state = restore_newest_readable(manager, state, manager.all_steps(),
-                                       set_aside=True)
+  if steps := manager.all_steps():
+    _, state = restore_newest_readable(manager, state, steps, set_aside=True)
   return state
 
 

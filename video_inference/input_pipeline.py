@@ -33,6 +33,7 @@ import tensorflow_datasets as tfds
 
 import tfds_builders
 from video_inference import anchors as anchors_lib
+from video_inference import errors
 
 # Name -> builder, note, how it is prepared. The table lives beside the
 # builders it names, so a new dataset is one entry there.
@@ -69,11 +70,10 @@ class _CheckedSource(collections.abc.Sequence):
     except IndexError:
       raise
     except Exception as error:  # pylint: disable=broad-except
-      lines = str(error).strip().splitlines() or [""]
       raise DamagedRecordError(
           f"Record {index} of split {self._split!r} of dataset "
-          f"{self._name!r} cannot be read ({type(error).__name__}: "
-          f"{lines[0][:200]}): the prepared files in {self._data_dir} are "
+          f"{self._name!r} cannot be read ({errors.one_line(error)}): the "
+          f"prepared files in {self._data_dir} are "
           f"damaged. Move that folder away and rebuild it with: "
           f"{self._rebuild}") from error
 

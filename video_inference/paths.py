@@ -29,6 +29,8 @@ import os
 
 from etils import epath
 
+from video_inference import errors
+
 PathLike = str | os.PathLike
 
 
@@ -41,20 +43,6 @@ def as_path(path: PathLike) -> epath.Path:
 def is_local(path: PathLike) -> bool:
   """Whether `path` names the local file system (not gs://, s3://, ...)."""
   return "://" not in os.fspath(path)
-
-
-def is_disk_full(error: BaseException) -> bool:
-  """Whether `error`, or one it was raised from, says the disk is full
-  (OSError ENOSPC, or a library's text for it, e.g. TensorStore's)."""
-  seen = set()
-  while error is not None and id(error) not in seen:
-    seen.add(id(error))
-    if isinstance(error, OSError) and error.errno == errno.ENOSPC:
-      return True
-    if "No space left on device" in str(error):
-      return True
-    error = error.__cause__ or error.__context__
-  return False
 
 
 def write_atomically(path: PathLike, data: str | bytes) -> epath.Path:
@@ -72,7 +60,7 @@ def write_atomically(path: PathLike, data: str | bytes) -> epath.Path:
       temporary.unlink(missing_ok=True)
     except OSError:
       pass
-    if is_disk_full(error):
+    if errors.is_disk_full(error):
       raise OSError(errno.ENOSPC, f"No space left on device: writing {path} "
                     f"failed ({error}); {path} is unchanged. Free space and "
                     "rerun the command.") from error
