@@ -75,7 +75,6 @@ def export_run(workdir, out, step: int | str = "latest",
       "metrics": _evaluation_metrics(workdir, step),
       "variables": jax.tree.map(np.asarray, jax.device_get(variables)),
   }
-  out.parent.mkdir(parents=True, exist_ok=True)
   paths.write_atomically(out, flax.serialization.msgpack_serialize(contents))
   return out
 

@@ -211,7 +211,6 @@ def _prepare_path(path: str | os.PathLike, overwrite: bool) -> epath.Path:
   path = epath.Path(path)
   if path.exists() and not overwrite:
     raise FileExistsError(f"{path} exists; pass overwrite=True to replace it.")
-  path.parent.mkdir(parents=True, exist_ok=True)
   return path
 
 

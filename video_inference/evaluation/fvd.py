@@ -224,11 +224,10 @@ class I3DEmbedder:
     self.variables = jax.device_put(variables, replicated)
 
     def embed(variables, videos):
-      # I3D is 3D convolutions: on CPU they run time-unfolded, faster with
-      # the same weights and features (docs/benchmarks.md); forward only,
-      # so strided ones stay XLA's convolutions.
-      # On CPU its max pools run separably too; "native" is the package
-      # as shipped.
+      # I3D is 3D convolutions and max pools: on CPU the convolutions run
+      # time-unfolded (forward only, so strided ones stay XLA's) and the
+      # pools separably, with the same weights and features
+      # (docs/benchmarks.md); "native" is the package as shipped.
       faster = conv3d.unfolds(conv3d_implementation)
       with conv3d.flax_convs_as(conv3d_implementation,
                                 strided_as_matmul=False), (

@@ -167,16 +167,18 @@ class DiffusionModel(base.VideoModel):
         v = (1 + guidance) * v - guidance * free
       return v
 
-    def step(z, index):
+    def step(carry, index):
+      z, _ = carry
       t, t_next = 1.0 - index / steps, 1.0 - (index + 1) / steps
       alpha, sigma = alpha_sigma(t)
       v = velocity(z, t)
       clean = jnp.clip(alpha * z - sigma * v, -1.0, 1.0)
       noise = (z - alpha * clean) / sigma
       alpha_next, sigma_next = alpha_sigma(t_next)
-      return alpha_next * clean + sigma_next * noise, clean
+      return (alpha_next * clean + sigma_next * noise, clean), None
 
     z = jax.random.normal(rng, shape)
-    _, cleans = jax.lax.scan(step, z, jnp.arange(steps))
-    videos = cleans[-1]
+    # Only the last step's clean estimate is the sample.
+    (_, videos), _ = jax.lax.scan(step, (z, jnp.zeros_like(z)),
+                                  jnp.arange(steps))
     return jnp.where(_frames(anchor_mask), anchor_video, videos)
