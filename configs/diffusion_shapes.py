@@ -22,8 +22,8 @@ def get_config(variant: str = ""):
   config.lock()
   config.dataset.update(name="shape_motion", num_frames=16, frame_stride=2,
                         resolution=32)
-  config.model.update(widths=(16, 32, 64), ema_decay=0.995,
-                      sampling_steps=25)
+  config.model.update(widths=(16, 32, 64), ema_decay=0.995)
+  config.model.sampling.steps = 25
   config.train.update(batch_size=8, num_steps=3000, learning_rate=1e-3,
                       log_every=100, checkpoint_every=500, sample_every=1000)
   # As sdvi_shapes: 32 anchor sets x 10 samples, FVD afterwards.

@@ -11,6 +11,7 @@ from conftest import load_config
 from conftest import share_of_weights_apart
 from conftest import train_and_check_resume
 from video_inference import anchors
+from video_inference import checkpoints
 from video_inference import models
 from video_inference import train
 from video_inference.models.diffusion import model as diffusion_model
@@ -118,3 +119,13 @@ def test_four_devices_train_as_one(config, tmp_path):
       jax.device_get(one["state"].params),
       jax.device_get(four["state"].params),
       config.train.learning_rate / 10) < 0.01
+
+
+def test_a_run_can_be_sampled_with_other_sampler_settings(config, tmp_path):
+  checkpoints.save_run_config(config, tmp_path)
+  other = config.copy_and_resolve_references()
+  other.model.sampling.update(steps=7, guidance=1.5)
+  checkpoints.check_workdir_config(other, tmp_path, has_checkpoint=True)
+  other.model.widths = (8, 8)
+  with pytest.raises(checkpoints.WorkdirConfigMismatchError, match="widths"):
+    checkpoints.check_workdir_config(other, tmp_path, has_checkpoint=True)

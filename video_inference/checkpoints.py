@@ -102,6 +102,13 @@ def save_run_config(config: ml_collections.ConfigDict,
                          config.to_json_best_effort(indent=2))
 
 
+def _without_sampling(model_config):
+  if not isinstance(model_config, dict):
+    return model_config
+  return {key: value for key, value in model_config.items()
+          if key != config_lib.SAMPLING_FIELD}
+
+
 def check_workdir_config(config: ml_collections.ConfigDict,
                          workdir: paths.PathLike,
                          has_checkpoint: bool) -> None:
@@ -122,6 +129,8 @@ def check_workdir_config(config: ml_collections.ConfigDict,
     new = config_lib.lookup(config, field)
     old = old.to_dict() if hasattr(old, "to_dict") else old
     new = new.to_dict() if hasattr(new, "to_dict") else new
+    if field == "model":
+      old, new = (_without_sampling(values) for values in (old, new))
     # As config.json stores it: tuples come back from JSON as lists.
     new = json.loads(json.dumps(new))
     if old != new:

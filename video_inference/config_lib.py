@@ -19,6 +19,10 @@ import ml_collections
 # checkpoint made with other values here is refused (see train.py).
 IDENTITY_FIELDS = ("family", "dataset.name", "dataset.num_frames",
                    "dataset.resolution", "dataset.channels", "model")
+# Inside `model`, the one sub-config that only the sampler reads (a
+# family's sampler steps, guidance weight...): changing it changes no
+# checkpoint, so evaluating a run with other values is allowed.
+SAMPLING_FIELD = "sampling"
 
 
 def common_config() -> ml_collections.ConfigDict:

@@ -18,8 +18,12 @@ def base_config() -> ml_collections.ConfigDict:
       # guidance's rate; also what makes the strategy `none` work).
       unconditional_rate=0.1,
       ema_decay=0.999,
-      sampling_steps=50,           # DDIM steps.
-      guidance=0.0,                # Classifier-free guidance weight w.
+      # Read by the sampler only: a run can be evaluated with other values
+      # (config_lib.SAMPLING_FIELD).
+      sampling=dict(
+          steps=50,                # DDIM steps.
+          guidance=0.0,            # Classifier-free guidance weight w.
+      ),
   )
   # Every task from one network: 0 to 6 anchors anywhere (0: generation).
   config.anchors.update(strategy="random", min_anchors=0, max_anchors=6)
@@ -33,8 +37,8 @@ def base_config() -> ml_collections.ConfigDict:
 
 def make_tiny(config: ml_collections.ConfigDict) -> None:
   """The diffusion part of the `:tiny` test size."""
-  config.model.update(widths=(8, 16), attention_heads=2, sampling_steps=3,
-                      ema_decay=0.9)
+  config.model.update(widths=(8, 16), attention_heads=2, ema_decay=0.9)
+  config.model.sampling.steps = 3
 
 
 def apply_variant(config: ml_collections.ConfigDict, variant: str) -> None:

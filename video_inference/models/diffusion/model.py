@@ -30,11 +30,11 @@ Training (`denoise` phase):
   the state's model_state: sampling uses the average.
 
 Sampling (`generate`): DDIM (Song, Meng and Ermon, ICLR 2021) over
-`model.sampling_steps` equal steps of t from 1 to 0, eta = 0 (each step
+`model.sampling.steps` equal steps of t from 1 to 0, eta = 0 (each step
 deterministic; samples differ by their starting noise), the predicted
 clean clip clipped to [-1, 1] at every step, optionally classifier-free
-guidance (`model.guidance`: v = (1 + w) v(anchors) - w v(none); 0, off,
-one network call a step). The anchors are pasted at their times in the
+guidance (`model.sampling.guidance`: v = (1 + w) v(anchors) - w v(none);
+0, off, one network call a step). The anchors are pasted at their times in the
 output, so they are exact. A row without anchors is generated
 unconditionally. There is no deterministic mode (the papers' z = mu has
 no counterpart: the mean of the samples is a blur, not a sample).
@@ -153,8 +153,8 @@ class DiffusionModel(base.VideoModel):
   @functools.partial(jax.jit, static_argnums=(0, 5))
   def _generate(self, variables, anchor_video, anchor_mask, rng, num_frames):
     params = variables["denoiser"]
-    steps = self.config.model.sampling_steps
-    guidance = self.config.model.guidance
+    steps = self.config.model.sampling.steps
+    guidance = self.config.model.sampling.guidance
     shape = (anchor_video.shape[0], num_frames) + anchor_video.shape[2:]
     anchor_mask = anchor_mask.astype(bool)
     no_anchors = jnp.zeros_like(anchor_mask)
