@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from video_inference.evaluation import intervals
 from video_inference.evaluation import report
 
 
@@ -59,3 +60,31 @@ def test_paired_rows_need_samples_that_depend_on_their_clips(tmp_path):
                                str(tmp_path / "eval_4.json")], ["psnr"])
   assert "unpaired" in table
   assert report.figure({"mean": 2.0, "ci95_low": None, "n": 3}) == "2 (n=3)"
+
+
+def _write_generations(path, values):
+  summary = {"mean": sum(values) / len(values), "ci95_low": None,
+             "ci95_high": None, "n": len(values), "values": values,
+             "units": "generations"}
+  path.write_text(json.dumps({"step": 5, "anchor_times": [[0, 3]],
+                              "metrics": {"fvd": summary}}))
+
+
+def test_fvd_differences_get_an_interval_from_each_side_alone(tmp_path):
+  low = [300.0 + i for i in range(10)]
+  _write_generations(tmp_path / "eval_1.json", low)
+  _write_generations(tmp_path / "eval_2.json", [v + 50.0 for v in low])
+  table = report.paired_table([str(tmp_path / "eval_1.json"),
+                               str(tmp_path / "eval_2.json")], ["fvd"])
+  row = table.splitlines()[2]
+  assert "| 50 [" in row and row.endswith("(unpaired) |")
+  low_end = float(row.split("[")[1].split(",")[0])
+  assert 45 < low_end < 50  # The interval excludes 0, spread +-1.8 a side.
+  # The same distribution on both sides: the interval holds 0.
+  same = intervals.independent_difference(low, list(reversed(low)))
+  assert same["ci95_low"] < 0 < same["ci95_high"]
+  # Too few generations on a side: no interval, as for one figure.
+  _write_generations(tmp_path / "eval_3.json", low[:3])
+  table = report.paired_table([str(tmp_path / "eval_1.json"),
+                               str(tmp_path / "eval_3.json")], ["fvd"])
+  assert table.splitlines()[2].endswith("| unpaired |")

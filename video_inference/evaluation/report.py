@@ -12,7 +12,10 @@ videovae Table 1) are such rows: each figure is printed as
 `--paired` adds a table of each row minus the first, with the paired
 bootstrap interval over the units both evaluations share (the same anchor
 sets, clips or videos); a difference whose interval excludes 0 holds beyond
-the sampling noise of those units.
+the sampling noise of those units. Figures whose units do not pair (FVD's
+generations, prior videos) get the interval of the difference with each
+side resampled on its own, marked "(unpaired)", or "unpaired" alone where
+either side has too few values for an interval.
 """
 
 from __future__ import annotations
@@ -126,6 +129,16 @@ def paired_difference(first: dict, second: dict, name: str) -> dict | None:
   return intervals.paired_difference(b["values"], a["values"])
 
 
+def _unpaired_cell(first: dict, second: dict, name: str) -> str:
+  """second - first with each side resampled alone, or "unpaired"."""
+  a, b = first["metrics"].get(name), second["metrics"].get(name)
+  if not all(entry and len(entry.get("values", ())) >=
+             intervals.MIN_COUNT_FOR_INTERVAL for entry in (a, b)):
+    return "unpaired"
+  return figure(intervals.independent_difference(b["values"], a["values"])
+                ) + " (unpaired)"
+
+
 def paired_table(runs: Sequence[str],
                  metrics: Sequence[str] | None = None) -> str:
   """Each row minus the first on each metric (paired bootstrap)."""
@@ -138,7 +151,10 @@ def paired_table(runs: Sequence[str],
     row = [f"{_row_name(run, evaluation)[0]} - {label}"]
     for name in metrics:
       difference = paired_difference(reference, evaluation, name)
-      row.append("unpaired" if difference is None else figure(difference))
+      if difference is None:
+        row.append(_unpaired_cell(reference, evaluation, name))
+      else:
+        row.append(figure(difference))
     rows.append(row)
   return _table(["difference"] + list(metrics), rows)
 
