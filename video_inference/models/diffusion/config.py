@@ -14,6 +14,9 @@ def base_config() -> ml_collections.ConfigDict:
   config.model = dict(
       widths=(64, 128, 256, 256),  # U-Net features per resolution level.
       attention_heads=4,
+      # Attention over each frame's positions before the one over time, at
+      # the lowest resolution (networks.py).
+      spatial_attention=True,
       # Clips whose anchors are all dropped in training (classifier-free
       # guidance's rate; also what makes the strategy `none` work).
       unconditional_rate=0.1,

@@ -86,7 +86,8 @@ class DiffusionModel(base.VideoModel):
     super().__init__(config)
     model, train = config.model, config.train
     self.denoiser = networks.SpaceTimeUNet(
-        self.channels, tuple(model.widths), model.attention_heads)
+        self.channels, tuple(model.widths), model.attention_heads,
+        model.spatial_attention)
     self.optimizers = {"denoiser": optax.chain(
         optax.clip_by_global_norm(1.0),
         optax.adam(train.learning_rate, b1=train.adam_b1, b2=train.adam_b2))}

@@ -15,9 +15,15 @@ Layout, chosen here (neither paper fixes one for 32x32 CPU training):
   and shift of its features (FiLM). XLA's CPU backend runs 2D and 1D
   convolutions on its fast path; 3D ones are its slow one
   (models/conv3d.py).
-- Attention over time at the lowest resolution (every pixel of the 8x8 map
-  attends to its own position in every frame): anchors far apart in time
-  reach every frame in one layer.
+- Attention at the lowest resolution, factorised as in Video Diffusion
+  Models: over space within each frame (every position of the 8x8 map
+  attends to all positions of its frame; `spatial_attention`), then over
+  time (every position attends to itself in every frame), so what an
+  anchor shows anywhere in its frame (a shape's colour) reaches every
+  position of every frame in two layers. Without the spatial part (our
+  first layout) a frame far from the anchors only hears of the anchor's
+  shape at the positions the shape crossed, and the first run's samples
+  drifted from the anchors' colour (docs/results.md).
 - Down by a stride-2 4x4 convolution (as patches and a matmul on CPU,
   conv3d.flax_convs_as), up by nearest-neighbour doubling and a 3x3
   convolution; skip connections concatenate.
@@ -87,11 +93,25 @@ class TemporalAttention(nn.Module):
     return x + h
 
 
+class SpatialAttention(nn.Module):
+  """Every position attends over all positions of its own frame."""
+  heads: int
+
+  @nn.compact
+  def __call__(self, x):
+    batch, frames, height, width, channels = x.shape
+    h = nn.GroupNorm(num_groups=_groups(channels))(x)
+    h = h.reshape((batch * frames, height * width, channels))
+    h = nn.MultiHeadDotProductAttention(num_heads=self.heads)(h, h)
+    return x + h.reshape(x.shape)
+
+
 class SpaceTimeUNet(nn.Module):
   """(noisy clip, anchors, mask, log SNR) -> predicted v, [B, T, H, W, C]."""
   channels: int
   widths: Sequence[int] = (32, 64, 64)
   attention_heads: int = 4
+  spatial_attention: bool = True
 
   @nn.compact
   def __call__(self, noisy, anchors, mask, log_snr):
@@ -119,6 +139,8 @@ class SpaceTimeUNet(nn.Module):
                           x.reshape((-1,) + shape[2:]))
         x = x.reshape(shape[:2] + x.shape[1:])
     x = ResBlock2Plus1D(self.widths[-1], name="middle_0")(x, embedding)
+    if self.spatial_attention:
+      x = SpatialAttention(self.attention_heads, name="middle_space")(x)
     x = TemporalAttention(self.attention_heads, name="middle_attention")(x)
     x = ResBlock2Plus1D(self.widths[-1], name="middle_1")(x, embedding)
     for level in reversed(range(len(self.widths))):
