@@ -21,9 +21,10 @@ Layout, chosen here (neither paper fixes one for 32x32 CPU training):
   time (every position attends to itself in every frame), so what an
   anchor shows anywhere in its frame (a shape's colour) reaches every
   position of every frame in two layers. Without the spatial part (our
-  first layout) a frame far from the anchors only hears of the anchor's
-  shape at the positions the shape crossed, and the first run's samples
-  drifted from the anchors' colour (docs/results.md).
+  first layout) it reaches positions away from the shape's path only
+  through the convolutions' receptive fields and GroupNorm's statistics,
+  and the first run's samples drifted from the anchors' colour
+  (docs/results.md).
 - Down by a stride-2 4x4 convolution (as patches and a matmul on CPU,
   conv3d.flax_convs_as), up by nearest-neighbour doubling and a 3x3
   convolution; skip connections concatenate.
