@@ -8,7 +8,8 @@ Run:
 Sized for 2 CPU cores, at sdvi_shapes' and inbetween3d_shapes' data (32x32,
 16 frames at stride 2) so the three are scored on the same anchors: U-Net
 widths 16/32/64 (856 ms a step against 2019 ms at 32/64/64 on the 2-core
-Xeon VM), batch 8, 3000 steps, Adam 1e-3 with EMA 0.995, 25 DDIM steps.
+Xeon VM), batch 8, 3000 steps, Adam 1e-3 with EMA 0.995, 25 DDIM steps
+with classifier-free guidance 1.
 Runtime and figures: docs/benchmarks.md and docs/results.md (diffusion
 sections). FVD is not run while training (I3D is slow on CPU): run
 `--mode=evaluate` afterwards. Variant `:tiny` is the 2-step test size.
@@ -23,7 +24,9 @@ def get_config(variant: str = ""):
   config.dataset.update(name="shape_motion", num_frames=16, frame_stride=2,
                         resolution=32)
   config.model.update(widths=(16, 32, 64), ema_decay=0.995)
-  config.model.sampling.steps = 25
+  # Guidance 1 kept the anchors' colour better than 0 or 3 and 50 DDIM
+  # steps gained little over 25 (docs/results.md, the sampler probe).
+  config.model.sampling.update(steps=25, guidance=1.0)
   config.train.update(batch_size=8, num_steps=3000, learning_rate=1e-3,
                       log_every=100, checkpoint_every=500, sample_every=1000)
   # As sdvi_shapes: 32 anchor sets x 10 samples, FVD afterwards.
