@@ -339,6 +339,30 @@ def test_families_that_cannot_honour_a_request_say_why(tfds_dir, keyframes,
     runs.load_run(classifier)
 
 
+def test_sampler_settings_replace_the_runs(tfds_dir, keyframes, tmp_path):
+  first, last = keyframes
+  workdir = _untrained_run("diffusion", tfds_dir, str(tmp_path / "run"))
+  sample_command.run_command(workdir, [f"{first}@0", f"{last}@3"],
+                             num_samples=1, out=str(tmp_path / "a"),
+                             sampling_settings=["steps=2", "guidance=0.5"])
+  request = json.loads((tmp_path / "a" / "request.json").read_text())
+  assert request["sampling"] == {"steps": 2, "guidance": 0.5}
+  run = runs.load_run(workdir, sampling={"steps": "5"})
+  assert run.model.config.model.sampling.steps == 5
+  with pytest.raises(ValueError, match=r"Unknown sampler setting 'eta'.*"
+                     r"\['guidance', 'steps'\]"):
+    sample_command.run_command(workdir, num_samples=1,
+                               out=str(tmp_path / "b"),
+                               sampling_settings=["eta=1"])
+  with pytest.raises(ValueError, match="steps=.*expected int"):
+    runs.load_run(workdir, sampling={"steps": "many"})
+  sdvi = _untrained_run("sdvi", tfds_dir, str(tmp_path / "sdvi"))
+  with pytest.raises(ValueError, match="sdvi family has no sampler settings"):
+    runs.load_run(sdvi, sampling={"steps": 3})
+  with pytest.raises(ValueError, match="expected KEY=VALUE"):
+    sample_command.parse_setting("steps")
+
+
 def test_train_if_missing_trains_once_then_loads(tfds_dir, tmp_path):
   config_file = f"{REPO / 'configs' / 'sdvi_shapes.py'}:tiny"
   workdir = str(tmp_path / "run")

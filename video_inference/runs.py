@@ -357,6 +357,8 @@ class Run:
                    family=model.name, seed=seed, num_samples=num_samples,
                    num_frames=num_frames, model_anchors=model_anchors,
                    attributes=dict(attributes or {}),
+                   sampling=dict(self.config.model.get(
+                       config_lib.SAMPLING_FIELD) or {}),
                    created=datetime.datetime.now().isoformat(
                        timespec="seconds"))
     reference = None
@@ -415,9 +417,37 @@ class Run:
     return np.concatenate(videos)
 
 
-def load_run(workdir: str, step: int | str = "latest") -> Run:
+def set_sampling(config: ml_collections.ConfigDict,
+                 sampling: Mapping[str, Any]) -> None:
+  """Sets `config.model.sampling` keys (what only the sampler reads, e.g.
+  a diffusion run's DDIM steps); values are converted to the type the run
+  has. Unknown keys, and families without such settings, are refused."""
+  if not sampling:
+    return
+  settings = config.model.get(config_lib.SAMPLING_FIELD)
+  if settings is None:
+    raise ValueError(f"The {config.family} family has no sampler settings "
+                     f"(model.{config_lib.SAMPLING_FIELD}); got "
+                     f"{dict(sampling)}.")
+  for key, value in sampling.items():
+    if key not in settings:
+      raise ValueError(f"Unknown sampler setting {key!r} for "
+                       f"{config.family}; valid: {sorted(settings)}.")
+    kind = type(settings[key])
+    try:
+      if kind is bool and isinstance(value, str):
+        value = {"true": True, "false": False}[value.lower()]
+      settings[key] = kind(value)
+    except (KeyError, ValueError) as error:
+      raise ValueError(f"Sampler setting {key}={value!r}: expected "
+                       f"{kind.__name__}.") from error
+
+
+def load_run(workdir: str, step: int | str = "latest",
+             sampling: Mapping[str, Any] | None = None) -> Run:
   """The run in `workdir` at checkpoint `step` ('latest', 'best' or N), or
-  an exported file (a path or URL; `inference_file`), which is one step."""
+  an exported file (a path or URL; `inference_file`), which is one step.
+  sampling: sampler settings replacing the run's (`set_sampling`)."""
   if inference_file.is_exported(workdir):
     if step not in ("latest", None):
       raise ValueError(f"{workdir} is an exported file holding one step; "
@@ -425,8 +455,12 @@ def load_run(workdir: str, step: int | str = "latest") -> Run:
                        "checkpoints.")
     config, model, variables, restored, _ = inference_file.load_exported(
         workdir)
+    set_sampling(config, sampling or {})
+    if model.config is not config:
+      set_sampling(model.config, sampling or {})
   else:
     config = checkpoints.load_run_config(workdir)
+    set_sampling(config, sampling or {})
     model, variables, restored = checkpoints.load_for_inference(
         config, workdir, step)
   if not model.generates_videos:

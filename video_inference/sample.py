@@ -8,7 +8,8 @@ Each --anchor is an image file (PNG, JPEG, ...; any size) and the frame it
 becomes; the conversion to the model's frames is printed per file. Without
 --anchor the run's test split gives them (clip --clip at the config's
 sample.anchor_times). --step picks the checkpoint: latest (default), best,
-or a step number. Writes, per sample, sample_<k>.gif and .mp4; the
+or a step number. --sampling=KEY=VALUE replaces one of the run's sampler
+settings (a diffusion run's DDIM steps or guidance). Writes, per sample, sample_<k>.gif and .mp4; the
 per-frame mean of the samples (mean.gif, mean.png); contact_sheet.png
 (reference row, samples, mean; anchors outlined); samples.npz and
 request.json. Existing files are kept unless --overwrite. See
@@ -50,6 +51,9 @@ _ATTRIBUTE = flags.DEFINE_multi_string(
     "attribute", [], "NAME=CLASS: an attribute held for the clip (families "
     "with attribute controls, e.g. videovae: --attribute=action=2).")
 _FPS = flags.DEFINE_float("fps", 8, "Frame rate of the GIF and MP4 files.")
+_SAMPLING = flags.DEFINE_multi_string(
+    "sampling", [], "KEY=VALUE: a sampler setting replacing the run's "
+    "(model.sampling; diffusion: --sampling=steps=50 --sampling=guidance=1).")
 _MODEL_ANCHORS = flags.DEFINE_bool(
     "model_anchors", False, "Keep the model's own frames at the anchor times "
     "(its reconstruction) instead of the given anchors.")
@@ -79,6 +83,15 @@ def parse_attribute(spec: str) -> tuple[str, int]:
                      "integer class, e.g. action=2.") from None
 
 
+def parse_setting(spec: str) -> tuple[str, str]:
+  """'KEY=VALUE' -> (KEY, VALUE); the run's type is applied on loading."""
+  key, sep, value = spec.partition("=")
+  if not sep or not key or not value:
+    raise ValueError(f"--sampling={spec!r}: expected KEY=VALUE, e.g. "
+                     "steps=50.")
+  return key, value
+
+
 def _samples_folder(source: str) -> epath.Path:
   """<workdir>/samples, or <file stem>_samples beside an exported file (in
   the current directory for a URL)."""
@@ -97,19 +110,21 @@ def run_command(workdir: str, anchors: Sequence[str] = (),
                 num_samples: int = 4, seed: int = 0, out: str | None = None,
                 overwrite: bool = False, clip: int = 0,
                 attributes: Sequence[str] = (), fps: float = 8,
-                model_anchors: bool = False) -> list[str]:
+                model_anchors: bool = False,
+                sampling_settings: Sequence[str] = ()) -> list[str]:
   """What the command does, with the flags' values; returns the paths."""
   # Deferred so that --help and flag errors answer without loading JAX/TF.
   from video_inference import runs  # pylint: disable=g-import-not-at-top
 
   pairs = [parse_anchor(spec) for spec in anchors]
   requested = dict(parse_attribute(spec) for spec in attributes)
+  settings = dict(parse_setting(spec) for spec in sampling_settings)
   checkpoint = parse_step(step)
   if not fps > 0:
     raise ValueError(f"--fps={fps}: expected a frame rate > 0.")
   if out is not None:  # Refuse existing outputs before any work.
     runs.check_output_dir(out, num_samples, overwrite, workdir)
-  run = runs.load_run(workdir, checkpoint)
+  run = runs.load_run(workdir, checkpoint, sampling=settings)
   print(f"Loaded {run}.")
   out = out or (_samples_folder(workdir)
                 / f"sample_step_{run.step}_seed_{seed}")
@@ -134,7 +149,7 @@ def main(argv):
     run_command(_WORKDIR.value, _ANCHOR.value, _STEP.value, _NUM_FRAMES.value,
                 _NUM_SAMPLES.value, _SEED.value, _OUT.value, _OVERWRITE.value,
                 _CLIP.value, _ATTRIBUTE.value, _FPS.value,
-                _MODEL_ANCHORS.value)
+                _MODEL_ANCHORS.value, _SAMPLING.value)
   except (ValueError, OSError) as e:
     # The user's input is at fault: the message, without a traceback.
     print(f"sample: error: {e}", file=sys.stderr)
