@@ -7,11 +7,11 @@ Run:
       --workdir=runs/diffusion_shapes
 Sized for 2 CPU cores, at sdvi_shapes' and inbetween3d_shapes' data (32x32,
 16 frames at stride 2) so the three are scored on the same anchors: U-Net
-widths 16/32/64 (856 ms a step against 2019 ms at 32/64/64 on the 2-core
-Xeon VM), batch 8, 3000 steps, Adam 1e-3 with EMA 0.995, 25 DDIM steps
-with classifier-free guidance 1.
-Runtime and figures: docs/benchmarks.md and docs/results.md (diffusion
-sections). FVD is not run while training (I3D is slow on CPU): run
+widths 16/32/64 with attention over space and time at 8x8, batch 8, 3000
+steps (about 45-75 minutes on 2 cores), Adam 1e-3 with EMA 0.995, 25 DDIM
+steps with classifier-free guidance 1.
+Step time, runtime and figures: docs/benchmarks.md and docs/results.md
+(diffusion sections). FVD is not run while training (I3D is slow on CPU): run
 `--mode=evaluate` afterwards. Variant `:tiny` is the 2-step test size.
 """
 
