@@ -79,31 +79,25 @@ class ResBlock2Plus1D(nn.Module):
     return x + h
 
 
-class TemporalAttention(nn.Module):
-  """Every pixel attends over its own position in all frames."""
+class Attention(nn.Module):
+  """Residual self-attention over one axis group of [B, T, H, W, C]: over
+  "time" every pixel attends to its own position in all frames; over
+  "space" every position attends to all positions of its own frame."""
   heads: int
+  over: str
 
   @nn.compact
   def __call__(self, x):
     batch, frames, height, width, channels = x.shape
     h = nn.GroupNorm(num_groups=_groups(channels))(x)
-    h = jnp.moveaxis(h, 1, 3).reshape((-1, frames, channels))
+    if self.over == "time":  # Sequences [B*H*W, T, C].
+      h = jnp.moveaxis(h, 1, 3).reshape((-1, frames, channels))
+    else:                     # Sequences [B*T, H*W, C].
+      h = h.reshape((batch * frames, height * width, channels))
     h = nn.MultiHeadDotProductAttention(num_heads=self.heads)(h, h)
-    h = jnp.moveaxis(h.reshape((batch, height, width, frames, channels)), 3,
-                     1)
-    return x + h
-
-
-class SpatialAttention(nn.Module):
-  """Every position attends over all positions of its own frame."""
-  heads: int
-
-  @nn.compact
-  def __call__(self, x):
-    batch, frames, height, width, channels = x.shape
-    h = nn.GroupNorm(num_groups=_groups(channels))(x)
-    h = h.reshape((batch * frames, height * width, channels))
-    h = nn.MultiHeadDotProductAttention(num_heads=self.heads)(h, h)
+    if self.over == "time":
+      h = jnp.moveaxis(h.reshape((batch, height, width, frames, channels)),
+                       3, 1)
     return x + h.reshape(x.shape)
 
 
@@ -141,8 +135,8 @@ class SpaceTimeUNet(nn.Module):
         x = x.reshape(shape[:2] + x.shape[1:])
     x = ResBlock2Plus1D(self.widths[-1], name="middle_0")(x, embedding)
     if self.spatial_attention:
-      x = SpatialAttention(self.attention_heads, name="middle_space")(x)
-    x = TemporalAttention(self.attention_heads, name="middle_attention")(x)
+      x = Attention(self.attention_heads, "space", name="middle_space")(x)
+    x = Attention(self.attention_heads, "time", name="middle_attention")(x)
     x = ResBlock2Plus1D(self.widths[-1], name="middle_1")(x, embedding)
     for level in reversed(range(len(self.widths))):
       features = self.widths[level]
