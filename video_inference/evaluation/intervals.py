@@ -46,14 +46,19 @@ def _checked_values(values: Any, confidence: float) -> np.ndarray:
   return values
 
 
+def _resampled_means(values: np.ndarray, rng: np.random.Generator,
+                     num_resamples: int) -> np.ndarray:
+  """The means of `num_resamples` resamples of `values` with replacement."""
+  picks = rng.integers(0, values.size, size=(num_resamples, values.size))
+  return values[picks].mean(axis=1)
+
+
 def bootstrap_interval(values: Any, confidence: float = 0.95,
                        num_resamples: int = DEFAULT_RESAMPLES,
                        seed: int = 0) -> tuple[float, float]:
   """(low, high): the percentile-bootstrap interval of the mean of `values`."""
   values = _checked_values(values, confidence)
-  rng = np.random.default_rng(seed)
-  picks = rng.integers(0, values.size, size=(num_resamples, values.size))
-  means = values[picks].mean(axis=1)
+  means = _resampled_means(values, np.random.default_rng(seed), num_resamples)
   tail = 100.0 * (1.0 - confidence) / 2.0
   low, high = np.percentile(means, [tail, 100.0 - tail])
   return float(low), float(high)
@@ -166,8 +171,7 @@ def independent_difference(first: Any, second: Any,
   if count < MIN_COUNT_FOR_INTERVAL:
     return summary
   rng = np.random.default_rng(seed)
-  means = [values[rng.integers(0, values.size,
-                               size=(num_resamples, values.size))].mean(1)
+  means = [_resampled_means(values, rng, num_resamples)
            for values in (first, second)]
   tail = 100.0 * (1.0 - confidence) / 2.0
   low, high = np.percentile(means[0] - means[1], [tail, 100.0 - tail])
