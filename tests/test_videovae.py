@@ -339,3 +339,22 @@ def test_l1_gradient_reaches_a_decoder_drawing_the_black_background(
   assert float(jnp.abs(decoder.apply(params, z) + 1).max()) < 1e-3
   grad = jax.grad(l1)(params)["params"][frame_layer]["bias"]
   assert (float(jnp.abs(grad).max()) > 1e-3) == alive
+
+
+def test_kl_warmup_ramps_the_kl_weight_from_zero_over_the_vae_phase():
+  config, model, state = _tiny()
+  config.loss.update(kl_weight=5.0, kl_warmup_steps=4)
+  start = config.train.attribute_steps
+  weights = [float(model.kl_weight(jnp.int32(start + s)))
+             for s in (-1, 0, 1, 3, 10)]
+  assert weights == [0.0, 1.25, 2.5, 5.0, 5.0]
+  # The step's loss uses the ramped weight: at the phase start the KL is
+  # weighted by a quarter of loss.kl_weight, not by all of it.
+  batch = _batch()
+  _, metrics = model.vae_step(state.replace(step=jnp.int32(start)), batch,
+                              jax.random.key(0))
+  assert float(metrics["kl_weight"]) == 1.25
+  config.loss.kl_warmup_steps = 0
+  _, metrics = model.vae_step(state.replace(step=jnp.int32(start)), batch,
+                              jax.random.key(0))
+  assert float(metrics["kl_weight"]) == 5.0

@@ -37,6 +37,9 @@ def base_config() -> ml_collections.ConfigDict:
   # 1/127.5. With weight 1 (unit scale on [-1, 1]) the posterior collapsed
   # to the prior on Shape Motion (KL 0.18 nats a frame, black frames).
   config.loss.update(kl_weight=1 / 127.5)
+  # Steps over which the KL weight rises linearly from 0 at the start of
+  # the VAE phase (Bowman et al. 2016); the paper has none.
+  config.loss.kl_warmup_steps = 0
   config.dataset.update(num_frames=16, resolution=64,
                         labelled_fraction=0.2)  # "about 20%" (3.2).
   # Generation from attributes only (section 4.2's first setting); use
