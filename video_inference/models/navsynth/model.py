@@ -220,13 +220,27 @@ class NavsynthModel(base.VideoModel):
     return self.decode_with_path(generator_params, rnn_params, static,
                                  transient)[0]
 
+  def table_rows(self, batch) -> dict[str, jnp.ndarray]:
+    """{table: the row of each clip of the batch} (int [B])."""
+    model = self.config.model
+    return {"static": self.rows(batch, model.static_key),
+            "transient": self.rows(batch, model.transient_key)}
+
   def losses(self, params, batch, rng):
-    model, loss = self.config.model, self.config.loss
+    """The objective with params["latents"] the whole tables."""
+    rows = self.table_rows(batch)
+    clip_latents = {table: params["latents"][table][rows[table]]
+                    for table in rows}
+    return self.clip_losses(dict(params, latents=clip_latents), batch, rng)
+
+  def clip_losses(self, params, batch, rng):
+    """The objective with params["latents"] each clip's own rows ([B, ...]),
+    so its gradient has the batch's size, not the tables'."""
+    loss = self.config.loss
     videos = batch["video"]
     batch_size, num_frames = videos.shape[:2]
-    static = params["latents"]["static"][self.rows(batch, model.static_key)]
-    transient = params["latents"]["transient"][
-        self.rows(batch, model.transient_key)][:, :num_frames]
+    static = params["latents"]["static"]
+    transient = params["latents"]["transient"][:, :num_frames]
     generated, recurrent = self.decode_with_path(
         params["generator"], params["rnn"], static, transient)
     per_frame = networks.laplacian_l1(generated, videos, loss.pyramid_levels,
@@ -252,42 +266,50 @@ class NavsynthModel(base.VideoModel):
     }
     return total, metrics
 
-  def update_latents(self, latents, momentum, grads, batch):
-    """Row-sparse SGD with momentum, unit-ball (and rank) projection."""
+  def update_latents(self, latents, momentum, clip_grads, rows):
+    """Row-sparse SGD with momentum, unit-ball (and rank) projection.
+
+    clip_grads: {table: the gradient of each clip's row, [B, ...]} of the
+    batch mean; rows: {table: int [B]}. Only the batch's rows are read and
+    written: a row no clip uses keeps its value and its momentum, so the
+    whole tables are never touched (at the published size the transient
+    table is 10.5M numbers).
+    """
     model, train = self.config.model, self.config.train
-    batch_size = batch["video"].shape[0]
     new_latents, new_momentum = {}, {}
-    for table, key in (("static", model.static_key),
-                       ("transient", model.transient_key)):
-      rows = self.rows(batch, key)
-      uses = jnp.zeros(latents[table].shape[0]).at[rows].add(1.0)
-      uses = uses.reshape((-1,) + (1,) * (latents[table].ndim - 1))
-      touched = uses > 0
+    for table in ("static", "transient"):
+      row = rows[table]
+      batch_size = row.shape[0]
+      same_row = (row[:, None] == row[None, :]).astype(
+          clip_grads[table].dtype)
       # The batch mean's gradient is sum_clips(grad) / B; times B over the
       # clips that use the row, each row takes the mean of its clips'
       # per-video gradients: one video's step however many share it.
-      grad = grads[table] * batch_size / jnp.maximum(uses, 1.0)
-      velocity = jnp.where(touched,
-                           train.latent_momentum * momentum[table] + grad,
-                           momentum[table])
-      values = jnp.where(
-          touched,
-          networks.project_to_unit_ball(
-              latents[table] - train.latent_learning_rate * velocity),
-          latents[table])
+      grad = (jnp.tensordot(same_row, clip_grads[table], axes=1)
+              * batch_size / jnp.sum(same_row, axis=1).reshape(
+                  (-1,) + (1,) * (clip_grads[table].ndim - 1)))
+      velocity = train.latent_momentum * momentum[table][row] + grad
+      values = networks.project_to_unit_ball(
+          latents[table][row] - train.latent_learning_rate * velocity)
       if table == "transient" and model.rank:
-        values = values.at[rows].set(networks.project_to_unit_ball(
-            networks.project_rank(values[rows], model.rank)))
-      new_latents[table], new_momentum[table] = values, velocity
+        values = networks.project_to_unit_ball(
+            networks.project_rank(values, model.rank))
+      # Clips sharing a row computed the same values: either write wins.
+      new_latents[table] = latents[table].at[row].set(values)
+      new_momentum[table] = momentum[table].at[row].set(velocity)
     return new_latents, new_momentum
 
   def _step(self, state, batch, rng, train_generator: bool):
     trained = ("generator", "rnn") if train_generator else ("rnn",)
-    grads, metrics = self.grad(self.losses, state.params, batch, rng)
+    rows = self.table_rows(batch)
+    tables = state.params["latents"]
+    clip_latents = {table: tables[table][rows[table]] for table in rows}
+    grads, metrics = self.grad(self.clip_losses,
+                               dict(state.params, latents=clip_latents),
+                               batch, rng)
     new_state = base.apply_updates(state, grads, self.optimizers, trained)
     latents, momentum = self.update_latents(
-        state.params["latents"], state.opt_state["latents"],
-        grads["latents"], batch)
+        tables, state.opt_state["latents"], grads["latents"], rows)
     params = dict(new_state.params, latents=latents)
     opt_state = dict(new_state.opt_state, latents=momentum)
     return new_state.replace(params=params, opt_state=opt_state), metrics
