@@ -42,8 +42,11 @@ Choices where the paper is silent:
 - The likelihood's scale: the paper's "pixel-wise L1" read as a
   unit-scale Laplace on 8-bit values (0..255), i.e. on our [-1, 1] frames
   the ELBO with the KL weighted by 1/127.5 (`loss.kl_weight`). At weight 1
-  the posterior collapsed onto the prior on Shape Motion (0.18 nats a
-  frame). The loss is divided by the pixels of a clip (per-pixel units).
+  with a tanh decoder the posterior collapsed onto the prior on Shape
+  Motion (0.18 nats a frame); with the linear decoder it did not, and
+  `configs/videovae_shapes.py` uses weight 1 with 8 latents, where 128
+  latents left every prior sample empty (docs/results.md). The loss is
+  divided by the pixels of a clip (per-pixel units).
 - `loss.kl_warmup_steps` (0: none, as in the paper) raises the KL weight
   linearly from 0 over the first steps of the VAE phase (Bowman et al.,
   "Generating Sentences from a Continuous Space", CoNLL 2016). On Shape
