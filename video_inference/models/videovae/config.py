@@ -97,9 +97,10 @@ def cpu_sized(config: ml_collections.ConfigDict,
                        classifier_workdir: str) -> None:
   """The 2-core CPU budget of videovae_shapes / _actions (docs/results.md):
 
-  10 frames at 32x32, latents 128, LSTM 256, 200 attribute steps then 1200
-  VAE steps at batch 16, scored by the classifier run in
-  `classifier_workdir` and kept by the best I-score.
+  10 frames at 32x32, latents 128 (each config then sets its own: fewer
+  latents let the learned prior reach the decoder's codes), LSTM 256, 200
+  attribute steps then 1200 VAE steps at batch 16, scored by the
+  classifier run in `classifier_workdir` and kept by the best I-score.
   """
   config.dataset.update(num_frames=10, resolution=32, labelled_fraction=0.2)
   # No dropout on the encoder features: at 32x32 a 4-7 pixel shape lives
