@@ -35,8 +35,8 @@ def base_config() -> ml_collections.ConfigDict:
   # The paper's "pixel-wise L1" read as a unit-scale Laplace likelihood on
   # 8-bit values (0..255): on our [-1, 1] frames that is the KL weighted by
   # 1/127.5. (With weight 1, unit scale on [-1, 1], a tanh decoder's
-  # posterior collapsed on Shape Motion; videovae_shapes.py uses weight 1
-  # with the linear decoder and 8 latents.)
+  # posterior collapsed on Shape Motion; the CPU configs videovae_shapes.py
+  # and videovae_actions.py use weight 1 with the linear decoder.)
   config.loss.update(kl_weight=1 / 127.5)
   # Steps over which the KL weight rises linearly from 0 at the start of
   # the VAE phase (Bowman et al. 2016); the paper has none.

@@ -43,9 +43,10 @@ Choices where the paper is silent:
   unit-scale Laplace on 8-bit values (0..255), i.e. on our [-1, 1] frames
   the ELBO with the KL weighted by 1/127.5 (`loss.kl_weight`). At weight 1
   with a tanh decoder the posterior collapsed onto the prior on Shape
-  Motion (0.18 nats a frame); with the linear decoder it did not, and
-  `configs/videovae_shapes.py` uses weight 1 with 8 latents, where 128
-  latents left every prior sample empty (docs/results.md). The loss is
+  Motion (0.18 nats a frame); with the linear decoder it did not. The
+  CPU configs use weight 1 with 8 latents (Shape Motion) and 32 (MoCoGAN
+  actions): with 128 latents every Shape Motion prior sample decoded to
+  the same empty frame (docs/results.md). The loss is
   divided by the pixels of a clip (per-pixel units).
 - `loss.kl_warmup_steps` (0: none, as in the paper) raises the KL weight
   linearly from 0 over the first steps of the VAE phase (Bowman et al.,
@@ -296,8 +297,9 @@ class VideoVaeModel(base.VideoModel):
     return l1, jnp.swapaxes(kl, 0, 1), frames
 
   def kl_weight(self, step):
-    """`loss.kl_weight`, ramped up linearly from 0 over the first
-    `loss.kl_warmup_steps` steps of the VAE phase (none by default)."""
+    """`loss.kl_weight`, ramped up linearly over the first N =
+    `loss.kl_warmup_steps` steps of the VAE phase (kl_weight / N at its
+    first step; no ramp by default)."""
     loss = self.config.loss
     if not loss.kl_warmup_steps:
       return jnp.float32(loss.kl_weight)
