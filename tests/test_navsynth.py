@@ -153,59 +153,6 @@ def test_a_shared_row_moves_by_one_videos_step_whatever_the_batch(tiny):
   np.testing.assert_allclose(moved[1], moved[0], rtol=1e-4, atol=1e-7)
 
 
-def _whole_table_update(model, state, batch, rng):
-  """(tables, momentum) after the latent update written over the whole
-  tables (the old code): the gradient of `losses` w.r.t. the tables, each
-  row's mean over its clips, momentum, projections on the rows some clip
-  uses."""
-  config = model.config
-  grads, _ = jax.grad(model.losses, has_aux=True)(state.params, batch, rng)
-  rows, tables, momenta = model.table_rows(batch), {}, {}
-  for table, values in state.params["latents"].items():
-    uses = jnp.zeros(values.shape[0]).at[rows[table]].add(1.0)
-    uses = uses.reshape((-1,) + (1,) * (values.ndim - 1))
-    grad = grads["latents"][table] * len(rows[table]) / jnp.maximum(uses, 1)
-    momentum = state.opt_state["latents"][table]
-    momenta[table] = jnp.where(
-        uses > 0, config.train.latent_momentum * momentum + grad, momentum)
-    tables[table] = jnp.where(uses > 0, networks.project_to_unit_ball(
-        values - config.train.latent_learning_rate * momenta[table]), values)
-    if table == "transient" and config.model.rank:
-      used = rows[table]
-      tables[table] = tables[table].at[used].set(
-          networks.project_to_unit_ball(networks.project_rank(
-              tables[table][used], config.model.rank)))
-  return tables, momenta
-
-
-@pytest.mark.parametrize("rank", [0, 1])
-def test_the_row_sparse_update_equals_the_whole_table_update(tiny, rank):
-  # The step reads and writes only the batch's rows; it must move the
-  # tables and their momentum exactly as the update over whole tables
-  # did, duplicated rows, momentum from an earlier step and the rank
-  # projection included.
-  config, _ = tiny
-  config.model.rank = rank
-  model = models.build_model(config)
-  state = model.create_state(jax.random.key(0))
-  batch, _ = _batch()
-  step = jax.jit(model.joint_step)
-  state, _ = step(state, batch, jax.random.key(1))
-  batch["index"] = jnp.asarray([3, 1, 1, 5], jnp.int32)
-  tables, momenta = _whole_table_update(model, state, batch,
-                                        jax.random.key(2))
-  after, _ = step(state, batch, jax.random.key(2))
-  for table in ("static", "transient"):
-    np.testing.assert_allclose(after.params["latents"][table],
-                               tables[table], rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(after.opt_state["latents"][table],
-                               momenta[table], rtol=1e-5, atol=1e-6)
-  moved = np.any(np.asarray(after.params["latents"]["transient"])
-                 != np.asarray(state.params["latents"]["transient"]),
-                 axis=(1, 2))
-  assert sorted(np.flatnonzero(moved)) == [1, 3, 5]
-
-
 def test_the_triplet_term_reaches_the_gru(tiny):
   # On raw z_t (the old loss) the triplet term gave the GRU no gradient.
   config, _ = tiny

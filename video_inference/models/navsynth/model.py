@@ -220,27 +220,13 @@ class NavsynthModel(base.VideoModel):
     return self.decode_with_path(generator_params, rnn_params, static,
                                  transient)[0]
 
-  def table_rows(self, batch) -> dict[str, jnp.ndarray]:
-    """{table: the row of each clip of the batch} (int [B])."""
-    model = self.config.model
-    return {"static": self.rows(batch, model.static_key),
-            "transient": self.rows(batch, model.transient_key)}
-
   def losses(self, params, batch, rng):
-    """The objective with params["latents"] the whole tables."""
-    rows = self.table_rows(batch)
-    clip_latents = {table: params["latents"][table][rows[table]]
-                    for table in rows}
-    return self.clip_losses(dict(params, latents=clip_latents), batch, rng)
-
-  def clip_losses(self, params, batch, rng):
-    """The objective with params["latents"] each clip's own rows ([B, ...]),
-    so its gradient has the batch's size, not the tables'."""
-    loss = self.config.loss
+    model, loss = self.config.model, self.config.loss
     videos = batch["video"]
     batch_size, num_frames = videos.shape[:2]
-    static = params["latents"]["static"]
-    transient = params["latents"]["transient"][:, :num_frames]
+    static = params["latents"]["static"][self.rows(batch, model.static_key)]
+    transient = params["latents"]["transient"][
+        self.rows(batch, model.transient_key)][:, :num_frames]
     generated, recurrent = self.decode_with_path(
         params["generator"], params["rnn"], static, transient)
     per_frame = networks.laplacian_l1(generated, videos, loss.pyramid_levels,
@@ -266,55 +252,42 @@ class NavsynthModel(base.VideoModel):
     }
     return total, metrics
 
-  def update_latents(self, latents, momentum, clip_grads, rows):
-    """Row-sparse SGD with momentum, unit-ball (and rank) projection.
-
-    clip_grads: {table: the gradient of each clip's row, [B, ...]} of the
-    batch mean; rows: {table: int [B]}. Only the batch's rows are read and
-    written: a row no clip uses keeps its value and its momentum, so the
-    whole tables are never touched (at the published size the transient
-    table is 3280 x 16 x 200 = 10.5M numbers).
-    """
+  def update_latents(self, latents, momentum, grads, batch):
+    """Row-sparse SGD with momentum, unit-ball (and rank) projection."""
     model, train = self.config.model, self.config.train
+    batch_size = batch["video"].shape[0]
     new_latents, new_momentum = {}, {}
-    for table in ("static", "transient"):
-      clip_rows = rows[table]
-      batch_size = clip_rows.shape[0]
-      # Each clip's group: the first clip of the batch with the same row.
-      group = jnp.argmax(clip_rows[:, None] == clip_rows[None, :], axis=1)
-      # Scatter-adds, exact in float32 on every backend (a matmul with a
-      # 0/1 matrix would run at reduced precision on GPU and TPU).
-      group_sums = jax.ops.segment_sum(clip_grads[table], group, batch_size)
-      group_sizes = jax.ops.segment_sum(jnp.ones(batch_size), group,
-                                        batch_size)
+    for table, key in (("static", model.static_key),
+                       ("transient", model.transient_key)):
+      rows = self.rows(batch, key)
+      uses = jnp.zeros(latents[table].shape[0]).at[rows].add(1.0)
+      uses = uses.reshape((-1,) + (1,) * (latents[table].ndim - 1))
+      touched = uses > 0
       # The batch mean's gradient is sum_clips(grad) / B; times B over the
       # clips that use the row, each row takes the mean of its clips'
       # per-video gradients: one video's step however many share it.
-      grad = group_sums[group] * (batch_size / group_sizes[group]).reshape(
-          (-1,) + (1,) * (clip_grads[table].ndim - 1))
-      velocity = train.latent_momentum * momentum[table][clip_rows] + grad
-      values = networks.project_to_unit_ball(
-          latents[table][clip_rows] - train.latent_learning_rate * velocity)
+      grad = grads[table] * batch_size / jnp.maximum(uses, 1.0)
+      velocity = jnp.where(touched,
+                           train.latent_momentum * momentum[table] + grad,
+                           momentum[table])
+      values = jnp.where(
+          touched,
+          networks.project_to_unit_ball(
+              latents[table] - train.latent_learning_rate * velocity),
+          latents[table])
       if table == "transient" and model.rank:
-        values = networks.project_to_unit_ball(
-            networks.project_rank(values, model.rank))
-      # Clips sharing a row hold identical values (one group sum each), so
-      # whichever write lands is the same.
-      new_latents[table] = latents[table].at[clip_rows].set(values)
-      new_momentum[table] = momentum[table].at[clip_rows].set(velocity)
+        values = values.at[rows].set(networks.project_to_unit_ball(
+            networks.project_rank(values[rows], model.rank)))
+      new_latents[table], new_momentum[table] = values, velocity
     return new_latents, new_momentum
 
   def _step(self, state, batch, rng, train_generator: bool):
     trained = ("generator", "rnn") if train_generator else ("rnn",)
-    rows = self.table_rows(batch)
-    tables = state.params["latents"]
-    clip_latents = {table: tables[table][rows[table]] for table in rows}
-    grads, metrics = self.grad(self.clip_losses,
-                               dict(state.params, latents=clip_latents),
-                               batch, rng)
+    grads, metrics = self.grad(self.losses, state.params, batch, rng)
     new_state = base.apply_updates(state, grads, self.optimizers, trained)
     latents, momentum = self.update_latents(
-        tables, state.opt_state["latents"], grads["latents"], rows)
+        state.params["latents"], state.opt_state["latents"],
+        grads["latents"], batch)
     params = dict(new_state.params, latents=latents)
     opt_state = dict(new_state.opt_state, latents=momentum)
     return new_state.replace(params=params, opt_state=opt_state), metrics
