@@ -38,8 +38,8 @@ def base_config() -> ml_collections.ConfigDict:
   # posterior collapsed on Shape Motion; the CPU configs videovae_shapes.py
   # and videovae_actions.py use weight 1 with the linear decoder.)
   config.loss.update(kl_weight=1 / 127.5)
-  # Steps over which the KL weight rises linearly from 0 at the start of
-  # the VAE phase (Bowman et al. 2016); the paper has none.
+  # Steps over which the KL weight rises linearly to loss.kl_weight from
+  # the start of the VAE phase (Bowman et al. 2016); the paper has none.
   config.loss.kl_warmup_steps = 0
   config.dataset.update(num_frames=16, resolution=64,
                         labelled_fraction=0.2)  # "about 20%" (3.2).

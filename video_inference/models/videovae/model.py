@@ -303,11 +303,12 @@ class VideoVaeModel(base.VideoModel):
     loss = self.config.loss
     if not loss.kl_warmup_steps:
       return jnp.float32(loss.kl_weight)
-    start = self.config.train.attribute_steps if self.structured else 0
+    start = next(phase.start_step for phase in self.phases()
+                 if phase.name == "vae")
     ramp = (step - start + 1) / loss.kl_warmup_steps
     return loss.kl_weight * jnp.clip(ramp, 0.0, 1.0)
 
-  def vae_losses(self, vae_params, params, batch, rng, step=None):
+  def vae_losses(self, vae_params, params, batch, rng, step):
     videos = batch["video"]
     values = (self.inferred_attributes(params, batch) if self.structured
               else {})
@@ -315,7 +316,7 @@ class VideoVaeModel(base.VideoModel):
     l1, kl, frames = self.elbo_terms(vae_params, videos, attributes, rng)
     pixels = np.prod(videos.shape[1:])
     kl_sum = jnp.sum(kl, axis=1)
-    kl_weight = self.kl_weight(step if step is not None else jnp.inf)
+    kl_weight = self.kl_weight(step)
     loss = jnp.mean(l1 + kl_weight * kl_sum) / pixels
     metrics = {"loss": loss, "l1_per_pixel": jnp.mean(l1) / pixels,
                "kl_weight": kl_weight,
