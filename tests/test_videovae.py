@@ -11,6 +11,7 @@ import pytest
 from conftest import train_and_check_resume
 from conftest import load_config
 from tfds_builders.shape_motion import shape_motion_dataset_builder as sm
+from video_inference import checkpoints
 from video_inference import input_pipeline
 from video_inference import modes
 from video_inference import models
@@ -358,3 +359,40 @@ def test_kl_warmup_ramps_the_kl_weight_from_zero_over_the_vae_phase():
   _, metrics = model.vae_step(state.replace(step=jnp.int32(start)), batch,
                               jax.random.key(0))
   assert float(metrics["kl_weight"]) == 5.0
+
+
+def test_sampling_temperature_scales_the_prior_draw():
+  config, model, state = _tiny()
+  variables = model.sampling_variables(state)
+  control = {"shape": 1, "direction": 0}
+
+  def draw(temperature, deterministic=False):
+    config.model.sampling.temperature = temperature
+    return sampling.sample(model, variables, [], [], 4, 3, jax.random.key(3),
+                           deterministic=deterministic,
+                           attributes=control).astype(float)
+
+  mean = draw(1.0, deterministic=True)
+  np.testing.assert_array_equal(draw(0.0), mean)
+  # The first frame's z is mean + T * std * noise: a lower temperature
+  # stays nearer the prior mean's frame.
+  near, far = draw(0.5), draw(1.0)
+  assert 0 < np.abs(near - mean)[:, 0].mean() < np.abs(far - mean)[:, 0].mean()
+  with pytest.raises(ValueError, match="temperature=-1.0"):
+    draw(-1.0)
+
+
+def test_evaluating_at_other_sampler_settings_keeps_the_runs_file(tmp_path):
+  config = load_config("videovae_shapes", "tiny")
+  workdir = str(tmp_path)
+  checkpoints.save_run_config(config, workdir)
+  assert modes.evaluation_tag(config, workdir, 7) == "7"
+  config.model.sampling.temperature = 0.5
+  assert modes.evaluation_tag(config, workdir, 7) == "7_temperature0.5"
+  # A run saved before the setting existed: any value gets its own file.
+  with config.unlocked():
+    saved = config.copy_and_resolve_references()
+    del saved.model["sampling"]
+  checkpoints.save_run_config(saved, workdir)
+  config.model.sampling.temperature = 1.0
+  assert modes.evaluation_tag(config, workdir, 7) == "7_temperature1.0"

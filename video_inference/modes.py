@@ -48,13 +48,29 @@ def run_evaluate(config, workdir: str, step: str | int | None = None) -> dict:
         str(config.evals.checkpoint if step in (None, "") else step))
     model, variables, step = checkpoints.load_for_inference(config, workdir,
                                                             step)
-    results = evaluate_lib.evaluate(model, variables, config, step, workdir)
+    results = evaluate_lib.evaluate(model, variables, config, step, workdir,
+                                    tag=evaluation_tag(config, workdir, step))
   print(json.dumps({name: {key: value for key, value in figure.items()
                            if key != "values"}
                     for name, figure in results["metrics"].items()},
                    indent=2))
   print(f"Wrote {results.get('path')}")
   return results
+
+
+def evaluation_tag(config, workdir: str, step: int) -> str:
+  """The step, plus the sampler settings (model.sampling) where they differ
+  from those the run trained with: eval_<step>.json stays the run's own
+  figures, and each other setting gets its own file."""
+  ours = dict(config.model.get(config_lib.SAMPLING_FIELD) or {})
+  theirs = dict(checkpoints.load_run_config(workdir).model.get(
+      config_lib.SAMPLING_FIELD) or {})
+  # A setting the run's config.json lacks (saved before it existed) counts
+  # as changed: its file must not replace the run's own.
+  changed = {key: value for key, value in sorted(ours.items())
+             if key not in theirs or theirs[key] != value}
+  return "_".join([str(step)] + [f"{key}{value}"
+                                 for key, value in changed.items()])
 
 
 def run_sample(config, workdir: str) -> list[str]:

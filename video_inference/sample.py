@@ -9,8 +9,9 @@ becomes; the conversion to the model's frames is printed per file. Without
 --anchor the run's test split gives them (clip --clip at the config's
 sample.anchor_times). --step picks the checkpoint: latest (default), best,
 or a step number. --sampling=KEY=VALUE replaces one of the run's sampler
-settings (a diffusion run's DDIM steps or guidance). Writes, per sample, sample_<k>.gif and .mp4; the
-per-frame mean of the samples (mean.gif, mean.png); contact_sheet.png
+settings (a diffusion run's DDIM steps or guidance, a videovae run's
+temperature). Writes, per sample, sample_<k>.gif and .mp4; the per-frame
+mean of the samples (mean.gif, mean.png); contact_sheet.png
 (reference row, samples, mean; anchors outlined); samples.npz and
 request.json. Existing files are kept unless --overwrite. See
 `video_inference.runs` for the Python API behind it.
@@ -53,7 +54,8 @@ _ATTRIBUTE = flags.DEFINE_multi_string(
 _FPS = flags.DEFINE_float("fps", 8, "Frame rate of the GIF and MP4 files.")
 _SAMPLING = flags.DEFINE_multi_string(
     "sampling", [], "KEY=VALUE: a sampler setting replacing the run's "
-    "(model.sampling; diffusion: --sampling=steps=50 --sampling=guidance=1).")
+    "(model.sampling; diffusion: --sampling=steps=50 --sampling=guidance=1; "
+    "videovae: --sampling=temperature=0.5).")
 _MODEL_ANCHORS = flags.DEFINE_bool(
     "model_anchors", False, "Keep the model's own frames at the anchor times "
     "(its reconstruction) instead of the given anchors.")

@@ -31,6 +31,10 @@ def base_config() -> ml_collections.ConfigDict:
       # The decoder's frame layer: "linear" (a Laplace mean; videovae.py
       # says why) or "tanh".
       output="linear",
+      # Read by the sampler only (config_lib.SAMPLING_FIELD): the prior's
+      # standard deviation is scaled by `temperature` when z_t is drawn
+      # (1: the paper's sampling; model.py says why one might lower it).
+      sampling=dict(temperature=1.0),
   )
   # The paper's "pixel-wise L1" read as a unit-scale Laplace likelihood on
   # 8-bit values (0..255): on our [-1, 1] frames that is the KL weighted by

@@ -60,6 +60,12 @@ Choices where the paper is silent:
   (base.foreground_weights; off by default, on for Shape Motion).
 - Dropout 0.5 on the encoder features (App. A.4) is kept at the paper's
   sizes; the 32x32 CPU configs use none (config.cpu_sized).
+- `model.sampling.temperature` (1: the paper's sampling) scales the
+  standard deviation of every z_t the sampler draws, as in reduced- or
+  raised-temperature sampling of flows and VAEs (Kingma and Dhariwal,
+  "Glow", NeurIPS 2018). A sampler setting, not a training one: a run is
+  evaluated at other values with --config.model.sampling.temperature, and
+  the figures go to their own eval file (modes.evaluation_tag).
 - `reconstruct` (the evaluation's `reconstruction` figures) is the
   teacher-forced posterior reconstruction with z_t the posterior mean and
   no dropout.
@@ -74,6 +80,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from video_inference import config_lib
 from video_inference.models import base
 from video_inference.models.videovae import attribute_grids
 from video_inference.models.videovae import networks
@@ -377,11 +384,21 @@ class VideoVaeModel(base.VideoModel):
             f"conditioning {name!r}: this model takes {classes} (class "
             f"indices, -1 unspecified); got values up to {values.max()}.")
     return self._generate(variables, anchor_video, jnp.asarray(mask), rng,
-                          num_frames, deterministic, conditioning)
+                          num_frames, deterministic, conditioning,
+                          self.sampling_temperature())
+
+  def sampling_temperature(self) -> float:
+    """`model.sampling.temperature`; 1 for runs saved before it existed."""
+    settings = self.config.model.get(config_lib.SAMPLING_FIELD) or {}
+    temperature = float(settings.get("temperature", 1.0))
+    if not temperature >= 0:
+      raise ValueError(f"model.sampling.temperature={temperature}: expected "
+                       "a scale >= 0 of the prior's standard deviation.")
+    return temperature
 
   @functools.partial(jax.jit, static_argnums=(0, 5, 6))
   def _generate(self, variables, anchor_video, anchor_mask, rng, num_frames,
-                deterministic, conditioning):
+                deterministic, conditioning, temperature):
     vae, vae_params = self.vae, variables["vae"]
     batch = anchor_video.shape[0]
     rng_attributes, rng_noise = jax.random.split(rng)
@@ -392,7 +409,7 @@ class VideoVaeModel(base.VideoModel):
     psi_first = vae.apply(vae_params, anchor_video[:, 0], method=vae.residual)
     noise = jax.random.normal(rng_noise, (num_frames, batch,
                                           self.config.model.latent_dim))
-    scale = 0.0 if deterministic else 1.0
+    scale = 0.0 if deterministic else temperature
 
     def step(carry, inputs):
       time, attributes_t, noise_t = inputs
