@@ -16,6 +16,12 @@ shapeless, of the real clips 0.41 (Table II at 64x64: 1.05 for the
 paper's trained model). The samples show a soft blob of about the shape's
 colour that climbs with it through the anchors
 (docs/images/sdvi_shapes_contact_sheet.png).
+At 5x the steps (--config.train.num_steps=15000
+--config.train.image_phase_steps=4000; 51 min wall on the same VM, about
+half of it sharing the cores) inference from the anchors is learnt:
+best-of-10 PSNR 28.27 dB, 4.9 dB above crossfading the anchors, ACD 21.6
+with no shapeless frame, the blob in the anchors' colour on their path;
+but 39% of prior samples' frames are shapeless (docs/results.md).
 Recipe beyond the paper's eq. 12: eq. 8 on prior samples
 (loss.prior_gan_weight) and foreground pixels weighted x11
 (loss.foreground_weight), both in
