@@ -33,7 +33,7 @@ def base_config() -> ml_collections.ConfigDict:
       output="linear",
       # Read by the sampler only (config_lib.SAMPLING_FIELD): the prior's
       # standard deviation is scaled by `temperature` when z_t is drawn
-      # (1: the paper's sampling; model.py says why one might lower it).
+      # (1: the paper's sampling; model.py's docstring).
       sampling=dict(temperature=1.0),
   )
   # The paper's "pixel-wise L1" read as a unit-scale Laplace likelihood on
