@@ -25,6 +25,12 @@ IDENTITY_FIELDS = ("family", "dataset.name", "dataset.num_frames",
 SAMPLING_FIELD = "sampling"
 
 
+def sampling_settings(config: ml_collections.ConfigDict) -> dict:
+  """A config's sampler settings (model.sampling) as a dict; {} for a
+  family without any, or a run saved before its family had them."""
+  return dict(config.model.get(SAMPLING_FIELD) or {})
+
+
 def common_config() -> ml_collections.ConfigDict:
   """Fields every family shares: data, anchors, loop, evaluation, sampling."""
   config = ml_collections.ConfigDict()

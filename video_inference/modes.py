@@ -62,9 +62,8 @@ def evaluation_tag(config, workdir: str, step: int) -> str:
   """The step, plus the sampler settings (model.sampling) where they differ
   from those the run trained with: eval_<step>.json stays the run's own
   figures, and each other setting gets its own file."""
-  ours = dict(config.model.get(config_lib.SAMPLING_FIELD) or {})
-  theirs = dict(checkpoints.load_run_config(workdir).model.get(
-      config_lib.SAMPLING_FIELD) or {})
+  ours = config_lib.sampling_settings(config)
+  theirs = config_lib.sampling_settings(checkpoints.load_run_config(workdir))
   # A setting the run's config.json lacks (saved before it existed) counts
   # as changed: its file must not replace the run's own.
   changed = {key: value for key, value in sorted(ours.items())

@@ -357,8 +357,7 @@ class Run:
                    family=model.name, seed=seed, num_samples=num_samples,
                    num_frames=num_frames, model_anchors=model_anchors,
                    attributes=dict(attributes or {}),
-                   sampling=dict(self.config.model.get(
-                       config_lib.SAMPLING_FIELD) or {}),
+                   sampling=config_lib.sampling_settings(self.config),
                    created=datetime.datetime.now().isoformat(
                        timespec="seconds"))
     reference = None

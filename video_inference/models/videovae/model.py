@@ -46,8 +46,8 @@ Choices where the paper is silent:
   Motion (0.18 nats a frame); with the linear decoder it did not. The
   CPU configs use weight 1 with 8 latents (Shape Motion) and 32 (MoCoGAN
   actions): with 128 latents every Shape Motion prior sample decoded to
-  the same empty frame (docs/results.md). The loss is
-  divided by the pixels of a clip (per-pixel units).
+  the same empty frame (docs/results.md). The loss is divided by the
+  pixels of a clip (per-pixel units).
 - `loss.kl_warmup_steps` (0: none, as in the paper) raises the KL weight
   linearly from 0 over the first steps of the VAE phase (Bowman et al.,
   "Generating Sentences from a Continuous Space", CoNLL 2016). On Shape
@@ -389,7 +389,7 @@ class VideoVaeModel(base.VideoModel):
 
   def sampling_temperature(self) -> float:
     """`model.sampling.temperature`; 1 for runs saved before it existed."""
-    settings = self.config.model.get(config_lib.SAMPLING_FIELD) or {}
+    settings = config_lib.sampling_settings(self.config)
     temperature = float(settings.get("temperature", 1.0))
     if not temperature >= 0:
       raise ValueError(f"model.sampling.temperature={temperature}: expected "
