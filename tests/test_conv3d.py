@@ -83,6 +83,47 @@ def test_strided_conv2d_as_matmul_equals_the_convolution(size, kernel,
                                    jnp.abs(theirs).max()))
 
 
+@pytest.mark.parametrize("kernel,padding,fast", [
+    ((4, 4), ((2, 2), (2, 2)), True),    # G_V's 4x4 stride-2 transpose.
+    ((3, 3), ((2, 1), (2, 1)), True),
+    ((4, 3), ((1, 1), (2, 1)), True),
+    ((2, 5), ((0, 0), (1, 2)), True),
+    ((3, 3), ((2, 2), (2, 2)), False)])  # Odd output sides: XLA's form.
+def test_input_dilated_conv2d_as_parity_convs_equals_the_convolution(
+    kernel, padding, fast):
+  rng = np.random.default_rng(sum(kernel))
+  x = jnp.asarray(rng.normal(size=(2, 5, 6, 4)), jnp.float32)
+  weights = jnp.asarray(rng.normal(size=kernel + (4, 3)), jnp.float32)
+  assert (conv3d._input_dilated_as_parity_convs(x, weights, padding)
+          is not None) == fast
+
+  def conv(as_matmul):
+    return lambda w, v: conv3d.conv2d(v, w, (1, 1), padding, (2, 2),
+                                      as_matmul=as_matmul)
+
+  reference = conv(False)(weights, x)
+  np.testing.assert_allclose(conv(True)(weights, x), reference,
+                             rtol=1e-5, atol=1e-5)
+  cotangent = jnp.asarray(rng.normal(size=reference.shape), jnp.float32)
+  grads = [jax.grad(lambda w, v: jnp.sum(conv(m)(w, v) * cotangent),
+                    (0, 1))(weights, x) for m in (True, False)]
+  for ours, theirs in zip(*grads):
+    np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-5)
+
+
+def test_transposed_convs_train_without_an_input_dilated_convolution():
+  """ConvTranspose3D time-unfolded: no convolution with a dilated input is
+  traced (its kernel gradient would take XLA CPU's slowest path)."""
+  layer = conv3d.ConvTranspose3D(4, (3, 4, 4), strides=(1, 2, 2),
+                                 implementation="time_unfold")
+  x = jnp.ones((1, 3, 4, 4, 2))
+  variables = layer.init(jax.random.key(0), x)
+  text = str(jax.make_jaxpr(jax.grad(
+      lambda v: jnp.sum(layer.apply(v, x))))(variables))
+  assert "lhs_dilation=(2, 2)" not in text
+  assert "lhs_dilation=(1, 1)" in text  # Its parities' convolutions.
+
+
 def test_strided_flax_convs_run_as_a_matmul_on_cpu():
   """Inside flax_convs_as("auto") on CPU a stride-2 nn.Conv traces no
   convolution (its kernel gradient would take XLA's slow path)."""

@@ -85,13 +85,18 @@ def _kernel_2d(kernel):
 def conv2d(x, kernel, strides, padding, lhs_dilation=(1, 1),
            as_matmul: bool = False):
   """A 2D NHWC / HWIO convolution; with `as_matmul`, a stride-2 one runs as
-  strided patches and one matmul.
+  strided patches and one matmul, and one of a 2x2-dilated input (a
+  stride-2 transposed convolution) as one convolution per output parity.
 
   Exact up to float summation order. Why: XLA CPU computes the kernel
   gradient of a strided convolution on a slow path, and a matmul's on its
   fast one (docs/benchmarks.md).
   """
   strides, lhs_dilation = tuple(strides), tuple(lhs_dilation)
+  if as_matmul and strides == (1, 1) and lhs_dilation == (2, 2):
+    y = _input_dilated_as_parity_convs(x, kernel, padding)
+    if y is not None:
+      return y
   if not (as_matmul and strides == (2, 2) and lhs_dilation == (1, 1)):
     return lax.conv_general_dilated(
         x, kernel, strides, padding, lhs_dilation=lhs_dilation,
@@ -104,6 +109,68 @@ def conv2d(x, kernel, strides, padding, lhs_dilation=(1, 1),
       [x[:, i:i + 2 * out_h - 1:2, j:j + 2 * out_w - 1:2]
        for i in range(height) for j in range(width)], axis=-1)
   return patches @ kernel.reshape(height * width * c_in, c_out)
+
+
+def _parity_taps(parity: int, pad_before: int, size: int):
+  """(tap, input offset) pairs that reach outputs 2m + parity of a
+  convolution whose input is dilated by 2 and padded by `pad_before`.
+
+  Output 2m + parity reads dilated position 2m + parity + tap - pad_before;
+  only even positions hold an input value, input m + offset.
+  """
+  return [(tap, (parity + tap - pad_before) // 2) for tap in range(size)
+          if (parity + tap - pad_before) % 2 == 0]
+
+
+def _input_dilated_as_parity_convs(x, kernel, padding):
+  """A stride-1 convolution of the 2x2-dilated input (a stride-2 transposed
+  convolution) as four stride-1 convolutions of the undilated input, one
+  per output parity (sub-pixel form), interleaved. None where the output's
+  sides are not even (the caller keeps XLA's form).
+
+  Why: XLA CPU takes the kernel gradient of an input-dilated convolution on
+  its slowest path (1-2 GFLOP/s at inbetween3d's paper size,
+  docs/benchmarks.md); a plain stride-1 convolution's is on its ordinary
+  one. Each parity reads only the taps that meet an input value, so no
+  multiply by an inserted zero is done, and nothing larger than the input
+  is built (patches would be 16x it). Exact up to float summation order.
+  """
+  height, width = x.shape[1:3]
+  k_h, k_w, _, c_out = kernel.shape
+  (top, bottom), (left, right) = padding
+  out_h = 2 * height - 1 + top + bottom - k_h + 1
+  out_w = 2 * width - 1 + left + right - k_w + 1
+  if out_h < 2 or out_w < 2 or out_h % 2 or out_w % 2:
+    return None
+  rows, cols = out_h // 2, out_w // 2
+  taps_h = [_parity_taps(p, top, k_h) for p in (0, 1)]
+  taps_w = [_parity_taps(p, left, k_w) for p in (0, 1)]
+  if not all(taps_h) or not all(taps_w):
+    return None
+
+  def window(first_offset, num_taps, size, length):
+    """(crop, padding) of one axis: the input from `first_offset` on, of
+    `length + num_taps - 1` entries, zeros outside it. Padding inside the
+    convolution, not a padded copy: each parity's residual for the
+    gradient is then the input itself."""
+    before, after = -first_offset, first_offset + length + num_taps - 1 - size
+    return (max(0, -before), size - max(0, -after)), (max(0, before),
+                                                      max(0, after))
+
+  parities = []
+  for row_taps in taps_h:
+    row = []
+    for col_taps in taps_w:
+      # A parity's taps step by 2 in the kernel and by 1 in the input.
+      crop_h, pad_h = window(row_taps[0][1], len(row_taps), height, rows)
+      crop_w, pad_w = window(col_taps[0][1], len(col_taps), width, cols)
+      taps = kernel[row_taps[0][0]::2, col_taps[0][0]::2]
+      row.append(lax.conv_general_dilated(
+          x[:, crop_h[0]:crop_h[1], crop_w[0]:crop_w[1]], taps, (1, 1),
+          (pad_h, pad_w), dimension_numbers=("NHWC", "HWIO", "NHWC")))
+    parities.append(jnp.stack(row, axis=3))  # [B, rows, cols, 2, C]
+  y = jnp.stack(parities, axis=2)  # [B, rows, 2, cols, 2, C]
+  return y.reshape(x.shape[0], out_h, out_w, c_out)
 
 
 def conv3d(x, kernel, strides, padding, lhs_dilation=(1, 1, 1),
