@@ -16,8 +16,9 @@ Result (docs/results.md, 2-core Intel Xeon VM): at 1200 steps FVD 971
 (full) and 826 (naive); at 3000 steps (`--config.train.num_steps=3000`,
 ~75 min sharing the CPU with a second run) 626 and 522, against 362 for
 copying the anchors (crossfade): no variant has learnt the task at these
-budgets; samples follow the anchors' path but not their colour, and the
-10 samples of an anchor pair barely differ (diversity 0.008).
+budgets; samples follow the anchors' path but not their colour. The 10
+samples of an anchor pair barely differ (diversity 0.008), but neither do
+real clips through the same two frames (0.0079, docs/results.md).
 Sizes: 32x32, 16 frames (stride 2), base width 16 (the paper: 64), L = 12
 fusion blocks (the paper: 24), batch 8, lr 2e-4 (the paper: 5e-5).
 Variant `:tiny` is the 2-step test size.
