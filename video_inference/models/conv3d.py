@@ -89,8 +89,8 @@ def conv2d(x, kernel, strides, padding, lhs_dilation=(1, 1),
   stride-2 transposed convolution) as one convolution per output parity.
 
   Exact up to float summation order. Why: XLA CPU computes the kernel
-  gradient of a strided convolution on a slow path, and a matmul's on its
-  fast one (docs/benchmarks.md).
+  gradient of a strided or input-dilated convolution on a slow path, and a
+  matmul's or a plain convolution's on its fast one (docs/benchmarks.md).
   """
   strides, lhs_dilation = tuple(strides), tuple(lhs_dilation)
   if as_matmul and strides == (1, 1) and lhs_dilation == (2, 2):
@@ -126,7 +126,8 @@ def _input_dilated_as_parity_convs(x, kernel, padding):
   """A stride-1 convolution of the 2x2-dilated input (a stride-2 transposed
   convolution) as four stride-1 convolutions of the undilated input, one
   per output parity (sub-pixel form), interleaved. None where the output's
-  sides are not even (the caller keeps XLA's form).
+  sides are not even or a parity meets no kernel tap (the caller keeps
+  XLA's form).
 
   Why: XLA CPU takes the kernel gradient of an input-dilated convolution on
   its slowest path (1-2 GFLOP/s at inbetween3d's paper size,
