@@ -14,7 +14,8 @@ min), or in the run itself with `--config.evals.fvd.during_training=True`
 (the same 32 clips).
 Result (docs/results.md, 2-core Intel Xeon VM): at 1200 steps FVD 971
 (full) and 826 (naive); at 3000 steps (`--config.train.num_steps=3000`,
-~75 min sharing the CPU with a second run) 626 and 522, against 362 for
+~75 min sharing the CPU with a second run) 626 and 522 (a second full run,
+--config.seed=1: 385, 38 min alone on a 2-core AMD EPYC), against 362 for
 copying the anchors (crossfade): no variant has learnt the task at these
 budgets; samples follow the anchors' path but not their colour. The 10
 samples of an anchor pair barely differ (diversity 0.008), but neither do
