@@ -14,12 +14,14 @@ min), or in the run itself with `--config.evals.fvd.during_training=True`
 (the same 32 clips).
 Result (docs/results.md, 2-core Intel Xeon VM): at 1200 steps FVD 971
 (full) and 826 (naive); at 3000 steps (`--config.train.num_steps=3000`,
-~75 min sharing the CPU with a second run) 626 and 522 (a second full run,
---config.seed=1: 385, 38 min alone on a 2-core AMD EPYC), against 362 for
-copying the anchors (crossfade): no variant has learnt the task at these
+~75 min sharing the CPU with a second run) 626 and 522; with
+--config.seed=1, 385 and 539 at 3000 steps (38 min alone on a 2-core AMD
+EPYC) and 412 and 467 at 6000 (~75 min alone), against 362 for copying
+the anchors (crossfade): no variant has learnt the task at these
 budgets; samples follow the anchors' path but not their colour. The 10
-samples of an anchor pair barely differ (diversity 0.008), but neither do
-real clips through the same two frames (0.0079, docs/results.md).
+samples of an anchor pair barely differ (diversity 0.008 at 3000 steps),
+but neither do real clips through the same two frames (0.0079,
+docs/results.md).
 Sizes: 32x32, 16 frames (stride 2), base width 16 (the paper: 64), L = 12
 fusion blocks (the paper: 24), batch 8, lr 2e-4 (the paper: 5e-5).
 Variant `:tiny` is the 2-step test size.
