@@ -396,3 +396,16 @@ def test_evaluating_at_other_sampler_settings_keeps_the_runs_file(tmp_path):
   checkpoints.save_run_config(saved, workdir)
   config.model.sampling.temperature = 1.0
   assert modes.evaluation_tag(config, workdir, 7) == "7_temperature1.0"
+
+
+def test_evaluating_on_another_clip_set_keeps_the_runs_file(tmp_path):
+  # A checkpoint scored on training clips (to choose it) once wrote over
+  # its test figures in eval_<step>.json.
+  config = load_config("videovae_shapes", "tiny")
+  workdir = str(tmp_path)
+  checkpoints.save_run_config(config, workdir)
+  config.dataset.eval_split = "train"
+  assert modes.evaluation_tag(config, workdir, 7) == "7_splittrain"
+  config.dataset.eval_split = "test"
+  config.evals.num_samples = 8
+  assert modes.evaluation_tag(config, workdir, 7) == "7_samples8"

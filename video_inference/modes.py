@@ -58,16 +58,34 @@ def run_evaluate(config, workdir: str, step: str | int | None = None) -> dict:
   return results
 
 
+# What an evaluation is scored on, beside the sampler settings: another
+# value names its own eval file (e.g. a checkpoint scored on training clips
+# to choose it must not replace its test figures).
+EVALUATION_SET_FIELDS = {"split": "dataset.eval_split",
+                         "clips": "evals.num_test_clips",
+                         "samples": "evals.num_samples"}
+
+
 def evaluation_tag(config, workdir: str, step: int) -> str:
-  """The step, plus the sampler settings (model.sampling) where they differ
-  from those the run trained with: eval_<step>.json stays the run's own
-  figures, and each other setting gets its own file."""
+  """The step, plus the sampler settings (model.sampling) and the
+  evaluation set (EVALUATION_SET_FIELDS) where they differ from those the
+  run trained with: eval_<step>.json stays the run's own figures, and each
+  other setting gets its own file."""
+  saved = checkpoints.load_run_config(workdir)
   ours = config_lib.sampling_settings(config)
-  theirs = config_lib.sampling_settings(checkpoints.load_run_config(workdir))
+  theirs = config_lib.sampling_settings(saved)
   # A setting the run's config.json lacks (saved before it existed) counts
   # as changed: its file must not replace the run's own.
   changed = {key: value for key, value in sorted(ours.items())
              if key not in theirs or theirs[key] != value}
+  for name, field in EVALUATION_SET_FIELDS.items():
+    value = config_lib.lookup(config, field)
+    try:
+      same = config_lib.lookup(saved, field) == value
+    except (KeyError, AttributeError):
+      same = False
+    if not same:
+      changed[name] = value
   return "_".join([str(step)] + [f"{key}{value}"
                                  for key, value in changed.items()])
 
