@@ -66,26 +66,29 @@ EVALUATION_SET_FIELDS = {"split": "dataset.eval_split",
                          "samples": "evals.num_samples"}
 
 
+def _evaluation_settings(config) -> dict:
+  """The sampler settings (sorted), then the evaluation set's, by tag name;
+  a field the config lacks is left out."""
+  settings = dict(sorted(config_lib.sampling_settings(config).items()))
+  for name, field in EVALUATION_SET_FIELDS.items():
+    try:
+      settings[name] = config_lib.lookup(config, field)
+    except (KeyError, AttributeError):
+      pass
+  return settings
+
+
 def evaluation_tag(config, workdir: str, step: int) -> str:
   """The step, plus the sampler settings (model.sampling) and the
   evaluation set (EVALUATION_SET_FIELDS) where they differ from those the
   run trained with: eval_<step>.json stays the run's own figures, and each
   other setting gets its own file."""
-  saved = checkpoints.load_run_config(workdir)
-  ours = config_lib.sampling_settings(config)
-  theirs = config_lib.sampling_settings(saved)
+  ours = _evaluation_settings(config)
+  theirs = _evaluation_settings(checkpoints.load_run_config(workdir))
   # A setting the run's config.json lacks (saved before it existed) counts
   # as changed: its file must not replace the run's own.
-  changed = {key: value for key, value in sorted(ours.items())
+  changed = {key: value for key, value in ours.items()
              if key not in theirs or theirs[key] != value}
-  for name, field in EVALUATION_SET_FIELDS.items():
-    value = config_lib.lookup(config, field)
-    try:
-      same = config_lib.lookup(saved, field) == value
-    except (KeyError, AttributeError):
-      same = False
-    if not same:
-      changed[name] = value
   return "_".join([str(step)] + [f"{key}{value}"
                                  for key, value in changed.items()])
 
