@@ -24,6 +24,8 @@ INSTALL_REQUIRES = [
   # Progress bars of the sample command.
   "tqdm>=4.60",
   "absl-py>=2",
+  # JAX needs it to bound its on-disk compilation cache (compilation_cache).
+  "filelock>=3",
 ]
 
 

@@ -2,13 +2,17 @@ r"""Train-step throughput and peak memory of a config, per training phase.
 
   python benchmarks/train_step.py --config=configs/sdvi_shapes.py [--steps=20]
   ... --config.train.dtype=bfloat16   # mixed precision
+  ... --compilation_cache_dir=DIR     # compile through the on-disk cache
 
 Times every phase's jitted step on one fixed batch of the config's shapes
 (random data: the input pipeline is not measured), after a warm-up step that
 compiles it. FLOPs per step from XLA's cost analysis of the compiled step,
 and their rate as a share of the float32 matmul peak measured in the same
 process (peak.py). Peak memory: the accelerator's peak bytes in use where
-the backend reports it, else the process's peak resident set (CPU).
+the backend reports it, else the process's peak resident set (CPU). The
+persistent compilation cache is off unless --compilation_cache_dir is
+given: run twice with one folder to see what a warm cache saves of
+"compile+first".
 """
 
 import resource
@@ -22,6 +26,7 @@ from ml_collections import config_flags
 
 import batches
 import peak as peak_lib
+from video_inference import compilation_cache
 from video_inference import models
 from video_inference import threefry
 from video_inference.models import conv3d
@@ -50,6 +55,8 @@ def peak_memory_mb() -> tuple[float, str]:
 def main(argv):
   threefry.set_for_process()
   del argv
+  flag = compilation_cache.FLAG
+  compilation_cache.enable(flag.value if flag.present else "")
   with conv3d.auto_resolves_to(_CONV3D.value):
     run(_CONFIG.value)
 

@@ -14,6 +14,10 @@ partial and transient control grids).
 `--config=FILE:tiny` selects a config's test variant; any field can be
 overridden, e.g. `--config.train.num_steps=500`.
 
+Compiled steps are kept on disk (`compilation_cache`: by default
+~/.cache/video_inference/xla; `--compilation_cache_dir=DIR`, or '' for
+none), so a resume or an evaluation does not compile them again.
+
 Several hosts (README "Accelerators and several hosts"): run the same
 training command on every host (evaluate, sample and the grids run on one).
 Cloud TPU pod slices, SLURM and Open MPI jobs are detected; elsewhere add
@@ -28,6 +32,7 @@ from absl import flags
 from absl import logging
 from ml_collections import config_flags
 
+from video_inference import compilation_cache
 from video_inference import distributed
 from video_inference import modes
 from video_inference import threefry
@@ -71,6 +76,10 @@ def main(argv):
     raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
   logging.set_verbosity(logging.INFO)
   logging.get_absl_handler().addFilter(_QuietLibraries())
+  cache = compilation_cache.enable(compilation_cache.FLAG.value)
+  if cache:
+    logging.info("Compiled steps are kept in %s for later runs "
+                 "(--compilation_cache_dir; '' turns it off).", cache)
   # Before anything touches a device. Only training spans hosts: the other
   # modes run as one process on one host (several would repeat its work).
   if _MODE.value == "train":

@@ -26,6 +26,7 @@ from absl import app
 from absl import flags
 from etils import epath
 
+from video_inference import compilation_cache
 from video_inference import threefry
 from video_inference.config_lib import parse_step
 
@@ -147,6 +148,7 @@ def main(argv):
   threefry.set_for_process()
   if len(argv) > 1:
     raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
+  compilation_cache.enable(compilation_cache.FLAG.value)
   try:
     run_command(_WORKDIR.value, _ANCHOR.value, _STEP.value, _NUM_FRAMES.value,
                 _NUM_SAMPLES.value, _SEED.value, _OUT.value, _OVERWRITE.value,
