@@ -24,6 +24,11 @@ samples follow the anchors' path but not their colour. The 10
 samples of an anchor pair barely differ (diversity 0.008 at 3000 steps),
 but neither do real clips through the same two frames (0.0079,
 docs/results.md).
+Choosing a checkpoint as the paper does (its best validation FVD; Shape
+Motion has no validation split, so on 32 training clips), among the newest
+three and every 600th step's (`train.keep_checkpoint_every`):
+  ... --mode=evaluate --step=N --config.dataset.eval_split=train
+  # -> eval_N_splittrain.json; then --mode=evaluate --step=N on the test clips
 Sizes: 32x32, 16 frames (stride 2), base width 16 (the paper: 64), L = 12
 fusion blocks (the paper: 24), batch 8, lr 2e-4 (the paper: 5e-5).
 Variant `:tiny` is the 2-step test size.
@@ -43,6 +48,9 @@ def get_config(variant: str = ""):
                       log_every=50,
                       checkpoint_every=300, sample_every=600,
                       learning_rate=2e-4)
+  # Every 600th step's checkpoint is kept (30 MB each) beside the newest
+  # three, to choose one by FVD on training clips after the run.
+  config.train.keep_checkpoint_every = 600
   # 32 test clips (not the whole split) x 10 samples: FVD per generation
   # needs n >= 10 for an interval; the latest checkpoint, since training
   # runs no FVD on a CPU (the paper: best validation FVD).

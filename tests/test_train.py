@@ -176,11 +176,30 @@ def test_relative_workdir_checkpoints_are_written(trained_run, tmp_path,
       "checkpoints", "checkpoints_best"]
 
 
+def test_checkpoints_at_multiples_of_keep_every_outlive_the_newest_few(
+    tiny_config, tmp_path):
+  import orbax.checkpoint as ocp
+  state = {"weights": np.arange(3.0)}
+  kept = {}
+  for keep_every in (0, 3):
+    with tiny_config.unlocked():
+      tiny_config.train.update(keep_checkpoints=1,
+                               keep_checkpoint_every=keep_every)
+    manager = checkpoints.checkpoint_manager(tmp_path / str(keep_every),
+                                             tiny_config)
+    for step in range(1, 8):
+      manager.save(step, args=ocp.args.StandardSave(state))
+    manager.wait_until_finished()
+    kept[keep_every] = sorted(manager.all_steps())
+  assert kept == {0: [7], 3: [3, 6, 7]}
+
+
 @pytest.mark.parametrize("field, value", [
     ("train.num_steps", 0), ("train.batch_size", 0),
     ("train.log_every", -1), ("train.checkpoint_every", -1),
     ("train.sample_every", -5), ("train.eval_every", -100),
-    ("train.keep_checkpoints", 0), ("train.updates_per_batch", 0),
+    ("train.keep_checkpoints", 0), ("train.keep_checkpoint_every", -1),
+    ("train.updates_per_batch", 0),
     ("dataset.frame_stride", 0), ("evals.num_samples", 0),
     ("train.learning_rate", float("nan")), ("train.learning_rate", 0.0),
 ])

@@ -2,9 +2,10 @@
 
 Layout of a workdir: `config.json` (the config the run trained with),
 `checkpoints/` (Orbax, every `train.checkpoint_every` steps, the newest
-`train.keep_checkpoints` kept) and `checkpoints_best/` (the one checkpoint
-best by `evals.best_metric`). Training, evaluation, sampling and the
-evaluation classifier all load runs through this module.
+`train.keep_checkpoints` kept, and those at multiples of
+`train.keep_checkpoint_every` where it is > 0) and `checkpoints_best/`
+(the one checkpoint best by `evals.best_metric`). Training, evaluation,
+sampling and the evaluation classifier all load runs through this module.
 
 Choices:
 - A workdir belongs to one model: a checkpoint made with other values of
@@ -148,6 +149,8 @@ def checkpoint_manager(workdir: paths.PathLike, config,
   # A reader states the values orbax would otherwise warn that it forces.
   options = ocp.CheckpointManagerOptions(
       max_to_keep=None if read_only else config.train.keep_checkpoints,
+      keep_period=None if read_only else (
+          config.train.keep_checkpoint_every or None),
       save_interval_steps=0 if read_only else 1, create=not read_only,
       read_only=read_only)
   # Orbax needs an absolute path: with a relative one every save fails in

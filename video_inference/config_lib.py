@@ -79,6 +79,10 @@ def common_config() -> ml_collections.ConfigDict:
       log_every=100,
       checkpoint_every=1000,
       keep_checkpoints=3,
+      # Checkpoints at multiples of this step are kept as well as the newest
+      # keep_checkpoints, e.g. to choose one by a validation score after
+      # training (the papers' best-validation protocol); 0: none.
+      keep_checkpoint_every=0,
       sample_every=5000,
       eval_every=0,
       adam_b1=0.5,
@@ -164,7 +168,8 @@ TRAIN_DTYPES = ("float32", "bfloat16")
 # previews and evaluates).
 _LEAST_VALUES = {
     "train.num_steps": 1, "train.batch_size": 1, "train.updates_per_batch": 1,
-    "train.keep_checkpoints": 1, "train.log_every": 0,
+    "train.keep_checkpoints": 1, "train.keep_checkpoint_every": 0,
+    "train.log_every": 0,
     "train.checkpoint_every": 0, "train.sample_every": 0,
     "train.eval_every": 0, "dataset.num_frames": 1, "dataset.frame_stride": 1,
     "dataset.resolution": 1, "evals.num_samples": 1, "evals.batch_size": 1,
