@@ -32,6 +32,7 @@ from __future__ import annotations
 import os
 
 from absl import flags
+from etils import epath
 import jax
 
 ENVIRONMENT_VARIABLE = "JAX_COMPILATION_CACHE_DIR"
@@ -40,9 +41,8 @@ MAX_SIZE_BYTES = 4 * 2**30
 
 def default_directory() -> str:
   """$XDG_CACHE_HOME/video_inference/xla, or ~/.cache/video_inference/xla."""
-  base = os.environ.get("XDG_CACHE_HOME") or os.path.join(
-      os.path.expanduser("~"), ".cache")
-  return os.path.join(base, "video_inference", "xla")
+  base = os.environ.get("XDG_CACHE_HOME") or epath.Path("~/.cache").expanduser()
+  return str(epath.Path(base) / "video_inference" / "xla")
 
 
 FLAG = flags.DEFINE_string(
