@@ -13,8 +13,9 @@ settings (a diffusion run's DDIM steps or guidance, a videovae run's
 temperature). Writes, per sample, sample_<k>.gif and .mp4; the per-frame
 mean of the samples (mean.gif, mean.png); contact_sheet.png
 (reference row, samples, mean; anchors outlined); samples.npz and
-request.json. Existing files are kept unless --overwrite. See
-`video_inference.runs` for the Python API behind it.
+request.json. Existing files are kept unless --overwrite. Compiled
+samplers are kept on disk for the next call (--compilation_cache_dir, as
+main's). See `video_inference.runs` for the Python API behind it.
 """
 
 from __future__ import annotations
