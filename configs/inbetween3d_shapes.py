@@ -16,8 +16,9 @@ Result (docs/results.md, 2-core Intel Xeon VM): at 1200 steps FVD 971
 (full) and 826 (naive); at 3000 steps (`--config.train.num_steps=3000`,
 ~75 min sharing the CPU with a second run) 626 and 522; with
 --config.seed=1, 385 and 539 at 3000 steps (38 min alone on a 2-core AMD
-EPYC) and 412 and 467 at 6000 (~75 min alone), against 362 for copying
-the anchors (crossfade). The seed-1 full run's checkpoint chosen by FVD
+EPYC) and 412 and 467 at 6000 (~75 min alone); with --config.seed=2, 462
+and 478 at 3000; against 362 for copying the anchors (crossfade). The
+seed-1 full run's checkpoint chosen by FVD
 on training clips (step 5700) scores 318 on the test clips, below
 crossfade, its last one 412: FVD moves by ~100 between checkpoints, and
 samples follow the anchors' path but not their colour. The 10
