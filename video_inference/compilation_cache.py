@@ -13,18 +13,22 @@ their `--compilation_cache_dir` flag. Where the cache goes:
 - the flag's value, when given; an empty value turns the cache off;
 - else JAX's own environment variable JAX_COMPILATION_CACHE_DIR, when set
   (the test suite sets it);
-- else DEFAULT: $XDG_CACHE_HOME/video_inference/xla, or
+- else `default_directory()`: $XDG_CACHE_HOME/video_inference/xla, or
   ~/.cache/video_inference/xla.
 Importing the library changes nothing: a notebook keeps its own settings.
 
 Choices:
 - MAX_SIZE_BYTES: JAX evicts the least recently used entries beyond 4 GiB
-  (its default is no limit). A run's programs are 1-100 MB each.
+  (its default is no limit); a config's entries are small beside it
+  (docs/benchmarks.md). The limit needs the `filelock` package: without
+  it JAX turns the cache off with a warning.
 - JAX's default threshold stays: only programs that took at least 1 s to
   compile are written, so the many small evaluation helpers are not.
-- XLA:CPU checks a loaded executable's target features against the host
-  and recompiles on a mismatch, so a home directory shared by machines of
-  different CPUs costs compiles, not crashes.
+- One folder per user, not per machine: XLA:CPU's loader compares a
+  cached executable's CPU features with the host's and refuses one built
+  for features the host lacks, and JAX then compiles afresh (the check is
+  discussed in jax-ml/jax issue 38445). Where a home directory is shared
+  by unlike machines, `--compilation_cache_dir` can name a local one.
 """
 
 from __future__ import annotations
