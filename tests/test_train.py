@@ -29,7 +29,8 @@ def _params(summary):
 
 
 def _snapshot(directory):
-  return {os.path.join(root, name): os.stat(os.path.join(root, name)).st_mtime_ns
+  return {os.path.join(root, name):
+          os.stat(os.path.join(root, name)).st_mtime_ns
           for root, _, names in os.walk(directory) for name in names}
 
 
@@ -116,7 +117,8 @@ def test_non_finite_loss_stops_and_keeps_last_good_checkpoint(
 
   monkeypatch.setitem(models.FAMILIES, "sdvi", NanAfterFirstPhase)
   workdir = str(tmp_path / "nan")
-  with pytest.raises(train.NonFiniteLossError, match="step 1.*last good checkpoint is step 1"):
+  with pytest.raises(train.NonFiniteLossError,
+                     match="step 1.*last good checkpoint is step 1"):
     train.train_and_evaluate(tiny_config, workdir, devices=jax.devices()[:1])
   assert os.listdir(os.path.join(workdir, "checkpoints")) == ["1"]
 
@@ -149,7 +151,8 @@ def test_evaluate_and_sample_modes(trained_run):
   assert {os.path.splitext(p)[1] for p in paths} == {".png", ".gif"}
 
 
-def test_inference_without_checkpoint_lists_the_directory(tiny_config, tmp_path):
+def test_inference_without_checkpoint_lists_the_directory(tiny_config,
+                                                           tmp_path):
   (tmp_path / "notes.txt").write_text("hello")
   with pytest.raises(FileNotFoundError, match="notes.txt"):
     modes.run_evaluate(tiny_config, str(tmp_path))
