@@ -3,9 +3,12 @@ second process loads what the first compiled, and that '' turns it off.
 Each check runs in a fresh interpreter (JAX's cache is set once a process)
 with the suite's own JAX_COMPILATION_CACHE_DIR removed."""
 
+import json
 import os
 import subprocess
 import sys
+
+import pytest
 
 from conftest import REPO
 from conftest import run_python_json
@@ -35,42 +38,44 @@ print(json.dumps({
 """
 
 
-def _compile(flag, environment):
+def _compile(flag):
   """A fresh interpreter that enables the cache with `flag` (None: the
   flag not given) and compiles one small step; its report."""
-  saved = dict(os.environ)
-  try:
-    os.environ.pop("JAX_COMPILATION_CACHE_DIR", None)
-    # Every program is written, however fast it compiled.
-    os.environ["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"] = "0"
-    os.environ.update(environment)
-    import json  # pylint: disable=g-import-not-at-top
-    return run_python_json(_COMPILE_AND_COUNT, json.dumps(flag))
-  finally:
-    os.environ.clear()
-    os.environ.update(saved)
+  return run_python_json(_COMPILE_AND_COUNT, json.dumps(flag))
 
 
-def test_default_folder_is_under_the_users_cache_and_a_rerun_hits(tmp_path):
-  environment = {"XDG_CACHE_HOME": str(tmp_path)}
-  first = _compile(None, environment)
+@pytest.fixture(name="environment")
+def _environment(monkeypatch):
+  """os.environ for the interpreters `_compile` starts: without the
+  suite's cache folder, and writing every program however fast it
+  compiled; tests add their own variables."""
+  monkeypatch.delenv("JAX_COMPILATION_CACHE_DIR", raising=False)
+  monkeypatch.setenv("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
+  return monkeypatch
+
+
+def test_default_folder_is_under_the_users_cache_and_a_rerun_hits(
+    environment, tmp_path):
+  environment.setenv("XDG_CACHE_HOME", str(tmp_path))
+  first = _compile(None)
   expected = tmp_path / "video_inference" / "xla"
   assert first["folder"] == str(expected)
   assert first["misses"] >= 1 and first["hits"] == 0
   assert any(name.startswith("jit_step") for name in os.listdir(expected))
-  second = _compile(None, environment)
+  second = _compile(None)
   assert second["hits"] >= 1 and second["misses"] == 0
 
 
-def test_flag_beats_environment_and_empty_turns_it_off(tmp_path):
+def test_flag_beats_environment_and_empty_turns_it_off(environment,
+                                                       tmp_path):
   from_environment = tmp_path / "environment"
   from_flag = tmp_path / "flag"
-  environment = {"JAX_COMPILATION_CACHE_DIR": str(from_environment)}
-  assert _compile(None, environment)["folder"] == str(from_environment)
-  report = _compile(str(from_flag), environment)
+  environment.setenv("JAX_COMPILATION_CACHE_DIR", str(from_environment))
+  assert _compile(None)["folder"] == str(from_environment)
+  report = _compile(str(from_flag))
   assert report["folder"] == str(from_flag)
   assert any(name.startswith("jit_step") for name in os.listdir(from_flag))
-  off = _compile("", environment)
+  off = _compile("")
   assert off["folder"] is None and not off["enabled"]
   assert off["hits"] == 0 and off["misses"] == 0
 
