@@ -307,5 +307,46 @@ def test_train_checkpoint_resume_is_bit_exact(tfds_dir, tmp_path):
   config = load_config("inbetween3d_shapes", "tiny")
   config.dataset.data_dir = tfds_dir
   config.evals.update(best_metric="best_of_2_psnr", best_mode="max")
+  # The generator's average is part of what a checkpoint must restore.
+  config.model.generator_ema_decay = 0.9
   whole = train_and_check_resume(config, tmp_path, stop_at=1)
   assert whole["step"] == 2 and whole["eval_json"]
+
+
+def test_generator_average_is_what_samples_and_leaves_training_alone():
+  config = load_config("inbetween3d_shapes", "tiny")
+  plain = models.build_model(config)
+  config.model.generator_ema_decay = decay = 0.5
+  averaged = models.build_model(config)
+  assert "generator_ema" not in plain.create_state(jax.random.key(0)
+                                                   ).model_state
+  state = averaged.create_state(jax.random.key(0))
+  np.testing.assert_array_equal(  # Nothing averaged yet: the weights.
+      _leaves(averaged.sampling_variables(state)["params"]),
+      _leaves(state.params["generator"]))
+  videos = jax.random.uniform(jax.random.key(1), (2, 16, 32, 32, 3),
+                              minval=-1, maxval=1)
+  batch = {"video": videos,
+           "anchor_mask": jnp.asarray(plain.first_last_mask(2))}
+  plain_state, steps = state.replace(model_state={
+      "generator": state.model_state["generator"]}), []
+  for index in range(2):
+    state, _ = jax.jit(averaged.gan_step)(state, batch, jax.random.key(index))
+    plain_state, _ = jax.jit(plain.gan_step)(plain_state, batch,
+                                             jax.random.key(index))
+    steps.append(_leaves(state.params["generator"]))
+  # The average does not feed back into training.
+  np.testing.assert_array_equal(_leaves(state.params["generator"]),
+                                _leaves(plain_state.params["generator"]))
+  # Debiased: (decay * w1 + w2) / (1 + decay) after two steps.
+  np.testing.assert_allclose(
+      _leaves(averaged.sampling_variables(state)["params"]),
+      (decay * steps[0] + steps[1]) / (1 + decay), rtol=1e-5, atol=1e-7)
+  assert not np.allclose(steps[0], steps[1])
+  config.model.generator_ema_decay = 1.0
+  with pytest.raises(ValueError, match="generator_ema_decay must lie in"):
+    models.build_model(config)
+
+
+def _leaves(tree):
+  return np.concatenate([np.ravel(x) for x in jax.tree_util.tree_leaves(tree)])

@@ -22,6 +22,10 @@ def base_config() -> ml_collections.ConfigDict:
       # Anchors the generator fuses (beyond the paper, which has 2: first
       # and last). Train with an anchor strategy that fits it.
       max_anchors=2,
+      # Beyond the paper: samples from an exponential moving average of the
+      # generator's weights with this decay (0: the trained weights, as the
+      # paper). See model.py.
+      generator_ema_decay=0.0,
   )
   config.loss.update(gradient_penalty=0.1)  # 3.4.
   config.anchors.update(strategy="first_last")

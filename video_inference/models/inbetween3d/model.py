@@ -23,6 +23,15 @@ Choices where the paper is silent:
   count fits `model.max_anchors` trains the any-time fusion of
   `networks.py`). D_I's frame is drawn uniformly among the non-anchor
   frames (the paper's intermediate frames when the anchors are first + last).
+- `model.generator_ema_decay` > 0 (beyond the paper; 0 by default) samples
+  from an exponential moving average of the generator's weights, debiased
+  as Adam's moments are (optax.ema), instead of the last step's weights:
+  averaging damps the oscillation of GAN training (Yazici et al., "The
+  Unusual Effectiveness of Averaging in GAN Training", ICLR 2019). Training
+  itself is unchanged: the same seed gives the same trained weights with
+  or without it. The generator's batch-norm statistics stay the running
+  averages of the trained weights' activations. At 0 the train state holds
+  no average, so checkpoints of runs without it restore as before.
 - Generation takes 1..max_anchors anchors at any times (the naive baseline:
   first + last only, as the paper defines it); rows without anchors (a
   prior) are refused, with the reason.
@@ -73,6 +82,11 @@ class Inbetween3dModel(base.VideoModel):
     adam = optax.adam(train.learning_rate, b1=train.adam_b1, b2=train.adam_b2,
                       eps=train.adam_eps)
     self.optimizers = {name: adam for name in NETWORKS}
+    self.ema_decay = model.generator_ema_decay
+    if not 0.0 <= self.ema_decay < 1.0:
+      raise ValueError("model.generator_ema_decay must lie in [0, 1) (0: no "
+                       f"average); got {self.ema_decay}.")
+    self.generator_average = optax.ema(self.ema_decay, debias=True)
 
   def _check_anchor_config(self, config):
     anchors, model = config.anchors, config.model
@@ -113,9 +127,11 @@ class Inbetween3dModel(base.VideoModel):
         "image_discriminator": self.image_discriminator.init(
             rngs[2], frames)["params"],
     }
-    return base.initial_state(
-        params, self.optimizers,
-        model_state={"generator": generator_vars["batch_stats"]})
+    model_state = {"generator": generator_vars["batch_stats"]}
+    if self.ema_decay:
+      model_state["generator_ema"] = self.generator_average.init(
+          params["generator"])
+    return base.initial_state(params, self.optimizers, model_state)
 
   def phases(self):
     return [base.Phase("gan", 0, self.config.train.num_steps, self.gan_step)]
@@ -170,11 +186,23 @@ class Inbetween3dModel(base.VideoModel):
         self.losses, state.params, state.model_state, batch["video"],
         batch["anchor_mask"], rng)
     state = base.apply_updates(state, grads, self.optimizers, NETWORKS)
-    return state.replace(model_state={"generator": batch_stats}), metrics
+    model_state = {"generator": batch_stats}
+    if self.ema_decay:
+      _, model_state["generator_ema"] = self.generator_average.update(
+          state.params["generator"], state.model_state["generator_ema"])
+    return state.replace(model_state=model_state), metrics
 
   def sampling_variables(self, state):
-    return {"params": state.params["generator"],
-            "batch_stats": state.model_state["generator"]}
+    params = state.params["generator"]
+    if self.ema_decay:
+      average = state.model_state["generator_ema"]
+      debiased = optax.tree_utils.tree_bias_correction(
+          average.ema, self.ema_decay, average.count)
+      # Before the first step there is nothing to average (0 / 0).
+      params = jax.tree.map(
+          lambda mean, trained: jnp.where(average.count > 0, mean, trained),
+          debiased, params)
+    return {"params": params, "batch_stats": state.model_state["generator"]}
 
   def check_anchor_mask(self, anchor_mask, num_frames: int) -> None:
     """Refuses, with the reason, requests this model cannot honour."""
