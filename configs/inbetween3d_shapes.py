@@ -28,8 +28,10 @@ docs/results.md).
 Choosing a checkpoint as the paper does (its best validation FVD; Shape
 Motion has no validation split, so on 32 training clips), among the newest
 three and every 600th step's (`train.keep_checkpoint_every`):
-  ... --mode=evaluate --step=N --config.dataset.eval_split=train
-  # -> eval_N_splittrain.json; then --mode=evaluate --step=N on the test clips
+  ... --mode=evaluate --step=all --config.dataset.eval_split=train \
+      --config.evals.best_metric=fvd --config.evals.best_mode=min
+  # -> eval_N_splittrain.json for each kept N, and the best N; then
+  # --mode=evaluate --step=N on the test clips
 Sizes: 32x32, 16 frames (stride 2), base width 16 (the paper: 64), L = 12
 fusion blocks (the paper: 24), batch 8, lr 2e-4 (the paper: 5e-5).
 Variant `:tiny` is the 2-step test size.

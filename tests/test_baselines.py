@@ -109,7 +109,7 @@ def test_evaluate_scores_a_baseline_without_a_checkpoint(tiny_config,
 
 
 def test_step_best_loads_the_best_checkpoint(tiny_config, tmp_path,
-                                             monkeypatch):
+                                             monkeypatch, capsys):
   """Step 1 scores best (-1 > -2), so 'best' is 1 while 'latest' is 2."""
   tiny_config.train.update(eval_every=1)
   tiny_config.evals.update(best_metric="score", best_mode="max")
@@ -133,6 +133,15 @@ def test_step_best_loads_the_best_checkpoint(tiny_config, tmp_path,
     assert json.load(f)["step"] == 1
   with pytest.raises(ValueError, match="'latest', 'best' or a step number"):
     modes.run_evaluate(tiny_config, workdir, "newest")
+  os.remove(os.path.join(workdir, "eval_2.json"))
+  tiny_config.evals.update(best_metric="motion", best_mode="min")
+  every = modes.run_evaluate(tiny_config, workdir, "all")
+  motion = {step: results["metrics"]["motion"]["mean"]
+            for step, results in every["evaluations"].items()}
+  assert sorted(motion) == [1, 2] and motion[1] != motion[2]
+  assert every["best_step"] == min(motion, key=motion.get)
+  assert os.path.exists(os.path.join(workdir, "eval_2.json"))
+  assert f"step {every['best_step']}: " in capsys.readouterr().out
 
 
 def test_clip_counts_whole_split_and_validation(tiny_config):

@@ -1,6 +1,8 @@
 """The inbetween3d family: App. A sizes, fusion gates, losses, baselines,
 and the shared loop end to end (train -> checkpoint -> resume)."""
 
+import json
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -8,6 +10,7 @@ import pytest
 
 from conftest import train_and_check_resume
 from conftest import load_config
+from video_inference import checkpoints
 from video_inference import models
 from video_inference import sampling
 from video_inference.models.inbetween3d import networks
@@ -350,3 +353,16 @@ def test_generator_average_is_what_samples_and_leaves_training_alone():
 
 def _leaves(tree):
   return np.concatenate([np.ravel(x) for x in jax.tree_util.tree_leaves(tree)])
+
+
+def test_runs_saved_before_the_generator_average_still_load(tmp_path):
+  config = load_config("inbetween3d_shapes", "tiny")
+  saved = json.loads(config.to_json_best_effort())
+  del saved["model"]["generator_ema_decay"]
+  (tmp_path / "config.json").write_text(json.dumps(saved))
+  assert checkpoints.load_run_config(tmp_path).model.generator_ema_decay == 0
+  checkpoints.check_workdir_config(config, tmp_path, has_checkpoint=True)
+  config.model.generator_ema_decay = 0.9
+  with pytest.raises(checkpoints.WorkdirConfigMismatchError,
+                     match="generator_ema_decay"):
+    checkpoints.check_workdir_config(config, tmp_path, has_checkpoint=True)

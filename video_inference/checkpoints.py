@@ -78,7 +78,8 @@ def has_checkpoint(workdir: paths.PathLike) -> bool:
 
 
 def load_run_config(workdir: paths.PathLike) -> ml_collections.ConfigDict:
-  """The config a training run saved as <workdir>/config.json."""
+  """The config a training run saved as <workdir>/config.json
+  (`saved_config`)."""
   path = epath.Path(workdir) / "config.json"
   if not path.is_file():
     present = paths.listing(workdir)
@@ -86,7 +87,7 @@ def load_run_config(workdir: paths.PathLike) -> ml_collections.ConfigDict:
         f"{path} is missing, so {workdir} holds no training run. It "
         f"contains: {present or 'nothing (or it does not exist)'}.")
   try:
-    return ml_collections.ConfigDict(json.loads(path.read_text()))
+    saved = json.loads(path.read_text())
   except (ValueError, UnicodeDecodeError) as error:
     raise DamagedRunConfigError(
         f"{path} is damaged: it does not read as a JSON config "
@@ -95,6 +96,17 @@ def load_run_config(workdir: paths.PathLike) -> ml_collections.ConfigDict:
         "or move it away to start over in this workdir (its checkpoints "
         "are then checked against nothing), or use another --workdir."
     ) from None
+  return saved_config(saved)
+
+
+def saved_config(saved: dict) -> ml_collections.ConfigDict:
+  """A config as a run or an exported file stored it (a JSON dict), with
+  its family's `added_model_fields` where it predates them."""
+  if saved.get("family") in models.FAMILIES and isinstance(
+      saved.get("model"), dict):
+    added = models.model_class(saved["family"]).added_model_fields
+    saved = {**saved, "model": {**added, **saved["model"]}}
+  return ml_collections.ConfigDict(saved)
 
 
 def save_run_config(config: ml_collections.ConfigDict,

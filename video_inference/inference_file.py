@@ -119,7 +119,7 @@ def load_exported(source) -> tuple[ml_collections.ConfigDict, Any, Any, int,
         f"{source} has format version {contents['format_version']}; this "
         f"video_inference ({_package_version()}) reads up to "
         f"{FORMAT_VERSION}. Upgrade the package.")
-  config = ml_collections.ConfigDict(json.loads(contents["config"]))
+  config = checkpoints.saved_config(json.loads(contents["config"]))
   model = models.build_model(config)
   variables = jax.tree.map(jax.numpy.asarray, contents["variables"])
   info = {key: contents[key] for key in ("package_version", "frames",

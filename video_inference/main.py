@@ -5,6 +5,8 @@ r"""Command line: train, evaluate or sample a family on a dataset.
       [--mode=train|evaluate|sample|dictionary|attributes]
   # Score the best checkpoint, or a trivial baseline (no checkpoint):
   ... --mode=evaluate --step=best
+  # Every kept checkpoint, each into its own eval file, and the best one:
+  ... --mode=evaluate --step=all
   ... --mode=evaluate --config.evals.baseline=crossfade
 
 Families add modes of their own: `dictionary` (navsynth: replay, content x
@@ -46,7 +48,8 @@ _MODE = flags.DEFINE_string(
     ", or a mode the config's family adds (its model's `extra_modes`).")
 _STEP = flags.DEFINE_string(
     "step", "", "--mode=evaluate: the checkpoint to score, 'latest', 'best' "
-    "or a step number; default: the config's evals.checkpoint.")
+    "or a step number, or 'all' (each kept checkpoint, then the best by "
+    "evals.best_metric); default: the config's evals.checkpoint.")
 _DISTRIBUTED = flags.DEFINE_enum(
     "distributed", "auto", list(distributed.MODES),
     "Join the job's other processes (jax.distributed.initialize): 'auto' "

@@ -31,10 +31,13 @@ def run_evaluate(config, workdir: str, step: str | int | None = None) -> dict:
   """A checkpoint (or a baseline) -> eval_<step>.json in the workdir.
 
   step: "latest", "best" or a number; default `evals.checkpoint` (the
-  checkpoint the config's paper scores). With `evals.baseline` set, that
-  trivial generator is scored instead, needing no checkpoint, and the file
-  is eval_baseline_<name>.json.
+  checkpoint the config's paper scores); "all": every kept checkpoint
+  (`evaluate_every_checkpoint`). With `evals.baseline` set, that trivial
+  generator is scored instead, needing no checkpoint, and the file is
+  eval_baseline_<name>.json.
   """
+  if str(step) == "all" and not config.evals.baseline:
+    return evaluate_every_checkpoint(config, workdir)
   if config.evals.baseline:
     if step not in (None, ""):
       raise ValueError("--step selects a checkpoint; a baseline "
@@ -56,6 +59,40 @@ def run_evaluate(config, workdir: str, step: str | int | None = None) -> dict:
                    indent=2))
   print(f"Wrote {results.get('path')}")
   return results
+
+
+def evaluate_every_checkpoint(config, workdir: str) -> dict:
+  """Each kept checkpoint, oldest first, into its own eval file; then the
+  config's `evals.best_metric` per step and the best step by `best_mode`.
+
+  How a checkpoint is chosen after a run that evaluated nothing while it
+  trained (e.g. by FVD on training clips, where a dataset has no
+  validation split): `--step=all --config.dataset.eval_split=train
+  --config.evals.best_metric=fvd`. Returns {'evaluations': {step:
+  results}, 'metric': name, 'best_step': step or None}.
+  """
+  steps = checkpoints.checkpoint_manager(workdir, config,
+                                         read_only=True).all_steps()
+  if not steps:
+    checkpoints.load_for_inference(config, workdir)  # Says what is missing.
+  evaluations = {step: run_evaluate(config, workdir, step)
+                 for step in sorted(steps)}
+  name, mode = config.evals.best_metric, config.evals.best_mode
+  figures = {step: results["metrics"][name]["mean"]
+             for step, results in evaluations.items()
+             if name in results["metrics"]}
+  choose = min if mode == "min" else max
+  best = choose(figures, key=figures.get) if figures else None
+  lines = [f"  step {step}: " + (f"{figures[step]:.4g}" if step in figures
+                                 else "not computed")
+           + ("  <- best" if step == best else "")
+           for step in evaluations]
+  print(f"evals.best_metric={name!r} ({mode}) of {len(steps)} checkpoints "
+        f"in {workdir}:\n" + "\n".join(lines))
+  if best is None:
+    print(f"No evaluation computed {name!r}; set evals.best_metric to one "
+          f"of {sorted(evaluations[max(evaluations)]['metrics'])}.")
+  return {"evaluations": evaluations, "metric": name, "best_step": best}
 
 
 # What an evaluation is scored on, beside the sampler settings: another

@@ -174,6 +174,11 @@ class VideoModel:
   # (a VAE's posterior, a latent dictionary's replay); the evaluation's
   # `reconstruction` figures need it.
   can_reconstruct: bool = False
+  # Fields of `config.model` added after runs were saved, each with the
+  # value that reproduces those runs: a saved config.json without one
+  # reads as that value (`checkpoints.load_run_config`), so older runs
+  # still resume, evaluate and sample.
+  added_model_fields: Mapping[str, Any] = {}
 
   def __init__(self, config: ml_collections.ConfigDict):
     self.config = config

@@ -65,6 +65,7 @@ class Inbetween3dModel(base.VideoModel):
 
   name = "inbetween3d"
   supports_prior = False
+  added_model_fields = {"generator_ema_decay": 0.0}
 
   def __init__(self, config):
     super().__init__(config)

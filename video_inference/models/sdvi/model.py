@@ -120,7 +120,8 @@ class SdviModel(base.VideoModel):
     # E_I and G_I are updated at every step of both phases, so their
     # optimisers' step count is the global step: the rate drops to the
     # fine-tuning rate when the video phase starts.
-    finetune_rate = train.image_finetune_learning_rate or train.image_learning_rate
+    finetune_rate = (train.image_finetune_learning_rate
+                     or train.image_learning_rate)
     image_rate = optax.piecewise_constant_schedule(
         train.image_learning_rate,
         {train.image_phase_steps: finetune_rate / train.image_learning_rate})
@@ -188,13 +189,14 @@ class SdviModel(base.VideoModel):
     from_prior = decode(gen_p, jax.random.normal(
         rng_prior, latents.shape).astype(latents.dtype))
 
+    bce = base.sigmoid_cross_entropy
     gan_generator = (
-        base.sigmoid_cross_entropy(discriminate(stop(disc_p), reconstructions), True)
-        + base.sigmoid_cross_entropy(discriminate(stop(disc_p), from_prior), True))
+        bce(discriminate(stop(disc_p), reconstructions), True)
+        + bce(discriminate(stop(disc_p), from_prior), True))
     gan_discriminator = (
-        base.sigmoid_cross_entropy(discriminate(disc_p, frames), True)
-        + base.sigmoid_cross_entropy(discriminate(disc_p, stop(reconstructions)), False)
-        + base.sigmoid_cross_entropy(discriminate(disc_p, stop(from_prior)), False))
+        bce(discriminate(disc_p, frames), True)
+        + bce(discriminate(disc_p, stop(reconstructions)), False)
+        + bce(discriminate(disc_p, stop(from_prior)), False))
     total = (kl + loss.encoder_recon_weight * recon_for_encoder
              + gan_generator + loss.generator_recon_weight * recon_for_generator
              + gan_discriminator)
