@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 
 import jax
 import numpy as np
@@ -142,6 +143,12 @@ def test_step_best_loads_the_best_checkpoint(tiny_config, tmp_path,
   assert every["best_step"] == min(motion, key=motion.get)
   assert os.path.exists(os.path.join(workdir, "eval_2.json"))
   assert f"step {every['best_step']}: " in capsys.readouterr().out
+  # A checkpoint that cannot be read is reported; the others are scored.
+  shutil.rmtree(os.path.join(workdir, "checkpoints", "1", "default"))
+  every = modes.run_evaluate(tiny_config, workdir, "all")
+  assert list(every["failed"]) == [1] and list(every["evaluations"]) == [2]
+  assert every["best_step"] == 2
+  assert "step 1: failed" in capsys.readouterr().out
 
 
 def test_clip_counts_whole_split_and_validation(tiny_config):

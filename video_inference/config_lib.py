@@ -229,14 +229,15 @@ def load_config_file(spec: str) -> ml_collections.ConfigDict:
 
 
 def parse_step(text: str) -> int | str:
-  """A --step value ('latest', 'best' or a step number) -> the checkpoint."""
+  """A --step value ('latest', 'best' or a step number) -> the checkpoint.
+  (`main --mode=evaluate` also takes 'all': `modes.run_evaluate`.)"""
   if text in ("latest", "best"):
     return text
   try:
     return int(text)
   except ValueError:
     raise ValueError(f"--step={text!r}: expected 'latest', 'best' or a step "
-                     "number.") from None
+                     "number (or, to evaluate, 'all').") from None
 
 
 def lookup(config: ml_collections.ConfigDict, dotted: str):

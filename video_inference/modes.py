@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 
+from absl import logging
 from etils import epath
 import numpy as np
 
 from video_inference import baselines
 from video_inference import checkpoints
 from video_inference import config_lib
+from video_inference import errors
 from video_inference import models
 from video_inference import runs
 from video_inference import threefry
@@ -68,31 +70,47 @@ def evaluate_every_checkpoint(config, workdir: str) -> dict:
   How a checkpoint is chosen after a run that evaluated nothing while it
   trained (e.g. by FVD on training clips, where a dataset has no
   validation split): `--step=all --config.dataset.eval_split=train
-  --config.evals.best_metric=fvd`. Returns {'evaluations': {step:
-  results}, 'metric': name, 'best_step': step or None}.
+  --config.evals.best_metric=fvd --config.evals.best_mode=min`. The
+  periodic checkpoints (checkpoints/), not checkpoints_best/. A checkpoint
+  whose evaluation fails is reported and skipped. Returns {'evaluations':
+  {step: results}, 'failed': {step: error}, 'metric': name, 'best_step':
+  step or None}.
   """
-  steps = checkpoints.checkpoint_manager(workdir, config,
-                                         read_only=True).all_steps()
+  steps = sorted(checkpoints.checkpoint_manager(workdir, config,
+                                                read_only=True).all_steps())
   if not steps:
     checkpoints.load_for_inference(config, workdir)  # Says what is missing.
-  evaluations = {step: run_evaluate(config, workdir, step)
-                 for step in sorted(steps)}
+  evaluations, failed = {}, {}
+  for step in steps:
+    try:
+      evaluations[step] = run_evaluate(config, workdir, step)
+    except Exception as error:  # pylint: disable=broad-except
+      # One damaged or diverged checkpoint must not cost the others.
+      failed[step] = errors.one_line(error, 300)
+      logging.warning("Step %d not evaluated: %s", step, failed[step])
+  if not evaluations:
+    raise RuntimeError(f"No checkpoint in {workdir} could be evaluated: "
+                       f"{failed}")
   name, mode = config.evals.best_metric, config.evals.best_mode
   figures = {step: results["metrics"][name]["mean"]
              for step, results in evaluations.items()
              if name in results["metrics"]}
   choose = min if mode == "min" else max
   best = choose(figures, key=figures.get) if figures else None
-  lines = [f"  step {step}: " + (f"{figures[step]:.4g}" if step in figures
-                                 else "not computed")
-           + ("  <- best" if step == best else "")
-           for step in evaluations]
+
+  def line(step):
+    if step in failed:
+      return f"  step {step}: failed ({failed[step]})"
+    figure = f"{figures[step]:.4g}" if step in figures else "not computed"
+    return f"  step {step}: {figure}" + ("  <- best" if step == best else "")
+
   print(f"evals.best_metric={name!r} ({mode}) of {len(steps)} checkpoints "
-        f"in {workdir}:\n" + "\n".join(lines))
+        f"in {workdir}:\n" + "\n".join(line(step) for step in steps))
   if best is None:
     print(f"No evaluation computed {name!r}; set evals.best_metric to one "
           f"of {sorted(evaluations[max(evaluations)]['metrics'])}.")
-  return {"evaluations": evaluations, "metric": name, "best_step": best}
+  return {"evaluations": evaluations, "failed": failed, "metric": name,
+          "best_step": best}
 
 
 # What an evaluation is scored on, beside the sampler settings: another

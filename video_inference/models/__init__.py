@@ -9,7 +9,8 @@ family. A family kept elsewhere (a user's project, a test) joins with
 `register`.
 
 Families are imported when first built, so loading a config or listing the
-names imports none of them.
+names imports none of them (reading a saved run's config.json imports its
+family, for the fields it may predate: `VideoModel.added_model_fields`).
 """
 
 from __future__ import annotations

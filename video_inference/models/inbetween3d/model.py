@@ -197,9 +197,10 @@ class Inbetween3dModel(base.VideoModel):
     params = state.params["generator"]
     if self.ema_decay:
       average = state.model_state["generator_ema"]
+      # Before the first step there is nothing to average (the count is
+      # clamped only so that no 0 / 0 is computed).
       debiased = optax.tree_utils.tree_bias_correction(
-          average.ema, self.ema_decay, average.count)
-      # Before the first step there is nothing to average (0 / 0).
+          average.ema, self.ema_decay, jnp.maximum(average.count, 1))
       params = jax.tree.map(
           lambda mean, trained: jnp.where(average.count > 0, mean, trained),
           debiased, params)
