@@ -339,6 +339,10 @@ def test_generator_average_is_what_samples_and_leaves_training_alone():
       _leaves(model.sampling_variables(state)["params"]),
       (decay * steps[0] + steps[1]) / (1 + decay), rtol=1e-5, atol=1e-7)
   assert not np.allclose(steps[0], steps[1])
+  # The average samples with batch-norm statistics of its own.
+  assert not np.allclose(
+      _leaves(model.sampling_variables(state)["batch_stats"]),
+      _leaves(state.model_state["generator"]))
   # The average does not feed back into training: another average, the
   # same trained weights.
   average = state.model_state["generator_ema"]

@@ -29,9 +29,12 @@ Choices where the paper is silent:
   averaging damps the oscillation of GAN training (Yazici et al., "The
   Unusual Effectiveness of Averaging in GAN Training", ICLR 2019). Training
   itself is unchanged: the same seed gives the same trained weights with
-  or without it. The generator's batch-norm statistics stay the running
-  averages of the trained weights' activations. At 0 the train state holds
-  no average, so checkpoints of runs without it restore as before.
+  or without it. The average keeps batch-norm statistics of its own,
+  updated every step by a forward pass of the averaged generator on the
+  step's batch (as the trained weights' are, momentum included): sampling
+  the average with the trained weights' statistics drew noise (measured:
+  docs/results.md). At 0 the train state holds no average, so checkpoints
+  of runs without it restore as before.
 - Generation takes 1..max_anchors anchors at any times (the naive baseline:
   first + last only, as the paper defines it); rows without anchors (a
   prior) are refused, with the reason.
@@ -132,6 +135,7 @@ class Inbetween3dModel(base.VideoModel):
     if self.ema_decay:
       model_state["generator_ema"] = self.generator_average.init(
           params["generator"])
+      model_state["generator_ema_batch_stats"] = generator_vars["batch_stats"]
     return base.initial_state(params, self.optimizers, model_state)
 
   def phases(self):
@@ -191,20 +195,43 @@ class Inbetween3dModel(base.VideoModel):
     if self.ema_decay:
       _, model_state["generator_ema"] = self.generator_average.update(
           state.params["generator"], state.model_state["generator_ema"])
+      model_state["generator_ema_batch_stats"] = self._average_statistics(
+          model_state["generator_ema"],
+          state.model_state["generator_ema_batch_stats"], batch,
+          jax.random.fold_in(rng, 1))
     return state.replace(model_state=model_state), metrics
 
+  def _averaged_params(self, average):
+    """The debiased average of optax.ema's state `average`."""
+    # The count is clamped only so that no 0 / 0 is computed before the
+    # first step; the weights themselves are used then.
+    return optax.tree_utils.tree_bias_correction(
+        average.ema, self.ema_decay, jnp.maximum(average.count, 1))
+
+  def _average_statistics(self, average, batch_stats, batch, rng):
+    """The averaged generator's batch-norm statistics after one forward
+    pass on `batch` (training mode), as the trained weights' are updated."""
+    videos = batch["video"]
+    noise = jax.random.normal(
+        rng, (videos.shape[0], self.config.model.noise_dim)).astype(
+            videos.dtype)
+    _, updates = self.generator.apply(
+        {"params": stop(self._averaged_params(average)),
+         "batch_stats": batch_stats},
+        videos, batch["anchor_mask"], noise, train=True,
+        mutable=["batch_stats"])
+    return updates["batch_stats"]
+
   def sampling_variables(self, state):
-    params = state.params["generator"]
-    if self.ema_decay:
-      average = state.model_state["generator_ema"]
-      # Before the first step there is nothing to average (the count is
-      # clamped only so that no 0 / 0 is computed).
-      debiased = optax.tree_utils.tree_bias_correction(
-          average.ema, self.ema_decay, jnp.maximum(average.count, 1))
-      params = jax.tree.map(
-          lambda mean, trained: jnp.where(average.count > 0, mean, trained),
-          debiased, params)
-    return {"params": params, "batch_stats": state.model_state["generator"]}
+    if not self.ema_decay:
+      return {"params": state.params["generator"],
+              "batch_stats": state.model_state["generator"]}
+    average = state.model_state["generator_ema"]
+    params = jax.tree.map(
+        lambda mean, trained: jnp.where(average.count > 0, mean, trained),
+        self._averaged_params(average), state.params["generator"])
+    return {"params": params,
+            "batch_stats": state.model_state["generator_ema_batch_stats"]}
 
   def check_anchor_mask(self, anchor_mask, num_frames: int) -> None:
     """Refuses, with the reason, requests this model cannot honour."""
