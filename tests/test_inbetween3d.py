@@ -8,6 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from conftest import assert_trees_equal
 from conftest import train_and_check_resume
 from conftest import load_config
 from video_inference import checkpoints
@@ -323,9 +324,8 @@ def test_generator_average_is_what_samples_and_leaves_training_alone():
   config.model.generator_ema_decay = decay = 0.5
   model = models.build_model(config)
   state = model.create_state(jax.random.key(0))
-  np.testing.assert_array_equal(  # Nothing averaged yet: the weights.
-      _leaves(model.sampling_variables(state)["params"]),
-      _leaves(state.params["generator"]))
+  assert_trees_equal(  # Nothing averaged yet: the weights.
+      model.sampling_variables(state)["params"], state.params["generator"])
   videos = jax.random.uniform(jax.random.key(1), (2, 16, 32, 32, 3),
                               minval=-1, maxval=1)
   batch = {"video": videos,
@@ -350,9 +350,8 @@ def test_generator_average_is_what_samples_and_leaves_training_alone():
       **state.model_state,
       "generator_ema": average._replace(ema=jax.tree.map(
           lambda x: x + 1.0, average.ema))})
-  np.testing.assert_array_equal(
-      _leaves(step(state, batch, jax.random.key(2))[0].params),
-      _leaves(step(other, batch, jax.random.key(2))[0].params))
+  assert_trees_equal(step(state, batch, jax.random.key(2))[0].params,
+                     step(other, batch, jax.random.key(2))[0].params)
   config.model.generator_ema_decay = 1.0
   with pytest.raises(ValueError, match="generator_ema_decay must lie in"):
     models.build_model(config)
