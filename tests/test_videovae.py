@@ -407,5 +407,11 @@ def test_evaluating_on_another_clip_set_keeps_the_runs_file(tmp_path):
   config.dataset.eval_split = "train"
   assert modes.evaluation_tag(config, workdir, 7) == "7_splittrain"
   config.dataset.eval_split = "test"
+  saved_samples = config.evals.num_samples
   config.evals.num_samples = 8
   assert modes.evaluation_tag(config, workdir, 7) == "7_samples8"
+  # Generation from the first frame (the paper's setting iv) of a run
+  # trained and scored without anchors: its test clips' anchors differ.
+  config.evals.num_samples = saved_samples
+  config.anchors.strategy = "first_k"
+  assert modes.evaluation_tag(config, workdir, 7) == "7_anchorsfirst_k"

@@ -118,7 +118,12 @@ def evaluate_every_checkpoint(config, workdir: str) -> dict:
 # to choose it must not replace its test figures).
 EVALUATION_SET_FIELDS = {"split": "dataset.eval_split",
                          "clips": "evals.num_test_clips",
-                         "samples": "evals.num_samples"}
+                         "samples": "evals.num_samples",
+                         # The test clips' anchors are drawn with these.
+                         "anchors": "anchors.strategy",
+                         "minanchors": "anchors.min_anchors",
+                         "maxanchors": "anchors.max_anchors",
+                         "firstk": "anchors.first_k"}
 
 
 def _evaluation_settings(config) -> dict:
