@@ -1,4 +1,4 @@
-"""sdvi: network shapes and parameter counts, each loss term, routing, sampling."""
+"""sdvi: network shapes, parameter counts, each loss term, routing, sampling."""
 
 import jax
 import jax.numpy as jnp
@@ -94,7 +94,8 @@ def test_paper_sized_networks_build_at_64x64(tfds_dir):
   config = load_config("sdvi_ucf", "")
   model = build_model(config)
   shapes = jax.eval_shape(model.create_state, jax.random.key(0))
-  assert shapes.params["temporal_encoder"]["params"]["Dense_0"]["kernel"].shape == (512, 512)
+  encoder = shapes.params["temporal_encoder"]["params"]
+  assert encoder["Dense_0"]["kernel"].shape == (512, 512)
   video = jnp.zeros((1, 16, 64, 64, 3))
   out = jax.eval_shape(
       lambda params: model.generate(params, video, jnp.zeros((1, 16), bool),

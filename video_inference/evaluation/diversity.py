@@ -15,7 +15,7 @@ import numpy as np
 
 
 def pairwise_cosine_distance(embeddings: Any) -> np.ndarray:
-  """[S] mean 1 - cos over the sample pairs of each set; embeddings [S, K, D]."""
+  """[S] mean 1 - cos over each set's sample pairs; embeddings [S, K, D]."""
   embeddings = np.asarray(embeddings, np.float64)
   if embeddings.ndim != 3 or embeddings.shape[1] < 2:
     raise ValueError("embeddings must have shape [num_sets, K, D] with K >= 2 "

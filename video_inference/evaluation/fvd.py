@@ -76,7 +76,8 @@ def check_videos(videos: Any, name: str = "videos",
     raise ValueError(f"{name} must have shape [N, T, H, W, C] with C in "
                      f"{{1, 3}}; got shape {videos.shape}.")
   if videos.dtype != np.uint8:
-    low, high = (int(videos.min()), int(videos.max())) if videos.size else (0, 0)
+    low, high = ((int(videos.min()), int(videos.max())) if videos.size
+                 else (0, 0))
     if low < 0 or high > 255:
       raise ValueError(f"{name} must hold values in 0..255; got values in "
                        f"{low}..{high} (dtype {videos.dtype}).")
