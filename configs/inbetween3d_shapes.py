@@ -17,11 +17,12 @@ Result (docs/results.md, 2-core Intel Xeon VM): at 1200 steps FVD 971
 ~75 min sharing the CPU with a second run) 626 and 522; with
 --config.seed=1, 385 and 539 at 3000 steps (38 min alone on a 2-core AMD
 EPYC) and 412 and 467 at 6000 (~75 min alone); with --config.seed=2, 462
-and 478 at 3000; against 362 for copying the anchors (crossfade). The
-seed-1 full run's checkpoint chosen by FVD
-on training clips (step 5700) scores 318 on the test clips, below
-crossfade, its last one 412: FVD moves by ~100 between checkpoints, and
-samples follow the anchors' path but not their colour. The 10
+and 478 at 3000, 337 and 269 at 6000; against 362 for copying the
+anchors (crossfade). Each 6000-step full run's checkpoint chosen by FVD
+on training clips scores below crossfade on the test clips (seed 1: step
+5700, 318; seed 2: step 5400, 280), but FVD moves by ~100 between
+checkpoints, and samples follow the anchors' path but not their colour
+(I3D does not see it). The 10
 samples of an anchor pair barely differ (diversity 0.008 at 3000 steps),
 but neither do real clips through the same two frames (0.0079,
 docs/results.md).
