@@ -151,8 +151,7 @@ class Inbetween3dModel(base.VideoModel):
     penalty_weight = self.config.loss.gradient_penalty
     rng_noise, rng_frame = jax.random.split(rng)
     batch = videos.shape[0]
-    noise = jax.random.normal(
-        rng_noise, (batch, self.config.model.noise_dim)).astype(videos.dtype)
+    noise = self._training_noise(rng_noise, videos)
     generated, updates = self.generator.apply(
         {"params": params["generator"],
          "batch_stats": model_state["generator"]},
@@ -201,6 +200,13 @@ class Inbetween3dModel(base.VideoModel):
           jax.random.fold_in(rng, 1))
     return state.replace(model_state=model_state), metrics
 
+  def _training_noise(self, rng, videos):
+    """The generator's noise u (section 3.2), one row per video of a batch,
+    in the batch's dtype."""
+    return jax.random.normal(
+        rng, (videos.shape[0], self.config.model.noise_dim)).astype(
+            videos.dtype)
+
   def _averaged_params(self, average):
     """The debiased average of optax.ema's state `average`."""
     # The count is clamped only so that no 0 / 0 is computed before the
@@ -212,14 +218,11 @@ class Inbetween3dModel(base.VideoModel):
     """The averaged generator's batch-norm statistics after one forward
     pass on `batch` (training mode), as the trained weights' are updated."""
     videos = batch["video"]
-    noise = jax.random.normal(
-        rng, (videos.shape[0], self.config.model.noise_dim)).astype(
-            videos.dtype)
     _, updates = self.generator.apply(
         {"params": stop(self._averaged_params(average)),
          "batch_stats": batch_stats},
-        videos, batch["anchor_mask"], noise, train=True,
-        mutable=["batch_stats"])
+        videos, batch["anchor_mask"], self._training_noise(rng, videos),
+        train=True, mutable=["batch_stats"])
     return updates["batch_stats"]
 
   def sampling_variables(self, state):
