@@ -26,6 +26,10 @@ def base_config() -> ml_collections.ConfigDict:
       # generator's weights with this decay (0: the trained weights, as the
       # paper). See model.py.
       generator_ema_decay=0.0,
+      # Beyond the paper, which does not say how the gates of eqs. 2-3 start:
+      # the initial bias of both gate convolutions (0: sigmoid 0.5). See
+      # networks.py.
+      gate_bias_init=0.0,
   )
   config.loss.update(gradient_penalty=0.1)  # 3.4.
   config.anchors.update(strategy="first_last")

@@ -68,7 +68,7 @@ class Inbetween3dModel(base.VideoModel):
 
   name = "inbetween3d"
   supports_prior = False
-  added_model_fields = {"generator_ema_decay": 0.0}
+  added_model_fields = {"generator_ema_decay": 0.0, "gate_bias_init": 0.0}
 
   def __init__(self, config):
     super().__init__(config)
@@ -78,7 +78,7 @@ class Inbetween3dModel(base.VideoModel):
     self.generator = networks.Generator(
         self.num_frames, self.channels, model.base_channels,
         model.latent_channels, model.num_blocks, model.variant,
-        model.max_anchors)
+        model.max_anchors, model.gate_bias_init)
     self.video_discriminator = networks.VideoDiscriminator(
         model.discriminator_channels)
     self.image_discriminator = networks.ImageDiscriminator(

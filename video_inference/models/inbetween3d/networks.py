@@ -54,6 +54,13 @@ Choices where the paper is silent:
   flax's, computed as 2D convolutions on CPU (see conv3d.py for why).
 - `base_channels` scales every width (64 is the paper); `latent_channels` is
   C of E(x) (64 in the paper).
+- The gates' initial bias, `gate_bias_init` (the paper does not say; 0 by
+  default, flax's zero bias). At 0 both gates start at sigmoid(0) = 0.5, so
+  eq. 4 weighs the carried z by max(0, 1 - g_s - g_e), about 0.1 against
+  0.5 for each anchor encoding; a negative bias starts the blocks as plain
+  residual units on z that open towards the anchors as the gates learn
+  (highway networks' carry bias: Srivastava, Greff and Schmidhuber,
+  "Training Very Deep Networks", NeurIPS 2015).
 """
 
 from __future__ import annotations
@@ -187,6 +194,7 @@ class FusionBlock(nn.Module):
   """One stochastic-fusion residual block G(l) (eqs. 1-5)."""
   length: int
   fusion: bool
+  gate_bias_init: float = 0.0
 
   @nn.compact
   def __call__(self, z, encodings, plan: FusionPlan, noise, train: bool):
@@ -200,10 +208,11 @@ class FusionBlock(nn.Module):
       return x[:, :, None, None, :]
 
     if self.fusion:
-      gate_start = jax.nn.sigmoid(nn.Conv(channels, (3,), padding=((1, 1),),
-                                          name="gate_start")(layer_noise))
-      gate_end = jax.nn.sigmoid(nn.Conv(channels, (3,), padding=((1, 1),),
-                                        name="gate_end")(layer_noise))
+      gate = lambda name: jax.nn.sigmoid(nn.Conv(
+          channels, (3,), padding=((1, 1),), name=name,
+          bias_init=nn.initializers.constant(self.gate_bias_init))(
+              layer_noise))
+      gate_start, gate_end = gate("gate_start"), gate("gate_end")
       # Exposed for inspection: apply(..., mutable=["intermediates"]).
       self.sow("intermediates", "gates", (gate_start, gate_end))
       # Each cell reads the gates at its distance from its own anchors.
@@ -233,6 +242,7 @@ class LatentGenerator(nn.Module):
   num_frames: int
   num_blocks: int
   fusion: bool
+  gate_bias_init: float = 0.0
 
   @nn.compact
   def __call__(self, encodings, times, valid, noise, train: bool):
@@ -250,7 +260,7 @@ class LatentGenerator(nn.Module):
       z = jnp.repeat(z, length // z.shape[1], axis=1)
       plan = fusion_plan(times, valid, self.num_frames, length)
       for index in range(self.num_blocks // 3):
-        z = FusionBlock(length, self.fusion,
+        z = FusionBlock(length, self.fusion, self.gate_bias_init,
                         name=f"block_{level}_{index}")(
                             z, encodings, plan, noise, train)
     return z
@@ -351,6 +361,7 @@ class Generator(nn.Module):
   num_blocks: int
   variant: str
   max_anchors: int = 2
+  gate_bias_init: float = 0.0
 
   @nn.compact
   def __call__(self, anchor_video, anchor_mask, noise, train: bool):
@@ -374,6 +385,7 @@ class Generator(nn.Module):
     else:
       z = LatentGenerator(self.num_frames, self.num_blocks,
                           fusion=self.variant == "full",
+                          gate_bias_init=self.gate_bias_init,
                           name="latent_generator")(
                               encodings, times, valid, noise, train)
       doublings = 0
