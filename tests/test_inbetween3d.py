@@ -130,6 +130,30 @@ def test_gates_lie_in_0_1_and_depend_on_the_noise(tiny):
     assert not np.allclose(a, b)
 
 
+@pytest.mark.parametrize("bias", [0.0, -2.0])
+def test_gates_start_at_the_sigmoid_of_their_initial_bias(tiny, bias):
+  config, _, _ = tiny
+  config = config.copy_and_resolve_references()
+  config.model.gate_bias_init = bias
+  model = models.build_model(config)
+  params = model.create_state(jax.random.key(0)).params["generator"]
+  blocks = params["latent_generator"]
+  for block in blocks.values():
+    for gate in ("gate_start", "gate_end"):
+      np.testing.assert_array_equal(block[gate]["bias"], bias)
+  video = _first_last_video(model, _frames(1, 8), _frames(2, 8))
+  mask = jnp.asarray(model.first_last_mask(8))
+  noise = jax.random.normal(jax.random.key(3), (8, config.model.noise_dim))
+  _, captured = model.generator.apply(
+      {"params": params, "batch_stats": model.create_state(
+          jax.random.key(0)).model_state["generator"]},
+      video, mask, noise, train=False, mutable=["intermediates"])
+  gates = np.concatenate([np.ravel(g) for g in
+                          jax.tree_util.tree_leaves(captured)])
+  # The noise spreads the gates around sigmoid(bias) (0.5 or 0.12).
+  assert abs(gates.mean() - 1 / (1 + np.exp(-bias))) < 0.1
+
+
 def test_output_keeps_the_anchors_and_noise_changes_the_middle(tiny):
   config, model, state = tiny
   num_frames = config.dataset.num_frames
@@ -365,8 +389,11 @@ def test_runs_saved_before_the_generator_average_still_load(tmp_path):
   config = load_config("inbetween3d_shapes", "tiny")
   saved = json.loads(config.to_json_best_effort())
   del saved["model"]["generator_ema_decay"]
+  del saved["model"]["gate_bias_init"]
   (tmp_path / "config.json").write_text(json.dumps(saved))
-  assert checkpoints.load_run_config(tmp_path).model.generator_ema_decay == 0
+  loaded = checkpoints.load_run_config(tmp_path)
+  assert loaded.model.generator_ema_decay == 0
+  assert loaded.model.gate_bias_init == 0
   checkpoints.check_workdir_config(config, tmp_path, has_checkpoint=True)
   config.model.generator_ema_decay = 0.9
   with pytest.raises(checkpoints.WorkdirConfigMismatchError,
