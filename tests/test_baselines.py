@@ -136,7 +136,13 @@ def test_step_best_loads_the_best_checkpoint(tiny_config, tmp_path,
     modes.run_evaluate(tiny_config, workdir, "newest")
   os.remove(os.path.join(workdir, "eval_2.json"))
   tiny_config.evals.update(best_metric="motion", best_mode="min")
-  every = modes.run_evaluate(tiny_config, workdir, "all")
+  built = []
+  build_model = modes.models.build_model
+  with monkeypatch.context() as patch:
+    patch.setattr(modes.models, "build_model",
+                  lambda config: built.append(1) or build_model(config))
+    every = modes.run_evaluate(tiny_config, workdir, "all")
+  assert len(built) == 1  # One model (one compiled sampler) for both steps.
   motion = {step: results["metrics"]["motion"]["mean"]
             for step, results in every["evaluations"].items()}
   assert sorted(motion) == [1, 2] and motion[1] != motion[2]

@@ -331,11 +331,13 @@ def restore_or_create_state(model, config, manager, sharding, step=None):
 @threefry.scoped
 def load_for_inference(config: ml_collections.ConfigDict,
                        workdir: paths.PathLike,
-                       step: int | str | None = None):
+                       step: int | str | None = None, model=None):
   """(model, sampling variables, step) from a run's checkpoint.
 
   step: an int (that checkpoint), None or "latest" (the newest), or "best"
   (the one `checkpoints_best/` kept for `evals.best_metric`).
+  model: one `models.build_model(config)` already built, to reuse (its
+  compiled sampler then serves every checkpoint loaded with it).
   """
   directory = epath.Path(workdir) / "checkpoints"
   if not has_checkpoint(workdir):
@@ -344,7 +346,8 @@ def load_for_inference(config: ml_collections.ConfigDict,
         f"No checkpoint in {directory}. {workdir} contains: "
         f"{present or 'nothing (or it does not exist)'}. Train first with "
         f"--mode=train.")
-  model = models.build_model(config)
+  if model is None:
+    model = models.build_model(config)
   check_workdir_config(config, workdir, has_checkpoint=True)
   asked_by_number = step not in (None, "latest", "best")
   if step == "best":

@@ -40,6 +40,12 @@ def run_evaluate(config, workdir: str, step: str | int | None = None) -> dict:
   """
   if str(step) == "all" and not config.evals.baseline:
     return evaluate_every_checkpoint(config, workdir)
+  return _evaluate_one(config, workdir, step)
+
+
+def _evaluate_one(config, workdir: str, step, model=None) -> dict:
+  """run_evaluate of one checkpoint or baseline; `model` (built from
+  `config`) is reused where given."""
   if config.evals.baseline:
     if step not in (None, ""):
       raise ValueError("--step selects a checkpoint; a baseline "
@@ -51,8 +57,8 @@ def run_evaluate(config, workdir: str, step: str | int | None = None) -> dict:
   else:
     step = config_lib.parse_step(
         str(config.evals.checkpoint if step in (None, "") else step))
-    model, variables, step = checkpoints.load_for_inference(config, workdir,
-                                                            step)
+    model, variables, step = checkpoints.load_for_inference(
+        config, workdir, step, model=model)
     results = evaluate_lib.evaluate(model, variables, config, step, workdir,
                                     tag=evaluation_tag(config, workdir, step))
   print(json.dumps({name: {key: value for key, value in figure.items()
@@ -80,10 +86,13 @@ def evaluate_every_checkpoint(config, workdir: str) -> dict:
                                                 read_only=True).all_steps())
   if not steps:
     checkpoints.load_for_inference(config, workdir)  # Says what is missing.
+  # One model for every checkpoint: a model built anew per checkpoint
+  # traced and compiled its sampler again each time.
+  model = models.build_model(config)
   evaluations, failed = {}, {}
   for step in steps:
     try:
-      evaluations[step] = run_evaluate(config, workdir, step)
+      evaluations[step] = _evaluate_one(config, workdir, step, model)
     except Exception as error:  # pylint: disable=broad-except
       # One damaged or diverged checkpoint must not cost the others.
       failed[step] = errors.one_line(error, 300)

@@ -187,6 +187,12 @@ def best_of_first_k(
   return ks_arr, running[:, ks_arr - 1]
 
 
+# Module-level, so every evaluation (each checkpoint of a run, each one
+# during training) reuses one compiled function per shape.
+psnr_per_set = jax.jit(jax.vmap(psnr_per_video))
+ssim_per_set = jax.jit(jax.vmap(ssim_per_video))
+
+
 # ------------------------------------------------------------ evaluator ---
 class FrameMetrics:
   """Best-of-K PSNR/SSIM and the stochasticity curve (module docstring)."""
@@ -195,8 +201,7 @@ class FrameMetrics:
     del settings
     self.context = context
     self.psnr, self.ssim = [], []
-    self._psnr = jax.jit(jax.vmap(psnr_per_video))
-    self._ssim = jax.jit(jax.vmap(ssim_per_video))
+    self._psnr, self._ssim = psnr_per_set, ssim_per_set
 
   def _score(self, metric, samples):
     clips = self.context.clips
