@@ -56,11 +56,12 @@ Choices where the paper is silent:
   C of E(x) (64 in the paper).
 - The gates' initial bias, `gate_bias_init` (the paper does not say; 0 by
   default, flax's zero bias). At 0 both gates start at sigmoid(0) = 0.5, so
-  eq. 4 weighs the carried z by max(0, 1 - g_s - g_e), about 0.1 against
-  0.5 for each anchor encoding; a negative bias starts the blocks as plain
+  eq. 4 weighs the carried z by max(0, 1 - g_s - g_e), near 0 against 0.5
+  for each anchor encoding; a negative bias starts the blocks as plain
   residual units on z that open towards the anchors as the gates learn
   (highway networks' carry bias: Srivastava, Greff and Schmidhuber,
-  "Training Very Deep Networks", NeurIPS 2015).
+  "Training Very Deep Networks", NeurIPS 2015). How far trained gates move
+  from their start: docs/results.md.
 """
 
 from __future__ import annotations
