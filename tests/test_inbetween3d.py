@@ -1,6 +1,7 @@
 """The inbetween3d family: App. A sizes, fusion gates, losses, baselines,
 and the shared loop end to end (train -> checkpoint -> resume)."""
 
+import functools
 import json
 
 import jax
@@ -135,19 +136,19 @@ def test_gates_start_at_the_sigmoid_of_their_initial_bias(tiny, bias):
   config, _, _ = tiny
   config = config.copy_and_resolve_references()
   config.model.gate_bias_init = bias
-  model = models.build_model(config)
-  params = model.create_state(jax.random.key(0)).params["generator"]
-  blocks = params["latent_generator"]
-  for block in blocks.values():
+  generator = models.build_model(config).generator
+  assert generator.gate_bias_init == bias
+  video = _first_last_video(generator, _frames(1, 8), _frames(2, 8))
+  mask = jnp.zeros((8, 16), bool).at[:, 0].set(True).at[:, 15].set(True)
+  noise = jax.random.normal(jax.random.key(3), (8, config.model.noise_dim))
+  variables = jax.jit(generator.init, static_argnames="train")(
+      jax.random.key(0), video, mask, noise, train=False)
+  for block in variables["params"]["latent_generator"].values():
     for gate in ("gate_start", "gate_end"):
       np.testing.assert_array_equal(block[gate]["bias"], bias)
-  video = _first_last_video(model, _frames(1, 8), _frames(2, 8))
-  mask = jnp.asarray(model.first_last_mask(8))
-  noise = jax.random.normal(jax.random.key(3), (8, config.model.noise_dim))
-  _, captured = model.generator.apply(
-      {"params": params, "batch_stats": model.create_state(
-          jax.random.key(0)).model_state["generator"]},
-      video, mask, noise, train=False, mutable=["intermediates"])
+  _, captured = jax.jit(functools.partial(
+      generator.apply, train=False, mutable=["intermediates"]))(
+          variables, video, mask, noise)
   gates = np.concatenate([np.ravel(g) for g in
                           jax.tree_util.tree_leaves(captured)])
   # The noise spreads the gates around sigmoid(bias) (0.5 or 0.12).
