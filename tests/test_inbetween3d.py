@@ -136,10 +136,11 @@ def test_gates_start_at_the_sigmoid_of_their_initial_bias(tiny, bias):
   config, _, _ = tiny
   config = config.copy_and_resolve_references()
   config.model.gate_bias_init = bias
-  generator = models.build_model(config).generator
+  model = models.build_model(config)
+  generator = model.generator
   assert generator.gate_bias_init == bias
-  video = _first_last_video(generator, _frames(1, 8), _frames(2, 8))
-  mask = jnp.zeros((8, 16), bool).at[:, 0].set(True).at[:, 15].set(True)
+  video = _first_last_video(model, _frames(1, 8), _frames(2, 8))
+  mask = jnp.asarray(model.first_last_mask(8))
   noise = jax.random.normal(jax.random.key(3), (8, config.model.noise_dim))
   variables = jax.jit(generator.init, static_argnames="train")(
       jax.random.key(0), video, mask, noise, train=False)
