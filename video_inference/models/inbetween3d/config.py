@@ -31,7 +31,11 @@ def base_config() -> ml_collections.ConfigDict:
       # networks.py.
       gate_bias_init=0.0,
   )
-  config.loss.update(gradient_penalty=0.1)  # 3.4.
+  config.loss.update(
+      gradient_penalty=0.1,  # 3.4.
+      # Beyond the paper: weight of an L1 term on G_V's rendering of the
+      # anchor frames, which 3.3 discards (0: off). See model.py.
+      anchor_reconstruction_weight=0.0)
   config.anchors.update(strategy="first_last")
   # 64x64, 16 frames; checkpoints selected by the validation FVD (4.1) of
   # 100 samples per pair (on 256 validation clips: the paper does not say

@@ -353,7 +353,10 @@ class Generator(nn.Module):
 
   anchor_video [B, T, H, W, c] holds the anchors at the times anchor_mask
   [B, T] marks (1..max_anchors per row; values elsewhere are ignored). The
-  output's anchor frames are replaced by the anchors (3.3: x_s and x_e).
+  output's anchor frames are replaced by the anchors (3.3: x_s and x_e);
+  with `replace_anchors=False` it is G_V's own rendering of every frame,
+  anchors included (which the anchor reconstruction loss of `model.py`
+  reads).
   """
   num_frames: int
   channels: int
@@ -365,7 +368,8 @@ class Generator(nn.Module):
   gate_bias_init: float = 0.0
 
   @nn.compact
-  def __call__(self, anchor_video, anchor_mask, noise, train: bool):
+  def __call__(self, anchor_video, anchor_mask, noise, train: bool,
+               replace_anchors: bool = True):
     if self.variant not in VARIANTS:
       raise ValueError(f"Unknown inbetween3d variant {self.variant!r}; "
                        f"valid: {VARIANTS}.")
@@ -392,4 +396,12 @@ class Generator(nn.Module):
       doublings = 0
     video = VideoGenerator(self.base_channels, self.channels, doublings,
                            name="video_generator")(z, train)
-    return jnp.where(anchor_mask[:, :, None, None, None], anchor_video, video)
+    if not replace_anchors:
+      return video
+    return replace_anchor_frames(video, anchor_video, anchor_mask)
+
+
+def replace_anchor_frames(video, anchor_video, anchor_mask):
+  """`video` [B, T, H, W, c] with the frames anchor_mask [B, T] marks taken
+  from `anchor_video` (3.3: the output holds the real x_s and x_e)."""
+  return jnp.where(anchor_mask[:, :, None, None, None], anchor_video, video)
