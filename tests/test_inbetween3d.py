@@ -15,6 +15,7 @@ from conftest import load_config
 from video_inference import checkpoints
 from video_inference import models
 from video_inference import sampling
+from video_inference.models import base
 from video_inference.models.inbetween3d import networks
 from video_inference.models.inbetween3d import model as inbetween3d_model
 
@@ -169,6 +170,45 @@ def test_output_keeps_the_anchors_and_noise_changes_the_middle(tiny):
   np.testing.assert_array_equal(a[:, 0], video[:, 0])
   np.testing.assert_array_equal(a[:, -1], video[:, -1])
   assert float(jnp.abs(a[:, 1:-1] - b[:, 1:-1]).max()) > 1e-4
+
+
+def test_anchor_reconstruction_reads_the_discarded_anchor_renderings(tiny):
+  config, _, state = tiny
+  config = config.copy_and_resolve_references()
+  config.loss.update(anchor_reconstruction_weight=2.0, foreground_weight=10.0)
+  model = models.build_model(config)
+  videos = jax.random.uniform(jax.random.key(6), (2, 16, 32, 32, 3),
+                              minval=-1, maxval=1)
+  mask = jnp.asarray(model.first_last_mask(2))
+  # The noise the losses draw from their rng (its first split).
+  noise = model._training_noise(jax.random.split(jax.random.key(7))[0],
+                                videos)
+  variables = {"params": state.params["generator"],
+               "batch_stats": state.model_state["generator"]}
+  apply = jax.jit(functools.partial(model.generator.apply, train=True,
+                                    mutable=["batch_stats"]),
+                  static_argnames="replace_anchors")
+  rendered, _ = apply(variables, videos, mask, noise, replace_anchors=False)
+  output, _ = apply(variables, videos, mask, noise)
+  # The output holds the anchors; the rendering is G_V's own, elsewhere equal.
+  np.testing.assert_array_equal(output[:, [0, -1]], videos[:, [0, -1]])
+  np.testing.assert_array_equal(output[:, 1:-1], rendered[:, 1:-1])
+  assert float(jnp.abs(rendered[:, 0] - videos[:, 0]).max()) > 0.1
+  weights = base.foreground_weights(videos, 10.0,
+                                    config.loss.foreground_tolerance)
+  expected = jnp.mean((weights * jnp.abs(rendered - videos))[:, [0, -1]])
+  term = model.anchor_reconstruction(rendered, videos, mask)
+  np.testing.assert_allclose(term, expected, rtol=1e-5)
+
+  def losses(params):
+    return model.losses(params, state.model_state, videos, mask,
+                        jax.random.key(7))
+  total, (metrics, _) = jax.jit(losses)(state.params)
+  np.testing.assert_allclose(metrics["anchor_reconstruction"], term, rtol=1e-5)
+  paper_total = sum(metrics[k] for k in (
+      "generator", "video_discriminator", "image_discriminator",
+      "gradient_penalty"))
+  np.testing.assert_allclose(total, paper_total + 2.0 * term, rtol=1e-5)
 
 
 def test_first_and_last_anchors_read_the_papers_gates_and_encodings():
