@@ -328,6 +328,10 @@ def test_requests_the_model_cannot_honour_are_refused(tiny, any_anchor_model):
   too_many.anchors.update(strategy="random", max_anchors=5)
   with pytest.raises(ValueError, match="raise model.max_anchors"):
     models.build_model(too_many)
+  negative = load_config("inbetween3d_shapes", "tiny")
+  negative.loss.anchor_reconstruction_weight = -1.0
+  with pytest.raises(ValueError, match="anchor_reconstruction_weight must"):
+    models.build_model(negative)
 
 
 def test_gradient_penalty_is_nonzero_and_differentiable(tiny):

@@ -101,6 +101,10 @@ class Inbetween3dModel(base.VideoModel):
       raise ValueError("model.generator_ema_decay must lie in [0, 1) (0: no "
                        f"average); got {self.ema_decay}.")
     self.generator_average = optax.ema(self.ema_decay, debias=True)
+    if config.loss.anchor_reconstruction_weight < 0:
+      raise ValueError(
+          "loss.anchor_reconstruction_weight must be >= 0 (0: off, the "
+          f"paper's losses); got {config.loss.anchor_reconstruction_weight}.")
 
   def _check_anchor_config(self, config):
     anchors, model = config.anchors, config.model
