@@ -39,9 +39,9 @@ and 376 at 3000 steps with seeds 1 and 2 (385 and 462 from 0.5): off here.
 An L1 term on the generator's own renderings of the anchor frames (beyond
 the paper: --config.loss.anchor_reconstruction_weight=10
 --config.loss.foreground_weight=10) scored 362 and 338 at 3000 steps with
-seeds 1 and 2. Its latent holds the anchors' colour, and its samples keep
-that colour near the anchors but whiten between them. Off here: the
-paper's losses.
+seeds 1 and 2. Naive with the same term scored 301 with seed 2. Its latent
+holds the anchors' colour, and its samples keep that colour near the
+anchors but whiten between them. Off here: the paper's losses.
 Sampling from a moving average of the generator's weights
 (`--config.model.generator_ema_decay=0.999`) scored 469 against 462 with
 seed 2 at 3000 steps, and its samples flicker: off here.
