@@ -39,12 +39,12 @@ Choices where the paper is silent:
   default) adds to the generator's loss that weight times the L1 distance
   between G_V's own rendering of the anchor frames (3.3: it generates them
   and discards them) and the anchors, with foreground pixels weighted by
-  1 + `loss.foreground_weight` (base.foreground_weights). The paper's
-  losses are adversarial only, and no discriminator made the encoder keep
-  the anchors' colour at our budgets (docs/results.md): this term asks the
-  latent path to carry the anchors' appearance to the frames at their
-  times, and says nothing of the frames between them, whose diversity it
-  leaves to the noise.
+  1 + `loss.foreground_weight` (`reconstruction_weights`, as every
+  family's reconstruction terms). The paper's losses are adversarial
+  only, and no discriminator made the encoder keep the anchors' colour at
+  our budgets (docs/results.md): this term asks the latent path to carry
+  the anchors' appearance to the frames at their times, and says nothing
+  of the frames between them, whose diversity it leaves to the noise.
 - Generation takes 1..max_anchors anchors at any times (the naive baseline:
   first + last only, as the paper defines it); rows without anchors (a
   prior) are refused, with the reason.
@@ -210,9 +210,7 @@ class Inbetween3dModel(base.VideoModel):
   def anchor_reconstruction(self, rendered, videos, anchor_mask):
     """Mean foreground-weighted L1 between G_V's own rendering of the anchor
     frames, which 3.3 discards, and the anchors (beyond the paper)."""
-    loss = self.config.loss
-    weights = base.foreground_weights(videos, loss.foreground_weight,
-                                      loss.foreground_tolerance)
+    weights = self.reconstruction_weights(videos)
     per_frame = jnp.mean(weights * jnp.abs(rendered - videos), axis=(2, 3, 4))
     mask = anchor_mask.astype(per_frame.dtype)
     return jnp.sum(per_frame * mask) / jnp.maximum(jnp.sum(mask), 1.0)
