@@ -120,6 +120,13 @@ def foreground_weights(videos: jnp.ndarray, weight: float,
   return 1.0 + weight * (differs > tolerance).astype(videos.dtype)
 
 
+def paste_anchors(videos: jnp.ndarray, anchor_video: jnp.ndarray,
+                  anchor_mask: jnp.ndarray) -> jnp.ndarray:
+  """`videos` [B, N, H, W, C] with the frames anchor_mask [B, N] marks taken
+  from `anchor_video`: a generator's output holds the given anchors."""
+  return jnp.where(anchor_mask[:, :, None, None, None], anchor_video, videos)
+
+
 def median_over_frames(videos: jnp.ndarray) -> jnp.ndarray:
   """[B, 1, H, W, C]: each pixel's median over the N frames of [B, N, H, W,
   C], the same values as `jnp.median(videos, 1, keepdims=True)`.

@@ -182,4 +182,4 @@ class DiffusionModel(base.VideoModel):
     # Only the last step's clean estimate is the sample.
     (_, videos), _ = jax.lax.scan(step, (z, jnp.zeros_like(z)),
                                   jnp.arange(steps))
-    return jnp.where(_frames(anchor_mask), anchor_video, videos)
+    return base.paste_anchors(videos, anchor_video, anchor_mask)

@@ -171,7 +171,7 @@ class Inbetween3dModel(base.VideoModel):
          "batch_stats": model_state["generator"]},
         videos, anchor_mask, noise, train=True, mutable=["batch_stats"],
         replace_anchors=False)
-    generated = networks.replace_anchor_frames(rendered, videos, anchor_mask)
+    generated = base.paste_anchors(rendered, videos, anchor_mask)
     # One uniformly drawn non-anchor frame per video for D_I (section 3.4:
     # an intermediate frame).
     index = jax.random.categorical(

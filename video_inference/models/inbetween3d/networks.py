@@ -73,6 +73,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from video_inference.models import base
 from video_inference.models import conv3d
 
 LEAKY_SLOPE = 0.2
@@ -398,10 +399,4 @@ class Generator(nn.Module):
                            name="video_generator")(z, train)
     if not replace_anchors:
       return video
-    return replace_anchor_frames(video, anchor_video, anchor_mask)
-
-
-def replace_anchor_frames(video, anchor_video, anchor_mask):
-  """`video` [B, T, H, W, c] with the frames anchor_mask [B, T] marks taken
-  from `anchor_video` (3.3: the output holds the real x_s and x_e)."""
-  return jnp.where(anchor_mask[:, :, None, None, None], anchor_video, video)
+    return base.paste_anchors(video, anchor_video, anchor_mask)
