@@ -302,6 +302,60 @@ def test_the_elbo_is_causal_in_time():
   assert not np.allclose(kl[:, 2:], kl_changed[:, 2:])
 
 
+def _teacher_forced_frames(model, params, videos, attributes, feed):
+  """Posterior-mean frames of a hand-written time loop whose LSTM reads
+  feed(observed frame, decoded frame)."""
+  vae = model.vae
+  carry = vae.apply(params, videos.shape[0], method=vae.initial_carry)
+  frames = []
+  for t in range(videos.shape[1]):
+    psi = vae.apply(params, videos[:, t], method=vae.residual)
+    z, _ = vae.apply(params, carry, psi, attributes[:, t],
+                     method=vae.posterior_params)
+    frame = vae.apply(params, z, method=vae.decode)
+    fed = vae.apply(params, feed(videos[:, t], jnp.clip(frame, -1, 1)),
+                    method=vae.residual)
+    carry = vae.apply(params, carry, fed, z, method=vae.advance)
+    frames.append(frame)
+  return jnp.stack(frames, axis=1)
+
+
+@pytest.mark.parametrize("lstm_reads,feed", [
+    ("data_frames", lambda observed, decoded: observed),
+    ("decoded_frames", lambda observed, decoded: decoded)])
+def test_the_lstm_reads_the_observed_or_the_decoded_frame(lstm_reads, feed):
+  _, model, state = _tiny(dropout=0.0, lstm_reads=lstm_reads)
+  params = state.params["vae"]
+  batch = _batch()
+  videos = batch["video"]
+  attributes = model._attribute_frames(
+      {"shape": batch["shape"], "direction": batch["direction"]},
+      *videos.shape[:2])
+  _, _, frames = model.elbo_terms(params, videos, attributes,
+                                  jax.random.key(0), train=False)
+  np.testing.assert_allclose(
+      frames, _teacher_forced_frames(model, params, videos, attributes, feed),
+      atol=1e-5)
+  other = (lambda observed, decoded: decoded) if lstm_reads == "data_frames" \
+      else (lambda observed, decoded: observed)
+  # Frame 0 comes before any feedback; later frames tell the two apart.
+  assert not np.allclose(
+      frames[:, 1:], _teacher_forced_frames(model, params, videos,
+                                            attributes, other)[:, 1:],
+      atol=1e-5)
+  # No gradient flows back through the decoded frame the LSTM reads.
+  if lstm_reads == "decoded_frames":
+    frame = jnp.ones((2, 32, 32, 3))
+    grad = jax.grad(lambda f: jnp.sum(model._decoded_frame_encoding(
+        params, f)))(frame)
+    assert float(jnp.abs(grad).max()) == 0.0
+
+
+def test_an_unknown_lstm_input_is_refused():
+  with pytest.raises(ValueError, match="lstm_reads='frames'.*decoded_frames"):
+    _tiny(lstm_reads="frames")
+
+
 def test_each_phase_trains_only_its_networks():
   _, model, state = _tiny()
   batch = _batch()

@@ -31,6 +31,10 @@ def base_config() -> ml_collections.ConfigDict:
       # The decoder's frame layer: "linear" (a Laplace mean; videovae.py
       # says why) or "tanh".
       output="linear",
+      # What the LSTM reads of frame t in training: "data_frames" (the
+      # observed frame's encoding, the paper) or "decoded_frames" (the
+      # model's own decoded frame, as in synthesis; model.py says why).
+      lstm_reads="data_frames",
       # Read by the sampler only (config_lib.SAMPLING_FIELD): the prior's
       # standard deviation is scaled by `temperature` when z_t is drawn
       # (1: the paper's sampling; model.py's docstring).

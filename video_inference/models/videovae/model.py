@@ -66,6 +66,19 @@ Choices where the paper is silent:
   "Glow", NeurIPS 2018). A sampler setting, not a training one: a run is
   evaluated at other values with --config.model.sampling.temperature, and
   the figures go to their own eval file (modes.evaluation_tag).
+- `model.lstm_reads` ("data_frames": the paper) says what the LSTM reads
+  of frame t in training. The paper trains it on psi_q of the observed
+  frame (teacher forcing) and synthesises by feeding it psi_q of each
+  decoded frame (section 4.2), which it never read in training: on Shape
+  Motion the share of generated frames with a shape fell at every step
+  after the first (docs/results.md). "decoded_frames" trains the LSTM on
+  psi_q of the model's own decoded posterior sample (clipped, no gradient
+  into the frame), the input the sampler gives it, and the sampler then
+  also feeds a given first frame back through its reconstruction; the
+  posterior still reads the observed frame. A remedy for this
+  exposure bias in the spirit of scheduled sampling (Bengio et al.,
+  NeurIPS 2015), with the whole sequence fed back; it moves the decoder
+  into the time loop, one call a frame.
 - `reconstruct` (the evaluation's `reconstruction` figures) is the
   teacher-forced posterior reconstruction with z_t the posterior mean and
   no dropout.
@@ -84,6 +97,14 @@ from video_inference import config_lib
 from video_inference.models import base
 from video_inference.models.videovae import attribute_grids
 from video_inference.models.videovae import networks
+
+
+# What the LSTM reads of frame t in training (model.lstm_reads).
+LSTM_READS = {
+    "data_frames": "the encoding of the observed frame (the paper)",
+    "decoded_frames": "the encoding of the model's own decoded frame, as "
+                      "in synthesis",
+}
 
 
 def attribute_list(config) -> tuple[tuple[str, int], ...]:
@@ -185,6 +206,11 @@ class VideoVaeModel(base.VideoModel):
         model.encoder_hidden, model.latent_dim, model.mlp_hidden,
         model.dropout)
     networks.conv_sizes(self.resolution, model.encoder_layers)
+    lstm_reads = model.get("lstm_reads", "data_frames")
+    if lstm_reads not in LSTM_READS:
+      raise ValueError(f"model.lstm_reads={lstm_reads!r}; valid: "
+                       f"{sorted(LSTM_READS)} ({LSTM_READS}).")
+    self.lstm_reads_decoded_frames = lstm_reads == "decoded_frames"
     adam = optax.adam(train.learning_rate, b1=train.adam_b1, b2=train.adam_b2)
     self.optimizers = {"vae": adam}
     if self.structured:
@@ -281,6 +307,8 @@ class VideoVaeModel(base.VideoModel):
     if not train:
       noise = jnp.zeros_like(noise)
 
+    reads_decoded = self.lstm_reads_decoded_frames
+
     def step(carry, inputs):
       psi_t, attributes_t, noise_t = inputs
       prior = vae.apply(vae_params, carry, attributes_t,
@@ -288,20 +316,36 @@ class VideoVaeModel(base.VideoModel):
       mean, log_var = vae.apply(vae_params, carry, psi_t, attributes_t,
                                 method=vae.posterior_params)
       z = mean + jnp.exp(0.5 * log_var) * noise_t
-      carry = vae.apply(vae_params, carry, psi_t, z, method=vae.advance)
-      return carry, (z, networks.gaussian_kl(mean, log_var, *prior))
+      kl = networks.gaussian_kl(mean, log_var, *prior)
+      if not reads_decoded:
+        carry = vae.apply(vae_params, carry, psi_t, z, method=vae.advance)
+        return carry, (z, kl, jnp.zeros((), videos.dtype))
+      frame = vae.apply(vae_params, z, method=vae.decode)
+      carry = vae.apply(vae_params, carry, self._decoded_frame_encoding(
+          vae_params, frame), z, method=vae.advance)
+      return carry, (z, kl, frame)
 
     carry = vae.apply(vae_params, batch, videos.dtype,
                       method=vae.initial_carry)
-    _, (z, kl) = jax.lax.scan(
+    _, (z, kl, frames) = jax.lax.scan(
         step, carry, (jnp.swapaxes(psi_q, 0, 1),
                       jnp.swapaxes(attributes, 0, 1), noise))
-    frames = vae.apply(vae_params, jnp.swapaxes(z, 0, 1).reshape(
-        (batch * num_frames, -1)), method=vae.decode)
+    if reads_decoded:
+      frames = jnp.swapaxes(frames, 0, 1)
+    else:  # One decoder call over every frame: faster than one a step.
+      frames = vae.apply(vae_params, jnp.swapaxes(z, 0, 1).reshape(
+          (batch * num_frames, -1)), method=vae.decode)
     frames = frames.reshape(videos.shape)
     l1 = jnp.sum(self.reconstruction_weights(videos)
                  * jnp.abs(frames - videos), axis=(1, 2, 3, 4))
     return l1, jnp.swapaxes(kl, 0, 1), frames
+
+  def _decoded_frame_encoding(self, vae_params, frame):
+    """psi_q of a decoded frame as the sampler feeds it back: clipped to
+    the frames' range, no dropout, and no gradient into the frame (the
+    LSTM reads it as data, as it reads a generated frame)."""
+    frame = jnp.clip(jax.lax.stop_gradient(frame), -1, 1)
+    return self.vae.apply(vae_params, frame, method=self.vae.residual)
 
   def kl_weight(self, step):
     """`loss.kl_weight`, ramped up linearly over the first N =
@@ -423,8 +467,9 @@ class VideoVaeModel(base.VideoModel):
       log_var = jnp.where(observed, post_log_var, prior_log_var)
       z = mean + scale * jnp.exp(0.5 * log_var) * noise_t
       frame = jnp.clip(vae.apply(vae_params, z, method=vae.decode), -1, 1)
-      psi = jnp.where(observed, psi_first,
-                      vae.apply(vae_params, frame, method=vae.residual))
+      psi = vae.apply(vae_params, frame, method=vae.residual)
+      if not self.lstm_reads_decoded_frames:
+        psi = jnp.where(observed, psi_first, psi)
       carry = vae.apply(vae_params, carry, psi, z, method=vae.advance)
       return carry, frame
 
