@@ -77,8 +77,8 @@ Choices where the paper is silent:
   also feeds a given first frame back through its reconstruction; the
   posterior still reads the observed frame. A remedy for this
   exposure bias in the spirit of scheduled sampling (Bengio et al.,
-  NeurIPS 2015), with the whole sequence fed back; it moves the decoder
-  into the time loop, one call a frame.
+  NeurIPS 2015), with the whole sequence fed back; it adds a
+  forward-only decode and an encode of every frame inside the time loop.
 - `reconstruct` (the evaluation's `reconstruction` figures) is the
   teacher-forced posterior reconstruction with z_t the posterior mean and
   no dropout.
@@ -317,24 +317,23 @@ class VideoVaeModel(base.VideoModel):
                                 method=vae.posterior_params)
       z = mean + jnp.exp(0.5 * log_var) * noise_t
       kl = networks.gaussian_kl(mean, log_var, *prior)
-      if not reads_decoded:
-        carry = vae.apply(vae_params, carry, psi_t, z, method=vae.advance)
-        return carry, (z, kl, jnp.zeros((), videos.dtype))
-      frame = vae.apply(vae_params, z, method=vae.decode)
-      carry = vae.apply(vae_params, carry, self._decoded_frame_encoding(
-          vae_params, frame), z, method=vae.advance)
-      return carry, (z, kl, frame)
+      fed = psi_t
+      if reads_decoded:
+        # No gradient reaches the decoder through the fed-back frame, so
+        # this decode is forward-only; the frames the loss reads are
+        # decoded again below, in one call with gradients.
+        fed = self._decoded_frame_encoding(
+            vae_params, vae.apply(vae_params, z, method=vae.decode))
+      carry = vae.apply(vae_params, carry, fed, z, method=vae.advance)
+      return carry, (z, kl)
 
     carry = vae.apply(vae_params, batch, videos.dtype,
                       method=vae.initial_carry)
-    _, (z, kl, frames) = jax.lax.scan(
+    _, (z, kl) = jax.lax.scan(
         step, carry, (jnp.swapaxes(psi_q, 0, 1),
                       jnp.swapaxes(attributes, 0, 1), noise))
-    if reads_decoded:
-      frames = jnp.swapaxes(frames, 0, 1)
-    else:  # One decoder call over every frame: faster than one a step.
-      frames = vae.apply(vae_params, jnp.swapaxes(z, 0, 1).reshape(
-          (batch * num_frames, -1)), method=vae.decode)
+    frames = vae.apply(vae_params, jnp.swapaxes(z, 0, 1).reshape(
+        (batch * num_frames, -1)), method=vae.decode)
     frames = frames.reshape(videos.shape)
     l1 = jnp.sum(self.reconstruction_weights(videos)
                  * jnp.abs(frames - videos), axis=(1, 2, 3, 4))
@@ -343,7 +342,8 @@ class VideoVaeModel(base.VideoModel):
   def _decoded_frame_encoding(self, vae_params, frame):
     """psi_q of a decoded frame as the sampler feeds it back: clipped to
     the frames' range, no dropout, and no gradient into the frame (the
-    LSTM reads it as data, as it reads a generated frame)."""
+    LSTM reads it as data, as it reads a generated frame; the encoder
+    still learns from it)."""
     frame = jnp.clip(jax.lax.stop_gradient(frame), -1, 1)
     return self.vae.apply(vae_params, frame, method=self.vae.residual)
 
