@@ -351,6 +351,39 @@ def test_the_lstm_reads_the_observed_or_the_decoded_frame(lstm_reads, feed):
     assert float(jnp.abs(grad).max()) == 0.0
 
 
+@pytest.mark.parametrize("lstm_reads", ["data_frames", "decoded_frames"])
+def test_the_sampler_feeds_the_given_first_frame_as_training_did(lstm_reads):
+  # With decoded_frames the LSTM never read an observed frame in training,
+  # so after frame 0 it reads the reconstruction of the given one.
+  _, model, state = _tiny(dropout=0.0, lstm_reads=lstm_reads)
+  variables = model.sampling_variables(state)
+  vae, params = model.vae, variables["vae"]
+  frame = jnp.asarray(_batch()["video"][:1, 0])
+  one_hot = jnp.asarray([[1.0, 0.0, 1.0, 0.0]])
+  carry = vae.apply(params, 1, method=vae.initial_carry)
+  psi_first = vae.apply(params, frame, method=vae.residual)
+  expected = []
+  for t in range(4):
+    if t == 0:
+      z, _ = vae.apply(params, carry, psi_first, one_hot,
+                       method=vae.posterior_params)
+    else:
+      z, _ = vae.apply(params, carry, one_hot, method=vae.prior_params)
+    decoded = jnp.clip(vae.apply(params, z, method=vae.decode), -1, 1)
+    fed = vae.apply(params, decoded, method=vae.residual)
+    if t == 0 and lstm_reads == "data_frames":
+      fed = psi_first
+    carry = vae.apply(params, carry, fed, z, method=vae.advance)
+    expected.append(decoded)
+  anchor_video = jnp.zeros((1, 4) + frame.shape[1:]).at[:, 0].set(frame)
+  mask = np.zeros((1, 4), bool)
+  mask[:, 0] = True
+  given = model.generate(variables, anchor_video, mask, jax.random.key(0), 4,
+                         deterministic=True,
+                         conditioning={"shape": 0, "direction": 0})
+  np.testing.assert_allclose(given, jnp.stack(expected, axis=1), atol=1e-5)
+
+
 def test_an_unknown_lstm_input_is_refused():
   with pytest.raises(ValueError, match="lstm_reads='frames'.*decoded_frames"):
     _tiny(lstm_reads="frames")
