@@ -329,9 +329,12 @@ class VideoVaeModel(base.VideoModel):
 
     carry = vae.apply(vae_params, batch, videos.dtype,
                       method=vae.initial_carry)
+    # Unrolled, the decoder and encoder calls of decoded_frames run 1.7x
+    # faster on CPU (docs/benchmarks.md); the LSTM alone gains nothing.
     _, (z, kl) = jax.lax.scan(
         step, carry, (jnp.swapaxes(psi_q, 0, 1),
-                      jnp.swapaxes(attributes, 0, 1), noise))
+                      jnp.swapaxes(attributes, 0, 1), noise),
+        unroll=bool(reads_decoded))
     frames = vae.apply(vae_params, jnp.swapaxes(z, 0, 1).reshape(
         (batch * num_frames, -1)), method=vae.decode)
     frames = frames.reshape(videos.shape)
