@@ -15,7 +15,11 @@ sharing them), foreground pixels weighted x11. Expected at step 1400
 (docs/results.md): the posterior reconstruction beats black frames by 3.2
 dB [2.8, 3.7]; generated frames are faint grey blobs, 74% of them below
 the shape rule of the ACD evaluator (I-score 1.36: the open part of issue
-18).
+18). With --config.model.lstm_reads=decoded_frames (the LSTM trained on
+its own decoded frames, as the sampler feeds them; 1.4x the VAE step)
+41% are, and 16% of those generated from the first frame when foreground
+pixels weigh x31 (docs/results.md, videovae's sixth round); the config
+keeps the paper's teacher forcing, which the Table 1 ablation used.
 Generation from the attributes of 64 test clips x 4 samples, scored on
 direction x hue (the classifier cannot tell 32x32 circles from squares).
 Variant `:tiny` is the 3-step test size.
