@@ -175,6 +175,7 @@ class VideoVaeModel(base.VideoModel):
   has_deterministic_mode = True
   can_reconstruct = True  # Each frame decoded from its posterior mean.
   extra_modes = {"attributes": attribute_grids.write_attribute_grids}
+  added_model_fields = {"lstm_reads": "data_frames"}
 
   def __init__(self, config):
     super().__init__(config)
@@ -206,11 +207,10 @@ class VideoVaeModel(base.VideoModel):
         model.encoder_hidden, model.latent_dim, model.mlp_hidden,
         model.dropout)
     networks.conv_sizes(self.resolution, model.encoder_layers)
-    lstm_reads = model.get("lstm_reads", "data_frames")
-    if lstm_reads not in LSTM_READS:
-      raise ValueError(f"model.lstm_reads={lstm_reads!r}; valid: "
+    if model.lstm_reads not in LSTM_READS:
+      raise ValueError(f"model.lstm_reads={model.lstm_reads!r}; valid: "
                        f"{sorted(LSTM_READS)} ({LSTM_READS}).")
-    self.lstm_reads_decoded_frames = lstm_reads == "decoded_frames"
+    self.lstm_reads_decoded_frames = model.lstm_reads == "decoded_frames"
     adam = optax.adam(train.learning_rate, b1=train.adam_b1, b2=train.adam_b2)
     self.optimizers = {"vae": adam}
     if self.structured:
@@ -470,7 +470,7 @@ class VideoVaeModel(base.VideoModel):
       log_var = jnp.where(observed, post_log_var, prior_log_var)
       z = mean + scale * jnp.exp(0.5 * log_var) * noise_t
       frame = jnp.clip(vae.apply(vae_params, z, method=vae.decode), -1, 1)
-      psi = vae.apply(vae_params, frame, method=vae.residual)
+      psi = self._decoded_frame_encoding(vae_params, frame)
       if not self.lstm_reads_decoded_frames:
         psi = jnp.where(observed, psi_first, psi)
       carry = vae.apply(vae_params, carry, psi, z, method=vae.advance)
