@@ -10,16 +10,16 @@ The ablation of Table 1: --config.model.structured=False (-S) and/or
 Sized for a CPU budget: 32x32 frames (ENCODER_LAYERS_32, 1280 features as
 the paper's), 10 frames (the paper's Weizmann clips), latents 8, KL weight
 1, LSTM 256; 20% of the labels; 200 attribute steps then 1200 VAE steps at
-batch 16 with Adam 1e-3 (~12 min wall on 2 CPU cores with two trainings
-sharing them), foreground pixels weighted x11. Expected at step 1400
-(docs/results.md): the posterior reconstruction beats black frames by 3.2
-dB [2.8, 3.7]; generated frames are faint grey blobs, 74% of them below
-the shape rule of the ACD evaluator (I-score 1.36: the open part of issue
-18). With --config.model.lstm_reads=decoded_frames (the LSTM trained on
-its own decoded frames, as the sampler feeds them; 1.4x the VAE step)
-41% are, and 16% of those generated from the first frame when foreground
-pixels weigh x31 (docs/results.md, videovae's sixth round); the config
-keeps the paper's teacher forcing, which the Table 1 ablation used.
+batch 16 with Adam 1e-3; foreground pixels weighted x31; the LSTM trained
+on its own decoded frames (model.lstm_reads="decoded_frames", not the
+paper's teacher forcing: with that the share of generated frames with a
+shape fell at every step). ~20 min wall on 2 CPU cores with another run
+beside it. Expected at step 1400 (docs/results.md, videovae's sixth and
+seventh rounds): the posterior reconstruction beats black frames by 3.3
+dB [2.8, 3.7]; 39% of the frames generated from the attributes and 16% of
+those generated from a first frame fall below the shape rule of the ACD
+evaluator (a shape in >= 90% of frames is the open part of issue 18);
+I-score 1.64; the shapes are grey to white: the latent carries no colour.
 Generation from the attributes of 64 test clips x 4 samples, scored on
 direction x hue (the classifier cannot tell 32x32 circles from squares).
 Variant `:tiny` is the 3-step test size.
