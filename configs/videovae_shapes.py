@@ -7,21 +7,23 @@ Run (the evaluation classifier first; Intra-E / Inter-E / I-score need it):
       --workdir=runs/videovae_shapes
 The ablation of Table 1: --config.model.structured=False (-S) and/or
 --config.model.conditional=False (-C).
-Sized for a CPU budget: 32x32 frames (ENCODER_LAYERS_32, 1280 features as
-the paper's), 10 frames (the paper's Weizmann clips), latents 8, KL weight
-1, LSTM 256; 20% of the labels; 200 attribute steps then 1200 VAE steps at
-batch 16 with Adam 1e-3; foreground pixels weighted x31; the LSTM trained
-on its own decoded frames (model.lstm_reads="decoded_frames", not the
-paper's teacher forcing: with that the share of generated frames with a
-shape fell at every step). ~20 min wall on 2 CPU cores with another run
-beside it. Expected at step 1400 (docs/results.md, videovae's sixth and
-seventh rounds): the posterior reconstruction beats black frames by 3.3
-dB [2.8, 3.7]; 39% of the frames generated from the attributes and 16% of
-those generated from a first frame fall below the shape rule of the ACD
+Sized for a CPU budget: 32x32 frames (ENCODER_LAYERS_32, 1280 features
+as the paper's), 10 frames (the paper's Weizmann clips), latents 8, KL
+weight 1, LSTM 256; 20% of the labels; 200 attribute steps then 1200 VAE
+steps at batch 16 with Adam 1e-3; foreground pixels weighted x31; the
+LSTM trained on its own decoded frames
+(model.lstm_reads="decoded_frames", not the paper's teacher forcing:
+with that the share of generated frames with a shape fell at every
+step). 9 min wall alone on 2 CPU cores, ~20 with another run beside it.
+Expected at step 1400 (docs/results.md, videovae's sixth and seventh
+rounds): the posterior reconstruction beats black frames by 3.1 dB [2.6,
+3.5]; 35% of the frames generated from the attributes and 19% of those
+generated from a first frame fall below the shape rule of the ACD
 evaluator (a shape in >= 90% of frames is the open part of issue 18);
-I-score 1.64; the shapes are grey to white: the latent carries no colour.
-Generation from the attributes of 64 test clips x 4 samples, scored on
-direction x hue (the classifier cannot tell 32x32 circles from squares).
+I-score 1.84; the shapes are grey to white: the latent carries no
+colour. Generation from the attributes of 64 test clips x 4 samples,
+scored on direction x hue (the classifier cannot tell 32x32 circles from
+squares).
 Variant `:tiny` is the 3-step test size.
 """
 
