@@ -27,3 +27,35 @@ def test_foreground_weights_mark_the_moving_shape():
   assert float(weights[0, 2, 2, 1, 0]) == 11.0
   assert float(weights[0, 2, 0, 0, 0]) == 1.0
   assert int(np.sum(np.asarray(weights) == 11.0)) == 5
+
+
+def test_black_background_weights_a_slow_shape_in_every_frame():
+  # A shape that sits on one pixel for 4 of 5 frames is that pixel's
+  # temporal median: "temporal_median" gives it no weight there, and
+  # weights the frame where it is absent; "black" weights exactly the
+  # shape's pixels.
+  videos = np.full((1, 5, 4, 4, 3), -1.0, np.float32)
+  videos[0, :4, 1, 1] = (0.8, -0.2, 0.5)
+  median = np.asarray(base.foreground_weights(jnp.asarray(videos), 10.0, 0.1))
+  black = np.asarray(base.foreground_weights(jnp.asarray(videos), 10.0, 0.1,
+                                             "black"))
+  assert median[0, :4, 1, 1, 0].tolist() == [1.0] * 4
+  assert median[0, 4, 1, 1, 0] == 11.0
+  assert black[0, :, 1, 1, 0].tolist() == [11.0] * 4 + [1.0]
+  assert int(np.sum(black == 11.0)) == 4
+
+
+def test_foreground_background_refuses_an_unknown_name():
+  with pytest.raises(ValueError, match="valid: .*black.*temporal_median"):
+    base.foreground_weights(jnp.zeros((1, 2, 2, 2, 3)), 1.0, 0.1, "white")
+
+
+def test_an_older_run_config_reads_the_loss_fields_added_since():
+  from video_inference import checkpoints
+  config = checkpoints.saved_config(
+      {"family": "sdvi", "loss": {"foreground_weight": 10.0}})
+  assert config.loss.foreground_background == "temporal_median"
+  assert config.loss.foreground_weight == 10.0
+  kept = checkpoints.saved_config(
+      {"loss": {"foreground_background": "black"}})
+  assert kept.loss.foreground_background == "black"

@@ -101,7 +101,11 @@ def load_run_config(workdir: paths.PathLike) -> ml_collections.ConfigDict:
 
 def saved_config(saved: dict) -> ml_collections.ConfigDict:
   """A config as a run or an exported file stored it (a JSON dict), with
-  its family's `added_model_fields` where it predates them."""
+  its family's `added_model_fields` and config_lib.ADDED_LOSS_FIELDS where
+  it predates them."""
+  if isinstance(saved.get("loss"), dict):
+    saved = {**saved, "loss": {**config_lib.ADDED_LOSS_FIELDS,
+                               **saved["loss"]}}
   if saved.get("family") in models.FAMILIES and isinstance(
       saved.get("model"), dict):
     added = models.model_class(saved["family"]).added_model_fields

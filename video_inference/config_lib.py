@@ -25,6 +25,11 @@ IDENTITY_FIELDS = ("family", "dataset.name", "dataset.num_frames",
 SAMPLING_FIELD = "sampling"
 
 
+# config.loss fields added after runs were saved: an older config.json reads
+# each as this value, which is what that run trained with.
+ADDED_LOSS_FIELDS = {"foreground_background": "temporal_median"}
+
+
 def sampling_settings(config: ml_collections.ConfigDict) -> dict:
   """A config's sampler settings (model.sampling) as a dict; {} for a
   family without any, or a run saved before its family had them."""
@@ -62,10 +67,11 @@ def common_config() -> ml_collections.ConfigDict:
                         first_k=4)
 
   # Reconstruction terms weigh foreground pixels (those that differ from the
-  # clip's temporal median) by 1 + foreground_weight: for data whose
-  # background is most of the frame (base.foreground_weights). 0: off, as
-  # for filmed data.
-  config.loss = dict(foreground_weight=0.0, foreground_tolerance=0.1)
+  # background: base.FOREGROUND_BACKGROUNDS) by 1 + foreground_weight: for
+  # data whose background is most of the frame (base.foreground_weights).
+  # 0: off, as for filmed data.
+  config.loss = dict(foreground_weight=0.0, foreground_tolerance=0.1,
+                     **ADDED_LOSS_FIELDS)
 
   config.train = dict(
       batch_size=16,          # Global, over all devices and hosts.

@@ -98,25 +98,45 @@ def reparameterize(rng: jax.Array, mean: jnp.ndarray,
   return mean + jnp.exp(0.5 * log_var) * noise
 
 
+# What a pixel is compared with to tell foreground (loss.foreground_background).
+FOREGROUND_BACKGROUNDS = {
+    "temporal_median": "each pixel's median over the clip's frames (any "
+                       "static background)",
+    "black": "-1 in every channel (data drawn on black, as Shape Motion)",
+}
+
+
 def foreground_weights(videos: jnp.ndarray, weight: float,
-                       tolerance: float) -> jnp.ndarray:
+                       tolerance: float,
+                       background: str = "temporal_median") -> jnp.ndarray:
   """Per-pixel reconstruction weights [B, N, H, W, 1] of clips [B, N, H, W, C].
 
   1 + `weight` where a pixel differs from the clip's background by more than
-  `tolerance` in some channel (frames in [-1, 1]), 1 elsewhere. The
-  background is each pixel's median over the clip's frames: no dataset
-  knowledge is needed, and it is exact for a static background that a
-  moving object covers at a pixel for fewer than half the frames (Shape
-  Motion's shape covers any pixel for a few of 16). An object that stays
-  put is its own background and gets no extra weight; a moving camera makes
-  the weight meaningless, which is why it is off (0) by default.
+  `tolerance` in some channel (frames in [-1, 1]), 1 elsewhere.
   Why at all: where the background is most of the frame, a per-pixel L1/L2
   is minimised by the background alone until the latent locates the object
   (a Shape Motion shape covers under 5% of a frame), and training stalls on
   empty frames.
+
+  `background` (FOREGROUND_BACKGROUNDS): "temporal_median" needs no dataset
+  knowledge and is exact for a static background that the object covers at
+  a pixel for fewer than half the frames; where it moves slowly, the middle
+  of its path is its own background there: those shape pixels get no extra
+  weight, and the frames where the path is empty get it instead (on Shape
+  Motion's 10-frame windows of 32-frame videos at 32x32, 11-25% of the
+  shape's pixels and 23-26% of the weighted ones; docs/results.md). "black"
+  is exact for data drawn on black. A moving camera makes either
+  meaningless, which is why the weight is off (0) by default.
   """
-  background = median_over_frames(videos)
-  differs = jnp.max(jnp.abs(videos - background), axis=-1, keepdims=True)
+  if background not in FOREGROUND_BACKGROUNDS:
+    raise ValueError(
+        f"loss.foreground_background={background!r}; valid: "
+        f"{sorted(FOREGROUND_BACKGROUNDS)} ({FOREGROUND_BACKGROUNDS}).")
+  if background == "black":
+    reference = -jnp.ones((), videos.dtype)
+  else:
+    reference = median_over_frames(videos)
+  differs = jnp.max(jnp.abs(videos - reference), axis=-1, keepdims=True)
   return 1.0 + weight * (differs > tolerance).astype(videos.dtype)
 
 
@@ -269,13 +289,15 @@ class VideoModel:
     """[B, N, H, W, 1] per-pixel weights of a family's reconstruction terms.
 
     `foreground_weights` under config.loss (foreground_weight,
-    foreground_tolerance), or ones where foreground_weight is 0.
+    foreground_tolerance, foreground_background), or ones where
+    foreground_weight is 0.
     """
     loss = self.config.loss
     if not loss.foreground_weight:
       return jnp.ones(videos.shape[:-1] + (1,), videos.dtype)
     return foreground_weights(videos, loss.foreground_weight,
-                              loss.foreground_tolerance)
+                              loss.foreground_tolerance,
+                              loss.foreground_background)
 
   def phase_at(self, step: int) -> Phase:
     for phase in self.phases():
