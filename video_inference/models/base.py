@@ -122,11 +122,11 @@ def foreground_weights(videos: jnp.ndarray, weight: float,
   knowledge and is exact for a static background that the object covers at
   a pixel for fewer than half the frames; where it moves slowly, the middle
   of its path is its own background there: those shape pixels get no extra
-  weight, and the frames where the path is empty get it instead (on Shape
-  Motion's 10-frame windows of 32-frame videos at 32x32, 11-25% of the
-  shape's pixels and 23-26% of the weighted ones; docs/results.md). "black"
-  is exact for data drawn on black. A moving camera makes either
-  meaningless, which is why the weight is off (0) by default.
+  weight, and the frames where the path is empty get it instead (as on
+  Shape Motion's 10-frame windows at frame stride 1: docs/results.md,
+  videovae's eighth round). "black" is exact for data drawn on black. A
+  moving camera makes either meaningless, which is why the weight is off
+  (0) by default.
   """
   if background not in FOREGROUND_BACKGROUNDS:
     raise ValueError(
