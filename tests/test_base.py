@@ -59,3 +59,12 @@ def test_an_older_run_config_reads_the_loss_fields_added_since():
   kept = checkpoints.saved_config(
       {"loss": {"foreground_background": "black"}})
   assert kept.loss.foreground_background == "black"
+
+
+def test_a_model_refuses_an_unknown_foreground_background_when_built():
+  from video_inference import config_lib
+  from video_inference import models
+  config = config_lib.load_config_file("configs/sdvi_shapes.py:tiny")
+  config.loss.foreground_background = "white"
+  with pytest.raises(ValueError, match="loss.foreground_background='white'"):
+    models.build_model(config)

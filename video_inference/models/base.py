@@ -106,6 +106,13 @@ FOREGROUND_BACKGROUNDS = {
 }
 
 
+def _check_foreground_background(background: str) -> None:
+  if background not in FOREGROUND_BACKGROUNDS:
+    raise ValueError(
+        f"loss.foreground_background={background!r}; valid: "
+        f"{sorted(FOREGROUND_BACKGROUNDS)} ({FOREGROUND_BACKGROUNDS}).")
+
+
 def foreground_weights(videos: jnp.ndarray, weight: float,
                        tolerance: float,
                        background: str = "temporal_median") -> jnp.ndarray:
@@ -128,10 +135,7 @@ def foreground_weights(videos: jnp.ndarray, weight: float,
   moving camera makes either meaningless, which is why the weight is off
   (0) by default.
   """
-  if background not in FOREGROUND_BACKGROUNDS:
-    raise ValueError(
-        f"loss.foreground_background={background!r}; valid: "
-        f"{sorted(FOREGROUND_BACKGROUNDS)} ({FOREGROUND_BACKGROUNDS}).")
+  _check_foreground_background(background)
   if background == "black":
     reference = -jnp.ones((), videos.dtype)
   else:
@@ -212,6 +216,10 @@ class VideoModel:
     self.num_frames = config.dataset.num_frames
     self.resolution = config.dataset.resolution
     self.channels = config.dataset.channels
+    background = (config.get("loss") or {}).get("foreground_background",
+                                                "temporal_median")
+    # Refused here, before any step runs, rather than at the first trace.
+    _check_foreground_background(background)
 
   def create_state(self, rng: jax.Array) -> TrainState:
     raise NotImplementedError
