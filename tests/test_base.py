@@ -61,10 +61,9 @@ def test_an_older_run_config_reads_the_loss_fields_added_since():
   assert kept.loss.foreground_background == "black"
 
 
-def test_a_model_refuses_an_unknown_foreground_background_when_built():
+def test_a_run_refuses_an_unknown_foreground_background_before_it_starts():
   from video_inference import config_lib
-  from video_inference import models
   config = config_lib.load_config_file("configs/sdvi_shapes.py:tiny")
   config.loss.foreground_background = "white"
   with pytest.raises(ValueError, match="loss.foreground_background='white'"):
-    models.build_model(config)
+    config_lib.check_run_settings(config)

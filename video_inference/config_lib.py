@@ -67,7 +67,7 @@ def common_config() -> ml_collections.ConfigDict:
                         first_k=4)
 
   # Reconstruction terms weigh foreground pixels (those that differ from the
-  # background: base.FOREGROUND_BACKGROUNDS) by 1 + foreground_weight: for
+  # background: FOREGROUND_BACKGROUNDS) by 1 + foreground_weight: for
   # data whose background is most of the frame (base.foreground_weights).
   # 0: off, as for filmed data.
   config.loss = dict(foreground_weight=0.0, foreground_tolerance=0.1,
@@ -169,6 +169,21 @@ def make_tiny(config: ml_collections.ConfigDict) -> None:
 # train.dtype's values (models/base.py maps them to the passes' dtype).
 TRAIN_DTYPES = ("float32", "bfloat16")
 
+# loss.foreground_background's values: what a pixel is compared with to tell
+# foreground (models/base.py's foreground_weights).
+FOREGROUND_BACKGROUNDS = {
+    "temporal_median": "each pixel's median over the clip's frames (any "
+                       "static background)",
+    "black": "-1 in every channel (data drawn on black, as Shape Motion)",
+}
+
+
+def check_foreground_background(background: str) -> None:
+  if background not in FOREGROUND_BACKGROUNDS:
+    raise ValueError(
+        f"loss.foreground_background={background!r}; valid: "
+        f"{sorted(FOREGROUND_BACKGROUNDS)} ({FOREGROUND_BACKGROUNDS}).")
+
 # Settings every run reads, with the least value that can work. A `*_every`
 # of 0 means "never" (periodically; the end of training still saves, writes
 # previews and evaluates).
@@ -197,6 +212,7 @@ def check_run_settings(config: ml_collections.ConfigDict) -> None:
   if config.train.get("dtype", "float32") not in TRAIN_DTYPES:
     raise ValueError(f"train.dtype={config.train.dtype!r}; valid: "
                      f"{TRAIN_DTYPES}.")
+  check_foreground_background(config.loss.foreground_background)
   rate = config.train.get("learning_rate")
   if rate is not None and not (isinstance(rate, (int, float))
                                and math.isfinite(rate) and rate > 0):

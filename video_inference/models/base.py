@@ -98,21 +98,6 @@ def reparameterize(rng: jax.Array, mean: jnp.ndarray,
   return mean + jnp.exp(0.5 * log_var) * noise
 
 
-# What a pixel is compared with to tell foreground (loss.foreground_background).
-FOREGROUND_BACKGROUNDS = {
-    "temporal_median": "each pixel's median over the clip's frames (any "
-                       "static background)",
-    "black": "-1 in every channel (data drawn on black, as Shape Motion)",
-}
-
-
-def _check_foreground_background(background: str) -> None:
-  if background not in FOREGROUND_BACKGROUNDS:
-    raise ValueError(
-        f"loss.foreground_background={background!r}; valid: "
-        f"{sorted(FOREGROUND_BACKGROUNDS)} ({FOREGROUND_BACKGROUNDS}).")
-
-
 def foreground_weights(videos: jnp.ndarray, weight: float,
                        tolerance: float,
                        background: str = "temporal_median") -> jnp.ndarray:
@@ -125,17 +110,17 @@ def foreground_weights(videos: jnp.ndarray, weight: float,
   (a Shape Motion shape covers under 5% of a frame), and training stalls on
   empty frames.
 
-  `background` (FOREGROUND_BACKGROUNDS): "temporal_median" needs no dataset
-  knowledge and is exact for a static background that the object covers at
-  a pixel for fewer than half the frames; where it moves slowly, the middle
-  of its path is its own background there: those shape pixels get no extra
-  weight, and the frames where the path is empty get it instead (as on
-  Shape Motion's 10-frame windows at frame stride 1: docs/results.md,
-  videovae's eighth round). "black" is exact for data drawn on black. A
-  moving camera makes either meaningless, which is why the weight is off
-  (0) by default.
+  `background` (config_lib.FOREGROUND_BACKGROUNDS): "temporal_median"
+  needs no dataset knowledge and is exact for a static background that the
+  object covers at a pixel for fewer than half the frames; where it moves
+  slowly, the middle of its path is its own background there: those shape
+  pixels get no extra weight, and the frames where the path is empty get it
+  instead (as on Shape Motion's 10-frame windows at frame stride 1:
+  docs/results.md, videovae's eighth round). "black" is exact for data
+  drawn on black. A moving camera makes either meaningless, which is why
+  the weight is off (0) by default.
   """
-  _check_foreground_background(background)
+  config_lib.check_foreground_background(background)
   if background == "black":
     reference = -jnp.ones((), videos.dtype)
   else:
@@ -216,10 +201,6 @@ class VideoModel:
     self.num_frames = config.dataset.num_frames
     self.resolution = config.dataset.resolution
     self.channels = config.dataset.channels
-    background = (config.get("loss") or {}).get("foreground_background",
-                                                "temporal_median")
-    # Refused here, before any step runs, rather than at the first trace.
-    _check_foreground_background(background)
 
   def create_state(self, rng: jax.Array) -> TrainState:
     raise NotImplementedError
