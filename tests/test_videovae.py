@@ -389,6 +389,35 @@ def test_an_unknown_lstm_input_is_refused():
     _tiny(lstm_reads="frames")
 
 
+@pytest.mark.parametrize("activation,reaches", [
+    ("relu", False), ("leaky_relu", True)])
+def test_a_switched_off_hidden_layer_passes_gradient_only_when_leaky(
+    activation, reaches):
+  # A ReLU unit whose input stays negative passes no gradient, so it stays
+  # off for good; trained Shape Motion encoders lose half their hidden
+  # units this way (networks.py). A leaky unit still passes some.
+  encoder = networks.ConvEncoder(((5, 4, 2), (3, 8, 2)), 16, 8, 0.0,
+                                 activation)
+  frames = jnp.asarray(_batch(2, 2)["video"][:, 0])
+  params = encoder.init(jax.random.key(0), frames)
+  params["params"]["Dense_0"]["bias"] = jnp.full((16,), -1e3)
+
+  def output(p):
+    return jnp.sum(encoder.apply(p, frames))
+
+  grad = jax.grad(output)(params)["params"]["Conv_0"]["kernel"]
+  assert (float(jnp.abs(grad).max()) > 1e-6) == reaches
+
+
+def test_an_unknown_activation_is_refused_and_old_runs_read_relu():
+  with pytest.raises(ValueError, match="activation='gelu'.*leaky_relu"):
+    _tiny(activation="gelu")
+  saved = checkpoints.saved_config(
+      {"family": "videovae", "model": {"lstm_reads": "decoded_frames"}})
+  assert saved.model.activation == "relu"
+  assert saved.model.lstm_reads == "decoded_frames"
+
+
 def test_each_phase_trains_only_its_networks():
   _, model, state = _tiny()
   batch = _batch()

@@ -31,6 +31,9 @@ def base_config() -> ml_collections.ConfigDict:
       # The decoder's frame layer: "linear" (a Laplace mean; videovae.py
       # says why) or "tanh".
       output="linear",
+      # Between layers: "relu" or "leaky_relu" (slope 0.2); the paper names
+      # none (networks.py says what each does on Shape Motion).
+      activation="relu",
       # What the LSTM reads of frame t in training: "data_frames" (the
       # observed frame's encoding, the paper) or "decoded_frames" (the
       # model's own decoded frame, as in synthesis; model.py says why).

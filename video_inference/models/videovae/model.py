@@ -175,7 +175,7 @@ class VideoVaeModel(base.VideoModel):
   has_deterministic_mode = True
   can_reconstruct = True  # Each frame decoded from its posterior mean.
   extra_modes = {"attributes": attribute_grids.write_attribute_grids}
-  added_model_fields = {"lstm_reads": "data_frames"}
+  added_model_fields = {"lstm_reads": "data_frames", "activation": "relu"}
 
   def __init__(self, config):
     super().__init__(config)
@@ -201,7 +201,7 @@ class VideoVaeModel(base.VideoModel):
                                                   model.encoder_layers)),
         model.encoder_hidden, model.latent_dim, model.mlp_hidden,
         model.lstm_size, self.structured, bool(model.conditional),
-        model.dropout, model.output)
+        model.dropout, model.output, model.activation)
     self.classifier = networks.AttributeClassifier(
         self.attributes, tuple(map(tuple, model.encoder_layers)),
         model.encoder_hidden, model.latent_dim, model.mlp_hidden,
@@ -211,6 +211,9 @@ class VideoVaeModel(base.VideoModel):
       raise ValueError(f"model.lstm_reads={model.lstm_reads!r}; valid: "
                        f"{sorted(LSTM_READS)} ({LSTM_READS}).")
     self.lstm_reads_decoded_frames = model.lstm_reads == "decoded_frames"
+    if model.activation not in networks.ACTIVATIONS:
+      raise ValueError(f"model.activation={model.activation!r}; valid: "
+                       f"{sorted(networks.ACTIVATIONS)}.")
     adam = optax.adam(train.learning_rate, b1=train.adam_b1, b2=train.adam_b2)
     self.optimizers = {"vae": adam}
     if self.structured:

@@ -17,16 +17,21 @@ Here:
   with the encoder's kernels and strides, each mapping a layer's output
   channels back to its input channels (80 -> 40 -> 20 -> 10 -> the frame's
   3), padded so each returns exactly the size the matching encoder layer
-  took in (64 -> 56 -> 17 -> 13 -> 4 and back); ReLU between layers (the
-  paper names no activation). The frame layer is linear by default
-  (`output="linear"`: the mean of the paper's Laplace likelihood, clipped
-  to [-1, 1] where a frame is shown or fed back): with tanh there
-  (`output="tanh"`) the L1 gradient is sign(error) x (1 - tanh^2), which
-  vanishes once the decoder saturates at the black background, so pixels
-  the shape should light up got no gradient, and the 32x32 decoder stayed
-  black even when overfitting 16 clips. The
-  paper's list, conv(3, 80, 3) ... conv(9, 10, 1), ends on 10 channels and
-  has no layer to RGB; its widths one layer later are also 4.6x the FLOPs.
+  took in (64 -> 56 -> 17 -> 13 -> 4 and back); ReLU between layers by
+  default (the paper names no activation). `model.activation="leaky_relu"`
+  (slope 0.2, everywhere but the attribute classifier) is there because
+  ReLU units die in training on Shape Motion: about half of the encoder's
+  hidden units never fire on test frames after 1400 steps (docs/results.md,
+  videovae's ninth round, has the measurement and what leaky units did;
+  they did not bring the shape's colour into the latent). The frame layer
+  is linear by default (`output="linear"`: the mean of the paper's Laplace
+  likelihood, clipped to [-1, 1] where a frame is shown or fed back): with
+  tanh there (`output="tanh"`) the L1 gradient is sign(error) x
+  (1 - tanh^2), which vanishes once the decoder saturates at the black
+  background, so pixels the shape should light up got no gradient, and the
+  32x32 decoder stayed black even when overfitting 16 clips. The paper's
+  list, conv(3, 80, 3) ... conv(9, 10, 1), ends on 10 channels and has no
+  layer to RGB; its widths one layer later are also 4.6x the FLOPs.
 - `Mlp`: the paper's small networks phi_tau, "two fully-connected layers
   with a central ReLU unit"; a Gaussian's output is [mean, log variance]
   (log variance clipped to [-10, 10] for stability), and psi passed on to
@@ -55,6 +60,13 @@ import jax
 import jax.numpy as jnp
 
 LOG_VAR_LIMIT = 10.0
+
+# The nonlinearity between layers, by `model.activation` (the paper names
+# none; see the module docstring).
+ACTIVATIONS = {
+    "relu": nn.relu,
+    "leaky_relu": lambda x: nn.leaky_relu(x, negative_slope=0.2),
+}
 
 # App. A.4's encoder at 64x64: (kernel, channels, stride).
 PAPER_ENCODER_LAYERS = ((9, 10, 1), (7, 20, 3), (5, 40, 1), (3, 80, 3))
@@ -94,16 +106,18 @@ class ConvEncoder(nn.Module):
   hidden: int = 1024
   features: int = 512
   dropout: float = 0.5
+  activation: str = "relu"
 
   @nn.compact
   def __call__(self, frames, train: bool = False):
+    act = ACTIVATIONS[self.activation]
     x = frames
     for kernel, channels, stride in self.layers:
-      x = nn.relu(nn.Conv(channels, (kernel, kernel), (stride, stride),
-                          padding="VALID")(x))
+      x = act(nn.Conv(channels, (kernel, kernel), (stride, stride),
+                      padding="VALID")(x))
     x = nn.Dropout(self.dropout, deterministic=not train)(x)
     x = x.reshape(x.shape[0], -1)
-    x = nn.relu(nn.Dense(self.hidden)(x))
+    x = act(nn.Dense(self.hidden)(x))
     return nn.Dense(self.features)(x)
 
 
@@ -114,11 +128,13 @@ class ConvDecoder(nn.Module):
   layers: Sequence[Sequence[int]] = PAPER_ENCODER_LAYERS
   hidden: int = 1024
   output: str = "linear"  # Or "tanh"; see the module docstring.
+  activation: str = "relu"
 
   @nn.compact
   def __call__(self, z):
+    act = ACTIVATIONS[self.activation]
     sizes = conv_sizes(self.resolution, self.layers)
-    x = nn.relu(nn.Dense(self.hidden)(z))
+    x = act(nn.Dense(self.hidden)(z))
     x = nn.Dense(sizes[-1]**2 * self.layers[-1][1])(x)
     x = x.reshape((-1, sizes[-1], sizes[-1], self.layers[-1][1]))
     for index in reversed(range(len(self.layers))):
@@ -130,7 +146,7 @@ class ConvDecoder(nn.Module):
       x = nn.ConvTranspose(channels, (kernel, kernel), (stride, stride),
                            padding=((kernel - 1, kernel - 1 + extra),) * 2)(x)
       if index:
-        x = nn.relu(x)
+        x = act(x)
       elif self.output == "tanh":
         x = jnp.tanh(x)
     return x
@@ -140,10 +156,12 @@ class Mlp(nn.Module):
   """phi_tau: two fully-connected layers with a central ReLU."""
   hidden: int
   features: int
+  activation: str = "relu"
 
   @nn.compact
   def __call__(self, x):
-    return nn.Dense(self.features)(nn.relu(nn.Dense(self.hidden)(x)))
+    return nn.Dense(self.features)(
+        ACTIVATIONS[self.activation](nn.Dense(self.hidden)(x)))
 
 
 class VideoVae(nn.Module):
@@ -159,21 +177,22 @@ class VideoVae(nn.Module):
   conditional: bool = True
   dropout: float = 0.5
   output: str = "linear"  # The decoder's frame layer: "linear" or "tanh".
+  activation: str = "relu"  # A name in ACTIVATIONS.
 
   def setup(self):
-    size = 2 * self.latent_dim
+    size, act = 2 * self.latent_dim, self.activation
     self.encoder = ConvEncoder(self.encoder_layers, self.encoder_hidden,
-                               self.latent_dim, self.dropout)
+                               self.latent_dim, self.dropout, act)
     self.decoder = ConvDecoder(self.resolution, self.channels,
                                self.encoder_layers, self.encoder_hidden,
-                               self.output)
-    self.residual_posterior = Mlp(self.mlp_hidden, size)      # psi_q.
+                               self.output, act)
+    self.residual_posterior = Mlp(self.mlp_hidden, size, act)      # psi_q.
     if self.structured:
-      self.attribute_posterior = Mlp(self.mlp_hidden, size)   # psi_a.
-    self.dynamic_state = Mlp(self.mlp_hidden, size)           # phi(h), eq. 4.
-    self.dynamic_posterior = Mlp(self.mlp_hidden, size)       # psi_dy.
-    self.prior_state = Mlp(self.mlp_hidden, size)             # phi(h), eq. 5.
-    self.prior = Mlp(self.mlp_hidden, size)                   # psi_p.
+      self.attribute_posterior = Mlp(self.mlp_hidden, size, act)   # psi_a.
+    self.dynamic_state = Mlp(self.mlp_hidden, size, act)      # phi(h), eq. 4.
+    self.dynamic_posterior = Mlp(self.mlp_hidden, size, act)       # psi_dy.
+    self.prior_state = Mlp(self.mlp_hidden, size, act)        # phi(h), eq. 5.
+    self.prior = Mlp(self.mlp_hidden, size, act)                   # psi_p.
     self.lstm = nn.OptimizedLSTMCell(self.lstm_size)
 
   def residual(self, frames, train: bool = False):
