@@ -19,7 +19,8 @@ Here:
   3), padded so each returns exactly the size the matching encoder layer
   took in (64 -> 56 -> 17 -> 13 -> 4 and back); ReLU between layers by
   default (the paper names no activation). `model.activation="leaky_relu"`
-  (slope 0.2, everywhere but the attribute classifier) is there because
+  (slope 0.2, everywhere but the attribute classifier, the phi_tau MLPs
+  included, where the paper says ReLU) is there because
   ReLU units die in training on Shape Motion: about half of the encoder's
   hidden units never fire on test frames after 1400 steps (docs/results.md,
   videovae's ninth round, has the measurement and what leaky units did;
