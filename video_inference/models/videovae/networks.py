@@ -20,11 +20,11 @@ Here:
   took in (64 -> 56 -> 17 -> 13 -> 4 and back); ReLU between layers by
   default (the paper names no activation). `model.activation="leaky_relu"`
   (slope 0.2, everywhere but the attribute classifier, the phi_tau MLPs
-  included, where the paper says ReLU) is there because
-  ReLU units die in training on Shape Motion: about half of the encoder's
-  hidden units never fire on test frames after 1400 steps (docs/results.md,
-  videovae's ninth round, has the measurement and what leaky units did;
-  they did not bring the shape's colour into the latent). The frame layer
+  included, where the paper says ReLU) is there because ReLU units die in
+  training on Shape Motion: about half of the encoder's hidden units never
+  fire on test frames after 1400 steps (docs/results.md, videovae's ninth
+  round, has the measurement and what leaky units did; they did not bring
+  the shape's colour into the latent). The frame layer
   is linear by default (`output="linear"`: the mean of the paper's Laplace
   likelihood, clipped to [-1, 1] where a frame is shown or fed back): with
   tanh there (`output="tanh"`) the L1 gradient is sign(error) x
@@ -154,7 +154,8 @@ class ConvDecoder(nn.Module):
 
 
 class Mlp(nn.Module):
-  """phi_tau: two fully-connected layers with a central ReLU."""
+  """phi_tau: two fully-connected layers with a central ReLU (or
+  `activation`)."""
   hidden: int
   features: int
   activation: str = "relu"
@@ -187,13 +188,13 @@ class VideoVae(nn.Module):
     self.decoder = ConvDecoder(self.resolution, self.channels,
                                self.encoder_layers, self.encoder_hidden,
                                self.output, act)
-    self.residual_posterior = Mlp(self.mlp_hidden, size, act)      # psi_q.
+    self.residual_posterior = Mlp(self.mlp_hidden, size, act)     # psi_q.
     if self.structured:
-      self.attribute_posterior = Mlp(self.mlp_hidden, size, act)   # psi_a.
-    self.dynamic_state = Mlp(self.mlp_hidden, size, act)      # phi(h), eq. 4.
-    self.dynamic_posterior = Mlp(self.mlp_hidden, size, act)       # psi_dy.
-    self.prior_state = Mlp(self.mlp_hidden, size, act)        # phi(h), eq. 5.
-    self.prior = Mlp(self.mlp_hidden, size, act)                   # psi_p.
+      self.attribute_posterior = Mlp(self.mlp_hidden, size, act)  # psi_a.
+    self.dynamic_state = Mlp(self.mlp_hidden, size, act)  # phi(h), eq. 4.
+    self.dynamic_posterior = Mlp(self.mlp_hidden, size, act)      # psi_dy.
+    self.prior_state = Mlp(self.mlp_hidden, size, act)    # phi(h), eq. 5.
+    self.prior = Mlp(self.mlp_hidden, size, act)                  # psi_p.
     self.lstm = nn.OptimizedLSTMCell(self.lstm_size)
 
   def residual(self, frames, train: bool = False):
