@@ -110,6 +110,36 @@ def test_updates_per_batch_repeats_each_batch_and_resumes_mid_repeat(
   assert sum(1 for _ in input_pipeline.as_numpy(ds)) == 7
 
 
+def test_labelled_only_steps_draw_the_labelled_subset_then_the_usual_batches(
+    tiny_config):
+  tiny_config.dataset.update(labels=("shape", "direction"),
+                             labelled_fraction=0.2)
+  # 10 batches of 4: one epoch of the 40 training examples.
+  tiny_config.train.update(batch_size=4, num_steps=10)
+
+  def batches(start_step=0, labelled_only_steps=0):
+    return list(input_pipeline.as_numpy(input_pipeline.train_dataset(
+        tiny_config, start_step, labelled_only_steps=labelled_only_steps)))
+
+  plain, restricted = batches(), batches(labelled_only_steps=3)
+  labelled = {int(i) for b in plain for i, s in zip(b["index"], b["shape"])
+              if s >= 0}
+  assert all(np.all(b["shape"] >= 0) for b in restricted[:3])
+  assert {int(i) for b in restricted[:3] for i in b["index"]} <= labelled
+  assert any(np.any(b["shape"] < 0) for b in plain[:3])
+  for a, b in zip(plain[3:], restricted[3:]):
+    np.testing.assert_array_equal(a["index"], b["index"])
+  for a, b in zip(restricted[2:], batches(2, labelled_only_steps=3)):
+    np.testing.assert_array_equal(a["video"], b["video"])
+  # Every example labelled: nothing to restrict, the batches as always.
+  tiny_config.dataset.labelled_fraction = 1.0
+  for a, b in zip(batches(), batches(labelled_only_steps=3)):
+    np.testing.assert_array_equal(a["index"], b["index"])
+  tiny_config.dataset.labelled_fraction = 0.0
+  with pytest.raises(ValueError, match="leaves none of the"):
+    batches(labelled_only_steps=3)
+
+
 def test_unknown_train_clip_start_is_named(tiny_config):
   tiny_config.dataset.train_clip_start = "centre"
   with pytest.raises(ValueError, match="train_clip_start='centre'"):

@@ -1,5 +1,6 @@
 """videovae: KL, prior, conditional sampling, labels, control, end to end."""
 
+import dataclasses
 import json
 import os
 
@@ -99,8 +100,22 @@ def test_unstructured_model_has_no_attribute_phase_or_inputs():
   assert [p.name for p in model.phases()] == ["vae"]
   assert "attributes" not in state.params
   assert model.conditioning_classes == {}
+  assert model.labelled_only_steps() == 0
   with pytest.raises(ValueError, match="takes no attributes"):
     sampling.attribute_schedule(model, {"shape": 1}, 4)
+
+
+def test_attribute_phase_learns_from_labelled_batches_only():
+  config, model, _ = _tiny()
+  config.train.update(attribute_steps=2, num_steps=5)
+  model = models.build_model(config)
+  assert model.labelled_only_steps() == 2
+  phases = model.phases()
+  late = [dataclasses.replace(phases[0], start_step=2, end_step=5),
+          dataclasses.replace(phases[1], start_step=0, end_step=2)]
+  model.phases = lambda: late
+  with pytest.raises(ValueError, match="do not start the training"):
+    model.labelled_only_steps()
 
 
 def test_hidden_labels_are_ignored_by_the_classifier_and_inferred():

@@ -236,7 +236,8 @@ def labelled_subset(num_examples: int, fraction: float, seed: int,
 
 
 def train_dataset(config, start_step: int = 0, process_index: int = 0,
-                  process_count: int = 1, source=None) -> tf.data.Dataset:
+                  process_count: int = 1, source=None,
+                  labelled_only_steps: int = 0) -> tf.data.Dataset:
   """This process's share of every global training batch from `start_step`.
 
   Yields {'video': float32 [b, N, r, r, C], 'anchor_mask': bool [b, N],
@@ -247,7 +248,10 @@ def train_dataset(config, start_step: int = 0, process_index: int = 0,
   `labelled_subset(len(split), labelled_fraction, config.seed, ...)` (every
   class of every label included) carry their labels; every label of every
   other example reads HIDDEN_LABEL (-1). 'video' and 'index' are never
-  hidden.
+  hidden. The batches of the steps before `labelled_only_steps` (a phase
+  that learns from labels alone: `Phase.labelled_only`) are drawn from that
+  subset only, shuffled by their own stream; every later batch is the one
+  it would be without them.
   """
   data, train = config.dataset, config.train
   if train.batch_size % process_count:
@@ -296,6 +300,17 @@ def train_dataset(config, start_step: int = 0, process_index: int = 0,
         position % num_examples,
         seed=tf.stack([tf.cast(seed, tf.int64), epoch]),
         max_index=num_examples - 1)
+    if restrict_to_labelled:
+      # Epochs over the labelled subset: negative stream numbers, so this
+      # shuffle never repeats one of the whole split's.
+      labelled_index = tf.gather(labelled_indices,
+                                 tf.random.experimental.index_shuffle(
+          position % num_labelled,
+          seed=tf.stack([tf.cast(seed, tf.int64),
+                         -1 - position // num_labelled]),
+          max_index=num_labelled - 1))
+      index = tf.where(position < labelled_only_positions, labelled_index,
+                       index)
     return index, position
 
   def load_tf(index, position):
@@ -316,6 +331,19 @@ def train_dataset(config, start_step: int = 0, process_index: int = 0,
   repeats = train.updates_per_batch
   if repeats < 1:
     raise ValueError(f"train.updates_per_batch={repeats} must be >= 1.")
+  labelled_indices = tf.constant(np.flatnonzero(labelled), tf.int64)
+  num_labelled = int(labelled.sum())
+  # Every example labelled: the subset is the split, drawn as always.
+  restrict_to_labelled = (labelled_only_steps > 0
+                          and num_labelled < num_examples)
+  if restrict_to_labelled and not num_labelled:
+    raise ValueError(
+        f"The first {labelled_only_steps} training steps learn from labels "
+        f"alone, but dataset.labelled_fraction={data.labelled_fraction} "
+        f"leaves none of the {num_examples} training examples labelled.")
+  # In positions: the batches of the steps before labelled_only_steps.
+  labelled_only_positions = (-(-labelled_only_steps // repeats)
+                             * train.batch_size)
   # Step s trains on batch s // repeats: `repeats` consecutive steps share
   # one batch (loaded once), and the batch of any step is still known
   # without state.

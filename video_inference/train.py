@@ -120,7 +120,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
   model.check_training_data(train_source)
   dataset = input_pipeline.train_dataset(
       config, start_step, jax.process_index(), jax.process_count(),
-      source=train_source)
+      source=train_source, labelled_only_steps=model.labelled_only_steps())
   batches = input_pipeline.as_numpy(dataset)
   validation_split = (config.dataset.validation_split
                       or config.dataset.eval_split)

@@ -46,11 +46,18 @@ class TrainState:
 
 @dataclasses.dataclass(frozen=True)
 class Phase:
-  """Training runs `step_fn` for steps in [start_step, end_step)."""
+  """Training runs `step_fn` for steps in [start_step, end_step).
+
+  labelled_only: the phase learns from labels alone (a classifier on the
+  labelled subset of semi-supervised data), so its batches hold only
+  examples whose labels are visible rather than mostly hidden rows its
+  loss would skip. Only leading phases may say so (`labelled_only_steps`).
+  """
   name: str
   start_step: int
   end_step: int
   step_fn: StepFn
+  labelled_only: bool = False
 
 
 def initial_state(params: dict[str, Any],
@@ -287,6 +294,20 @@ class VideoModel:
     return foreground_weights(videos, loss.foreground_weight,
                               loss.foreground_tolerance,
                               loss.foreground_background)
+
+  def labelled_only_steps(self) -> int:
+    """The steps, from 0, whose batches hold labelled examples only: the
+    end of the leading `Phase.labelled_only` phases (0: none)."""
+    end, phases = 0, self.phases()
+    while phases and phases[0].labelled_only and phases[0].start_step == end:
+      end = phases.pop(0).end_step
+    late = [p.name for p in phases if p.labelled_only]
+    if late:
+      raise ValueError(
+          f"{self.name}'s phases {late} learn from labelled examples only "
+          "but do not start the training: the input pipeline restricts a "
+          "leading span of steps only.")
+    return end
 
   def phase_at(self, step: int) -> Phase:
     for phase in self.phases():
