@@ -12,12 +12,12 @@ Attributes person (9) and action (4) of the 72 strips (4 actions x 9
 people, each also mirrored). The set has one split, so training,
 the classifier and the evaluation all use `train` (the bound is on the
 training strips). 20% of the labels; 32x32, 10 frames; 200 attribute
-steps then 1200 VAE steps at batch 16 with Adam 1e-3, latents 32, KL
-weight 1, sized for a CPU: 15 min wall on the 2-core Xeon VM with another
-training sharing it. Expected at step 1400 (docs/results.md): I-score
-11.0 [9.7, 12.2] (real strips 30.2), Inter-E 3.08, posterior
-reconstruction 25.1 dB: the right person on the right wall, the arms
-mostly still.
+steps (on the labelled strips) then 1200 VAE steps at batch 16 with Adam
+1e-3, latents 32, KL weight 1, sized for a CPU: 9 min wall alone on the
+2-core AMD EPYC VM, 15 on the Xeon VM beside another training. Expected
+at step 1400 (docs/results.md): I-score 11.0 [9.5, 12.4] (real strips
+30.2), Inter-E 2.9-3.1, posterior reconstruction 25.1 dB: the right
+person on the right wall, the arms mostly still.
 Variant `:tiny` is the 3-step test size (on procedural data).
 """
 

@@ -10,10 +10,11 @@ Training (section 4.1) has two phases in the one loop:
   examples are labelled is the input pipeline's `dataset.labelled_fraction`
   (the paper's ~20%): the others reach the model with label -1. The
   phase's batches are drawn from the labelled examples alone
-  (`Phase.labelled_only`). Batches of the whole split had put ~3 labelled
-  rows in a batch of 16, and after the CPU configs' 200 steps phi_att named
-  the hue of 31-34% of Shape Motion's test clips (6 hues), so the VAE
-  phase trained most unlabelled clips with a wrong hue attribute.
+  (`Phase.labelled_only`): batches of the whole split hold about one
+  labelled row in five, which left phi_att after the CPU configs' budget
+  wrong on the hue of most Shape Motion clips, so the VAE phase trained
+  most unlabelled clips with a wrong hue attribute (docs/results.md,
+  videovae's tenth round).
 - "vae" (the rest): the timestep-wise ELBO of eq. 9, an L1 likelihood
   (sum of |x - mu_x| over pixels) plus `loss.kl_weight` times the KL of
   the dynamic posterior from the learned prior at every frame, with
