@@ -294,21 +294,19 @@ def train_dataset(config, start_step: int = 0, process_index: int = 0,
       label_values = [np.int32(HIDDEN_LABEL)] * len(labels)
     return (clip, mask, np.int32(index), *label_values)
 
+  def permuted(position, count, stream):
+    """position mod count through the permutation of (seed, stream)."""
+    return tf.random.experimental.index_shuffle(
+        position % count, seed=tf.stack([tf.cast(seed, tf.int64), stream]),
+        max_index=count - 1)
+
   def shuffled(position):
-    epoch = position // num_examples
-    index = tf.random.experimental.index_shuffle(
-        position % num_examples,
-        seed=tf.stack([tf.cast(seed, tf.int64), epoch]),
-        max_index=num_examples - 1)
+    index = permuted(position, num_examples, position // num_examples)
     if restrict_to_labelled:
       # Epochs over the labelled subset: negative stream numbers, so this
       # shuffle never repeats one of the whole split's.
-      labelled_index = tf.gather(labelled_indices,
-                                 tf.random.experimental.index_shuffle(
-          position % num_labelled,
-          seed=tf.stack([tf.cast(seed, tf.int64),
-                         -1 - position // num_labelled]),
-          max_index=num_labelled - 1))
+      labelled_index = tf.gather(labelled_indices, permuted(
+          position, num_labelled, -1 - position // num_labelled))
       index = tf.where(position < labelled_only_positions, labelled_index,
                        index)
     return index, position
