@@ -38,6 +38,10 @@ def base_config() -> ml_collections.ConfigDict:
       # observed frame's encoding, the paper) or "decoded_frames" (the
       # model's own decoded frame, as in synthesis; model.py says why).
       lstm_reads="data_frames",
+      # Not the paper (whose decoder reads z_t only): True feeds the
+      # attributes' one-hot vector to the decoder beside z_t, as in a
+      # conditional VAE (model.py says why and what it did).
+      decoder_reads_attributes=False,
       # Read by the sampler only (config_lib.SAMPLING_FIELD): the prior's
       # standard deviation is scaled by `temperature` when z_t is drawn
       # (1: the paper's sampling; model.py's docstring).

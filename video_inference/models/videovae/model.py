@@ -181,7 +181,8 @@ class VideoVaeModel(base.VideoModel):
   has_deterministic_mode = True
   can_reconstruct = True  # Each frame decoded from its posterior mean.
   extra_modes = {"attributes": attribute_grids.write_attribute_grids}
-  added_model_fields = {"lstm_reads": "data_frames", "activation": "relu"}
+  added_model_fields = {"lstm_reads": "data_frames", "activation": "relu",
+                        "decoder_reads_attributes": False}
 
   def __init__(self, config):
     super().__init__(config)
@@ -202,12 +203,17 @@ class VideoVaeModel(base.VideoModel):
           f"anchors.strategy={anchors.strategy!r} (first_k="
           f"{anchors.first_k}) asks videovae for anchors it cannot honour: "
           "use 'none' (attributes only) or 'first_k' with first_k=1.")
+    if model.decoder_reads_attributes and not self.structured:
+      raise ValueError(
+          "model.decoder_reads_attributes=True needs the attributes: the "
+          "-S model (model.structured=False) has none; set it False.")
     self.vae = networks.VideoVae(
         self.resolution, self.channels, tuple(map(tuple,
                                                   model.encoder_layers)),
         model.encoder_hidden, model.latent_dim, model.mlp_hidden,
         model.lstm_size, self.structured, bool(model.conditional),
-        model.dropout, model.output, model.activation)
+        model.dropout, model.output, model.activation,
+        self.structured and bool(model.decoder_reads_attributes))
     self.classifier = networks.AttributeClassifier(
         self.attributes, tuple(map(tuple, model.encoder_layers)),
         model.encoder_hidden, model.latent_dim, model.mlp_hidden,
@@ -332,7 +338,8 @@ class VideoVaeModel(base.VideoModel):
         # this decode is forward-only; the frames the loss reads are
         # decoded again below, in one call with gradients.
         fed = self._decoded_frame_encoding(
-            vae_params, vae.apply(vae_params, z, method=vae.decode))
+            vae_params, vae.apply(vae_params, z, attributes_t,
+                                  method=vae.decode))
       carry = vae.apply(vae_params, carry, fed, z, method=vae.advance)
       return carry, (z, kl)
 
@@ -345,7 +352,8 @@ class VideoVaeModel(base.VideoModel):
                       jnp.swapaxes(attributes, 0, 1), noise),
         unroll=bool(reads_decoded))
     frames = vae.apply(vae_params, jnp.swapaxes(z, 0, 1).reshape(
-        (batch * num_frames, -1)), method=vae.decode)
+        (batch * num_frames, -1)), attributes.reshape(
+            (batch * num_frames, -1)), method=vae.decode)
     frames = frames.reshape(videos.shape)
     l1 = jnp.sum(self.reconstruction_weights(videos)
                  * jnp.abs(frames - videos), axis=(1, 2, 3, 4))
@@ -478,7 +486,8 @@ class VideoVaeModel(base.VideoModel):
       mean = jnp.where(observed, post_mean, prior_mean)
       log_var = jnp.where(observed, post_log_var, prior_log_var)
       z = mean + scale * jnp.exp(0.5 * log_var) * noise_t
-      frame = jnp.clip(vae.apply(vae_params, z, method=vae.decode), -1, 1)
+      frame = jnp.clip(vae.apply(vae_params, z, attributes_t,
+                                 method=vae.decode), -1, 1)
       psi = self._decoded_frame_encoding(vae_params, frame)
       if not self.lstm_reads_decoded_frames:
         psi = jnp.where(observed, psi_first, psi)

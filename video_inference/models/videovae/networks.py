@@ -180,6 +180,7 @@ class VideoVae(nn.Module):
   dropout: float = 0.5
   output: str = "linear"  # The decoder's frame layer: "linear" or "tanh".
   activation: str = "relu"  # A name in ACTIVATIONS.
+  decoder_reads_attributes: bool = False  # Not the paper: model.py says.
 
   def setup(self):
     size, act = 2 * self.latent_dim, self.activation
@@ -201,7 +202,11 @@ class VideoVae(nn.Module):
     """Frames [B, H, W, C] -> psi_q [B, 2D]."""
     return self.residual_posterior(self.encoder(frames, train))
 
-  def decode(self, z):
+  def decode(self, z, attributes):
+    """z [B, D] (and the attributes' one-hot [B, A], read where
+    `decoder_reads_attributes`) -> frames [B, H, W, C]."""
+    if self.decoder_reads_attributes:
+      z = jnp.concatenate([z, attributes.astype(z.dtype)], axis=-1)
     return self.decoder(z)
 
   def initial_carry(self, batch_size: int, dtype=jnp.float32):
@@ -241,7 +246,7 @@ class VideoVae(nn.Module):
     mean, _ = self.posterior_params(carry, psi_q, attributes)
     self.prior_params(carry, attributes)
     carry = self.advance(carry, psi_q, mean)
-    return self.decode(mean)
+    return self.decode(mean, attributes)
 
 
 class AttributeClassifier(nn.Module):
