@@ -95,6 +95,24 @@ def test_conditional_sampling_feeds_z_to_the_lstm():
   assert sizes == {True: 3 * latent, False: 2 * latent}
 
 
+def test_decoder_reads_the_attributes_only_when_asked():
+  moved = {}
+  for reads in (False, True):
+    config, model, state = _tiny(decoder_reads_attributes=reads)
+    vae, params = model.vae, state.params["vae"]
+    z = jnp.ones((2, config.model.latent_dim))
+    first = jnp.zeros((2, model.attribute_size)).at[:, 0].set(1.0)
+    other = jnp.zeros((2, model.attribute_size)).at[:, 1].set(1.0)
+    moved[reads] = not np.allclose(
+        vae.apply(params, z, first, method=vae.decode),
+        vae.apply(params, z, other, method=vae.decode))
+  assert moved == {False: False, True: True}
+  # -S has no attributes: its decoder takes z_t alone either way.
+  _, model, state = _tiny(decoder_reads_attributes=True, structured=False)
+  kernel = state.params["vae"]["params"]["decoder"]["Dense_0"]["kernel"]
+  assert kernel.shape[0] == config.model.latent_dim
+
+
 def test_unstructured_model_has_no_attribute_phase_or_inputs():
   config, model, state = _tiny(structured=False)
   assert [p.name for p in model.phases()] == ["vae"]

@@ -85,6 +85,17 @@ Choices where the paper is silent:
   exposure bias in the spirit of scheduled sampling (Bengio et al.,
   NeurIPS 2015), with the whole sequence fed back; it adds a
   forward-only decode and an encode of every frame inside the time loop.
+- `model.decoder_reads_attributes` (False: the paper, whose decoder reads
+  z_t alone) feeds the attributes' one-hot vector to the decoder beside
+  z_t, as the decoder of a conditional VAE does (Sohn et al., "Learning
+  Structured Output Representation using Deep Conditional Generative
+  Models", NeurIPS 2015). On Shape Motion the paper's route, the
+  attributes shifting the posterior and the prior of z_t, let no hue
+  through: with every label correct the hue moved z_t by a few per cent
+  of its spread and every decoded shape was grey, too dim for the shape
+  rule where it was small (docs/results.md, videovae's tenth and
+  eleventh rounds). The -S model reads no attributes anywhere, so the
+  ablation's -S rows are the same with either setting.
 - `reconstruct` (the evaluation's `reconstruction` figures) is the
   teacher-forced posterior reconstruction with z_t the posterior mean and
   no dropout.
@@ -203,10 +214,6 @@ class VideoVaeModel(base.VideoModel):
           f"anchors.strategy={anchors.strategy!r} (first_k="
           f"{anchors.first_k}) asks videovae for anchors it cannot honour: "
           "use 'none' (attributes only) or 'first_k' with first_k=1.")
-    if model.decoder_reads_attributes and not self.structured:
-      raise ValueError(
-          "model.decoder_reads_attributes=True needs the attributes: the "
-          "-S model (model.structured=False) has none; set it False.")
     self.vae = networks.VideoVae(
         self.resolution, self.channels, tuple(map(tuple,
                                                   model.encoder_layers)),

@@ -44,6 +44,7 @@ Here:
   (-S) drops psi_a and the attributes from the prior: psi_dy =
   phi(psi_q, phi(h)), prior phi(phi(h)), the VAE + LSTM of [26].
   `conditional=False` (-C) feeds only psi_q to the LSTM.
+  `decoder_reads_attributes=True` (not the paper) decodes [z_t, a].
 - `AttributeClassifier`: the attribute networks of section 3.2 and its
   footnote 2: per attribute, FC -> ReLU -> LSTM over time -> FC, on
   features of its own copy of the encoder architecture (the paper trains
