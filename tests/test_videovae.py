@@ -219,7 +219,7 @@ def test_first_frame_is_the_only_anchor_and_is_reconstructed():
                         vae.apply(params, frame[None], method=vae.residual),
                         one_hot, method=vae.posterior_params)
     expected = visualization.to_uint8(np.asarray(
-        vae.apply(params, mean, method=vae.decode)))
+        vae.apply(params, mean, one_hot, method=vae.decode)))
     assert np.abs(given[:, 0].astype(int) - expected.astype(int)).max() <= 1
   prior = sampling.sample(model, variables, [], [], 4, 2, jax.random.key(0),
                           deterministic=True, attributes=control)
@@ -345,7 +345,7 @@ def _teacher_forced_frames(model, params, videos, attributes, feed):
     psi = vae.apply(params, videos[:, t], method=vae.residual)
     z, _ = vae.apply(params, carry, psi, attributes[:, t],
                      method=vae.posterior_params)
-    frame = vae.apply(params, z, method=vae.decode)
+    frame = vae.apply(params, z, attributes[:, t], method=vae.decode)
     fed = vae.apply(params, feed(videos[:, t], jnp.clip(frame, -1, 1)),
                     method=vae.residual)
     carry = vae.apply(params, carry, fed, z, method=vae.advance)
@@ -402,7 +402,8 @@ def test_the_sampler_feeds_the_given_first_frame_as_training_did(lstm_reads):
                        method=vae.posterior_params)
     else:
       z, _ = vae.apply(params, carry, one_hot, method=vae.prior_params)
-    decoded = jnp.clip(vae.apply(params, z, method=vae.decode), -1, 1)
+    decoded = jnp.clip(vae.apply(params, z, one_hot, method=vae.decode),
+                       -1, 1)
     fed = vae.apply(params, decoded, method=vae.residual)
     if t == 0 and lstm_reads == "data_frames":
       fed = psi_first
