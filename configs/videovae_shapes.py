@@ -48,7 +48,7 @@ def get_config(variant: str = ""):
   # examples the attribute classifier names the hue of 65% of the test
   # clips after 200 steps and 85% after 600 (the evaluation classifier,
   # trained on every label: 86%); its guesses are the attributes of the
-  # 80% of clips the VAE trains on without a label. 1200 VAE steps.
+  # 80% of clips the VAE trains on without a label.
   # 1800 VAE steps: with the decoder reading the attributes (below),
   # 1200 left seed 1 at 89% of the frames from a first frame with a shape
   # and 1800 at 97% (docs/results.md, videovae's eleventh round).
