@@ -59,6 +59,62 @@ def test_kl_is_non_negative_and_zero_when_posterior_equals_prior():
   np.testing.assert_allclose(one, np.log(2.0) + 2.0 / 8.0 - 0.5, rtol=1e-6)
 
 
+def test_full_covariance_kl_is_the_closed_form_of_u_var_ut():
+  rng = np.random.default_rng(1)
+  size = 5
+  mean_q, log_var_q, mean_p, log_var_p = rng.normal(size=(4, 3, size))
+  lower = networks.unit_lower_triangular(
+      jnp.asarray(rng.normal(size=(3, size * (size - 1) // 2))), size)
+  kl = networks.gaussian_kl(mean_q, log_var_q, mean_p, log_var_p, lower)
+  for b in range(3):
+    cov_p = lower[b] @ np.diag(np.exp(log_var_p[b])) @ lower[b].T
+    inverse, diff = np.linalg.inv(cov_p), mean_q[b] - mean_p[b]
+    expected = 0.5 * (np.trace(inverse @ np.diag(np.exp(log_var_q[b])))
+                      + diff @ inverse @ diff - size
+                      + np.linalg.slogdet(cov_p)[1] - log_var_q[b].sum())
+    np.testing.assert_allclose(kl[b], expected, rtol=1e-4)
+  # U = I is the diagonal prior.
+  np.testing.assert_allclose(
+      networks.gaussian_kl(mean_q, log_var_q, mean_p, log_var_p,
+                           jnp.broadcast_to(jnp.eye(size), (3, size, size))),
+      networks.gaussian_kl(mean_q, log_var_q, mean_p, log_var_p), rtol=1e-5)
+
+
+def test_the_sampler_draws_through_the_full_prior_covariance():
+  config, model, state = _tiny(prior_covariance="full")
+  size = config.model.latent_dim
+  below = size * (size - 1) // 2
+  dense = state.params["vae"]["params"]["prior"]["Dense_0"]
+  assert dense["kernel"].shape[1] == 2 * size + below
+  control = {"shape": 1, "direction": 0}
+
+  def draw(model, dense_params):
+    params = jax.tree_util.tree_map(lambda x: x, state.params["vae"])
+    params["params"]["prior"]["Dense_0"] = dense_params
+    return sampling.sample(model, {"vae": params}, [], [], 4, 3,
+                           jax.random.key(3), attributes=control)
+
+  def with_below_diagonal(value):
+    return {"kernel": dense["kernel"].at[:, 2 * size:].set(0.0),
+            "bias": dense["bias"].at[2 * size:].set(value)}
+
+  # U = I draws what the diagonal prior with the same weights draws ...
+  diagonal = _tiny()[1]
+  np.testing.assert_array_equal(
+      draw(model, with_below_diagonal(0.0)),
+      draw(diagonal, {"kernel": dense["kernel"][:, :2 * size],
+                      "bias": dense["bias"][:2 * size]}))
+  # ... and the frames move with U's entries.
+  assert not np.array_equal(draw(model, with_below_diagonal(0.0)),
+                            draw(model, with_below_diagonal(2.0)))
+  # Training reads the same prior: a finite loss with U in the KL.
+  loss, metrics = model.vae_losses(state.params["vae"], state.params,
+                                   _batch(), jax.random.key(0), 0)
+  assert np.isfinite(float(loss)) and float(metrics["kl_per_frame"]) > 0
+  with pytest.raises(ValueError, match="prior_covariance='dense'.*full"):
+    _tiny(prior_covariance="dense")
+
+
 def test_the_prior_is_a_function_of_the_lstm_state():
   config, model, state = _tiny()
   vae, params = model.vae, state.params["vae"]
@@ -401,7 +457,7 @@ def test_the_sampler_feeds_the_given_first_frame_as_training_did(lstm_reads):
       z, _ = vae.apply(params, carry, psi_first, one_hot,
                        method=vae.posterior_params)
     else:
-      z, _ = vae.apply(params, carry, one_hot, method=vae.prior_params)
+      z = vae.apply(params, carry, one_hot, method=vae.prior_params)[0]
     decoded = jnp.clip(vae.apply(params, z, one_hot, method=vae.decode),
                        -1, 1)
     fed = vae.apply(params, decoded, method=vae.residual)
@@ -450,6 +506,7 @@ def test_an_unknown_activation_is_refused_and_old_runs_read_relu():
       {"family": "videovae", "model": {"lstm_reads": "decoded_frames"}})
   assert saved.model.activation == "relu"
   assert saved.model.lstm_reads == "decoded_frames"
+  assert saved.model.prior_covariance == "diagonal"
 
 
 def test_each_phase_trains_only_its_networks():

@@ -42,6 +42,9 @@ def base_config() -> ml_collections.ConfigDict:
       # attributes' one-hot vector to the decoder beside z_t, as in a
       # conditional VAE (model.py says why and what it did).
       decoder_reads_attributes=False,
+      # Not the paper (whose prior is a diagonal Gaussian): "full" gives
+      # the prior at each step a full covariance (model.py says why).
+      prior_covariance="diagonal",
       # Read by the sampler only (config_lib.SAMPLING_FIELD): the prior's
       # standard deviation is scaled by `temperature` when z_t is drawn
       # (1: the paper's sampling; model.py's docstring).

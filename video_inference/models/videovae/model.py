@@ -193,7 +193,8 @@ class VideoVaeModel(base.VideoModel):
   can_reconstruct = True  # Each frame decoded from its posterior mean.
   extra_modes = {"attributes": attribute_grids.write_attribute_grids}
   added_model_fields = {"lstm_reads": "data_frames", "activation": "relu",
-                        "decoder_reads_attributes": False}
+                        "decoder_reads_attributes": False,
+                        "prior_covariance": "diagonal"}
 
   def __init__(self, config):
     super().__init__(config)
@@ -220,7 +221,8 @@ class VideoVaeModel(base.VideoModel):
         model.encoder_hidden, model.latent_dim, model.mlp_hidden,
         model.lstm_size, self.structured, bool(model.conditional),
         model.dropout, model.output, model.activation,
-        self.structured and bool(model.decoder_reads_attributes))
+        self.structured and bool(model.decoder_reads_attributes),
+        model.prior_covariance)
     self.classifier = networks.AttributeClassifier(
         self.attributes, tuple(map(tuple, model.encoder_layers)),
         model.encoder_hidden, model.latent_dim, model.mlp_hidden,
@@ -230,6 +232,11 @@ class VideoVaeModel(base.VideoModel):
       raise ValueError(f"model.lstm_reads={model.lstm_reads!r}; valid: "
                        f"{sorted(LSTM_READS)} ({LSTM_READS}).")
     self.lstm_reads_decoded_frames = model.lstm_reads == "decoded_frames"
+    if model.prior_covariance not in networks.PRIOR_COVARIANCES:
+      raise ValueError(
+          f"model.prior_covariance={model.prior_covariance!r}; valid: "
+          f"{sorted(networks.PRIOR_COVARIANCES)} "
+          f"({networks.PRIOR_COVARIANCES}).")
     if model.activation not in networks.ACTIVATIONS:
       raise ValueError(f"model.activation={model.activation!r}; valid: "
                        f"{sorted(networks.ACTIVATIONS)}.")
@@ -484,15 +491,16 @@ class VideoVaeModel(base.VideoModel):
 
     def step(carry, inputs):
       time, attributes_t, noise_t = inputs
-      prior_mean, prior_log_var = vae.apply(vae_params, carry, attributes_t,
-                                            method=vae.prior_params)
+      prior_mean, prior_log_var, prior_lower = vae.apply(
+          vae_params, carry, attributes_t, method=vae.prior_params)
       post_mean, post_log_var = vae.apply(vae_params, carry, psi_first,
                                           attributes_t,
                                           method=vae.posterior_params)
       observed = (first_given & (time == 0))[:, None]
-      mean = jnp.where(observed, post_mean, prior_mean)
-      log_var = jnp.where(observed, post_log_var, prior_log_var)
-      z = mean + scale * jnp.exp(0.5 * log_var) * noise_t
+      z = jnp.where(
+          observed, post_mean + scale * jnp.exp(0.5 * post_log_var) * noise_t,
+          prior_mean + scale * networks.prior_noise(prior_log_var,
+                                                    prior_lower, noise_t))
       frame = jnp.clip(vae.apply(vae_params, z, attributes_t,
                                  method=vae.decode), -1, 1)
       psi = self._decoded_frame_encoding(vae_params, frame)

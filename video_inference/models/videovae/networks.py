@@ -60,6 +60,8 @@ from typing import Sequence
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
+import jax.scipy.linalg
+import numpy as np
 
 LOG_VAR_LIMIT = 10.0
 
@@ -94,12 +96,57 @@ def split_gaussian(params: jnp.ndarray) -> tuple[jnp.ndarray, jnp.ndarray]:
   return mean, jnp.clip(log_var, -LOG_VAR_LIMIT, LOG_VAR_LIMIT)
 
 
-def gaussian_kl(mean_q, log_var_q, mean_p, log_var_p) -> jnp.ndarray:
-  """KL(N(mean_q, var_q) || N(mean_p, var_p)), diagonal, summed last axis."""
-  return 0.5 * jnp.sum(
-      log_var_p - log_var_q
-      + (jnp.exp(log_var_q) + (mean_q - mean_p)**2) / jnp.exp(log_var_p)
-      - 1.0, axis=-1)
+# The prior's covariance (`model.prior_covariance`); see the module
+# docstring.
+PRIOR_COVARIANCES = {
+    "diagonal": "diag(var): the paper's factorised Gaussian",
+    "full": "U diag(var) U^T with U unit lower-triangular, per step",
+}
+
+
+def unit_lower_triangular(entries: jnp.ndarray, size: int) -> jnp.ndarray:
+  """[..., size (size - 1) / 2] below-diagonal entries -> [..., size, size]
+  unit lower-triangular matrices."""
+  rows, cols = np.tril_indices(size, -1)
+  matrix = jnp.zeros(entries.shape[:-1] + (size, size), entries.dtype)
+  return matrix.at[..., rows, cols].set(entries) + jnp.eye(size,
+                                                          dtype=entries.dtype)
+
+
+def gaussian_kl(mean_q, log_var_q, mean_p, log_var_p,
+                lower_p=None) -> jnp.ndarray:
+  """KL(N(mean_q, diag var_q) || N(mean_p, cov_p)) over the last axis.
+
+  cov_p is diag(var_p), or with `lower_p` (unit lower-triangular U,
+  [..., D, D]) U diag(var_p) U^T, whose log-determinant is sum(log_var_p).
+  """
+  if lower_p is None:
+    return 0.5 * jnp.sum(
+        log_var_p - log_var_q
+        + (jnp.exp(log_var_q) + (mean_q - mean_p)**2) / jnp.exp(log_var_p)
+        - 1.0, axis=-1)
+  # cov_p^-1 = U^-T diag(1 / var_p) U^-1: whiten the mean difference and
+  # the posterior's standard deviations through U^-1.
+  std_q = jnp.exp(0.5 * log_var_q)
+  columns = jnp.concatenate([(mean_q - mean_p)[..., None],
+                             std_q[..., None, :] * jnp.eye(
+                                 std_q.shape[-1], dtype=std_q.dtype)],
+                            axis=-1)
+  solved = jax.scipy.linalg.solve_triangular(lower_p, columns, lower=True,
+                                             unit_diagonal=True)
+  scaled = jnp.sum(solved**2 * jnp.exp(-log_var_p)[..., :, None], axis=-2)
+  return 0.5 * (scaled[..., 0] + jnp.sum(scaled[..., 1:], axis=-1)
+                + jnp.sum(log_var_p - log_var_q, axis=-1)
+                - log_var_q.shape[-1])
+
+
+def prior_noise(log_var, lower, noise):
+  """A draw's deviation from the prior mean: sqrt(var) * noise, then
+  through U where the covariance is full."""
+  deviation = jnp.exp(0.5 * log_var) * noise
+  if lower is None:
+    return deviation
+  return jnp.einsum("...ij,...j->...i", lower, deviation)
 
 
 class ConvEncoder(nn.Module):
@@ -182,6 +229,7 @@ class VideoVae(nn.Module):
   output: str = "linear"  # The decoder's frame layer: "linear" or "tanh".
   activation: str = "relu"  # A name in ACTIVATIONS.
   decoder_reads_attributes: bool = False  # Not the paper: model.py says.
+  prior_covariance: str = "diagonal"  # A name in PRIOR_COVARIANCES.
 
   def setup(self):
     size, act = 2 * self.latent_dim, self.activation
@@ -196,7 +244,10 @@ class VideoVae(nn.Module):
     self.dynamic_state = Mlp(self.mlp_hidden, size, act)  # phi(h), eq. 4.
     self.dynamic_posterior = Mlp(self.mlp_hidden, size, act)      # psi_dy.
     self.prior_state = Mlp(self.mlp_hidden, size, act)    # phi(h), eq. 5.
-    self.prior = Mlp(self.mlp_hidden, size, act)                  # psi_p.
+    full = self.prior_covariance == "full"
+    below_diagonal = self.latent_dim * (self.latent_dim - 1) // 2
+    self.prior = Mlp(self.mlp_hidden, size + full * below_diagonal,
+                     act)                                         # psi_p.
     self.lstm = nn.OptimizedLSTMCell(self.lstm_size)
 
   def residual(self, frames, train: bool = False):
@@ -215,11 +266,18 @@ class VideoVae(nn.Module):
     return (zeros, zeros)
 
   def prior_params(self, carry, attributes):
-    """psi_p (eq. 5) from h_{t-1} and the attributes' one-hot vector."""
+    """psi_p (eq. 5) from h_{t-1} and the attributes' one-hot vector:
+    (mean, log_var, U), U None for the paper's diagonal covariance."""
     state = self.prior_state(carry[1])
     if self.structured:
       state = jnp.concatenate([state, attributes], axis=-1)
-    return split_gaussian(self.prior(state))
+    params = self.prior(state)
+    size = 2 * self.latent_dim
+    mean, log_var = split_gaussian(params[..., :size])
+    if self.prior_covariance != "full":
+      return mean, log_var, None
+    return mean, log_var, unit_lower_triangular(params[..., size:],
+                                                self.latent_dim)
 
   def posterior_params(self, carry, psi_q, attributes):
     """psi_dy (eq. 4) from psi_q, the attributes and h_{t-1}."""
