@@ -96,6 +96,17 @@ Choices where the paper is silent:
   rule where it was small (docs/results.md, videovae's tenth and
   eleventh rounds). The -S model reads no attributes anywhere, so the
   ablation's -S rows are the same with either setting.
+- `model.prior_covariance` ("diagonal": the paper's factorised
+  Gaussian) set to "full" gives the prior at every step the covariance
+  U diag(var) U^T, U unit lower-triangular from D(D-1)/2 more outputs of
+  psi_p: the KL from the diagonal posterior stays in closed form and a
+  draw is mean + U (std * noise). On Shape Motion the codes of real first
+  frames lie along correlated directions of z; the diagonal prior at the
+  LSTM's zero state matched them dimension by dimension, yet about half
+  its draws decoded to no shape, while a full-covariance Gaussian fitted
+  to the same codes drew a shape almost every time, and the frames after a
+  shapeless first frame stayed shapeless more often (docs/results.md,
+  videovae's twelfth round).
 - `reconstruct` (the evaluation's `reconstruction` figures) is the
   teacher-forced posterior reconstruction with z_t the posterior mean and
   no dropout.

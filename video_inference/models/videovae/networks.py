@@ -45,6 +45,8 @@ Here:
   phi(psi_q, phi(h)), prior phi(phi(h)), the VAE + LSTM of [26].
   `conditional=False` (-C) feeds only psi_q to the LSTM.
   `decoder_reads_attributes=True` (not the paper) decodes [z_t, a].
+  `prior_covariance="full"` (not the paper) adds U's below-diagonal
+  entries to psi_p's output (`gaussian_kl`, `prior_noise`).
 - `AttributeClassifier`: the attribute networks of section 3.2 and its
   footnote 2: per attribute, FC -> ReLU -> LSTM over time -> FC, on
   features of its own copy of the encoder architecture (the paper trains
