@@ -99,7 +99,7 @@ def test_the_sampler_draws_through_the_full_prior_covariance():
             "bias": dense["bias"].at[2 * size:].set(value)}
 
   # U = I draws what the diagonal prior with the same weights draws ...
-  diagonal = _tiny()[1]
+  diagonal = _tiny(prior_covariance="diagonal")[1]
   np.testing.assert_array_equal(
       draw(model, with_below_diagonal(0.0)),
       draw(diagonal, {"kernel": dense["kernel"][:, :2 * size],
