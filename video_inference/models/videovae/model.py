@@ -104,9 +104,9 @@ Choices where the paper is silent:
   frames lie along correlated directions of z; the diagonal prior at the
   LSTM's zero state matched them dimension by dimension, yet about half
   its draws decoded to no shape, while a full-covariance Gaussian fitted
-  to the same codes drew a shape almost every time, and the frames after a
-  shapeless first frame stayed shapeless more often (docs/results.md,
-  videovae's twelfth round).
+  to the same codes drew a shape in nearly twice as many, and the frames
+  after a shapeless first frame stayed shapeless more often
+  (docs/results.md, videovae's twelfth round).
 - `reconstruct` (the evaluation's `reconstruction` figures) is the
   teacher-forced posterior reconstruction with z_t the posterior mean and
   no dropout.
