@@ -128,7 +128,8 @@ def gaussian_kl(mean_q, log_var_q, mean_p, log_var_p,
         + (jnp.exp(log_var_q) + (mean_q - mean_p)**2) / jnp.exp(log_var_p)
         - 1.0, axis=-1)
   # cov_p^-1 = U^-T diag(1 / var_p) U^-1: whiten the mean difference and
-  # the posterior's standard deviations through U^-1.
+  # the posterior's standard deviations through U^-1; the squared whitened
+  # columns sum to the Mahalanobis term plus tr(cov_p^-1 cov_q).
   std_q = jnp.exp(0.5 * log_var_q)
   columns = jnp.concatenate([(mean_q - mean_p)[..., None],
                              std_q[..., None, :] * jnp.eye(
@@ -136,9 +137,9 @@ def gaussian_kl(mean_q, log_var_q, mean_p, log_var_p,
                             axis=-1)
   solved = jax.scipy.linalg.solve_triangular(lower_p, columns, lower=True,
                                              unit_diagonal=True)
-  scaled = jnp.sum(solved**2 * jnp.exp(-log_var_p)[..., :, None], axis=-2)
-  return 0.5 * (scaled[..., 0] + jnp.sum(scaled[..., 1:], axis=-1)
-                + jnp.sum(log_var_p - log_var_q, axis=-1)
+  whitened = jnp.sum(solved**2 * jnp.exp(-log_var_p)[..., :, None],
+                     axis=(-2, -1))
+  return 0.5 * (whitened + jnp.sum(log_var_p - log_var_q, axis=-1)
                 - log_var_q.shape[-1])
 
 
